@@ -1,0 +1,149 @@
+//! Connection pools, migrations and the [`Store`] handle.
+//!
+//! Both backends are reached through `sqlx::Any` with one SQL text: every column is an
+//! integer, a float or text, which Any carries faithfully on SQLite and PostgreSQL, and
+//! placeholders are `$n` on both (see docs/adr/0001-sql-over-sqlx-any.md).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor as _};
+
+use crate::{BlobStore, Error, Result};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which SQL database backs the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a database URL.
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(Error::invalid("database url must start with sqlite: or postgres://"))
+        }
+    }
+}
+
+/// The metadata store and the blob store behind one cheap-to-clone handle.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) backend: Backend,
+    /// Pool for reads (several connections).
+    pub(crate) read: AnyPool,
+    /// Pool for writes: a single connection on SQLite (writes serialise there anyway, and one
+    /// writer avoids busy errors), the same pool as `read` on PostgreSQL.
+    pub(crate) write: AnyPool,
+    pub(crate) blobs: BlobStore,
+}
+
+/// The default SQLite URL for a data directory.
+pub fn sqlite_url_for(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("verity.db").display())
+}
+
+impl Store {
+    /// Connects to the database at `database_url` and uses `blobs` for bytes. Does not migrate.
+    pub async fn connect(database_url: &str, blobs: BlobStore) -> Result<Self> {
+        install_default_drivers();
+        let backend = Backend::from_url(database_url)?;
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                let read = sqlite_pool(database_url, 4).await?;
+                let write = sqlite_pool(database_url, 1).await?;
+                // WAL is a property of the database file: set once, kept.
+                sqlx::query("PRAGMA journal_mode=WAL").execute(&write).await?;
+                (read, write)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(database_url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self { inner: Arc::new(Inner { backend, read, write, blobs }) })
+    }
+
+    /// Applies pending migrations for the backend's dialect.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.inner.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.inner.write).await?;
+        Ok(())
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.inner.blobs
+    }
+
+    /// Checks that the database and the object store answer.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.inner.read).await?;
+        self.inner.blobs.ping().await
+    }
+
+    /// Closes the pools.
+    pub async fn close(&self) {
+        self.inner.read.close().await;
+        self.inner.write.close().await;
+    }
+
+    pub(crate) fn dialect(&self) -> crate::search::Dialect {
+        match self.inner.backend {
+            Backend::Sqlite => crate::search::Dialect::Sqlite,
+            Backend::Postgres => crate::search::Dialect::Postgres,
+        }
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                for pragma in [
+                    "PRAGMA foreign_keys = ON",
+                    "PRAGMA busy_timeout = 10000",
+                    "PRAGMA synchronous = NORMAL",
+                    "PRAGMA case_sensitive_like = ON",
+                ] {
+                    conn.execute(pragma).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(pool)
+}

@@ -1,0 +1,43 @@
+//! Verity persistence: the metadata store (SQL over SQLite or PostgreSQL) and the
+//! content-addressed blob store (object_store).
+//!
+//! This is the only crate that writes SQL. Callers get domain types from [`model`] and errors
+//! from [`Error`], whose [`Error::kind`] the API maps to an HTTP status and a stable code.
+
+mod artifacts;
+mod blob;
+mod datasets;
+mod db;
+mod error;
+mod experiments;
+mod format;
+mod lineage;
+mod metrics;
+pub mod model;
+mod models;
+mod page;
+mod projects;
+mod runs;
+pub mod search;
+pub mod validate;
+
+pub use artifacts::ArtifactEntry;
+pub use blob::{BlobStore, StagedBlob, open_url, supported_schemes};
+pub use datasets::{AddedVersion, NewDatasetVersion, VersionSource, schema_to_json};
+pub use db::{Backend, Store, sqlite_url_for};
+pub use lineage::MAX_DEPTH;
+pub use metrics::{MAX_BUCKETS, MAX_HISTORY_PAGE};
+pub use models::{ModelSource, NewModelVersion, VersionRef};
+pub use runs::{NewRun, RunSearch, RunUpdate};
+pub use error::{Error, ErrorKind, Result};
+pub use format::DataFormat;
+pub use page::{Cursor, PageRequest};
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

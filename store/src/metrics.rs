@@ -1,0 +1,208 @@
+//! Metric points: append-only ingest, the latest value per key, history and downsampling.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, Row as _};
+
+use crate::model::{MetricBucket, MetricPoint, MetricValue, Page};
+use crate::page::Cursor;
+use crate::runs::run_by_uuid;
+use crate::{Error, Result, Store};
+
+/// Rows per INSERT statement (7 binds each: well under SQLite's and PostgreSQL's bind limits).
+const ROWS_PER_INSERT: usize = 2000;
+/// Largest page of a metric history.
+pub const MAX_HISTORY_PAGE: u32 = 100_000;
+/// Most buckets a downsampled view may ask for.
+pub const MAX_BUCKETS: u32 = 10_000;
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::with_capacity(40 + rows * 40);
+    sql.push_str("INSERT INTO metrics (run_id, key, value, step, timestamp, batch_id) VALUES ");
+    for i in 0..rows {
+        let b = i * 5 + 2;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("($1,${},${},${},${},${})", b, b + 1, b + 2, b + 3, b + 4));
+    }
+    sql
+}
+
+/// NaN is stored as NULL (SQLite cannot store a NaN); infinities are stored as they are.
+fn to_db(value: f64) -> Option<f64> {
+    if value.is_nan() { None } else { Some(value) }
+}
+
+/// Appends points to a run, records who logged them, and moves the latest value per key.
+pub(crate) async fn insert_points(conn: &mut AnyConnection, run_id: i64, points: &[MetricPoint], actor: &str, now: i64) -> Result<()> {
+    if points.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(points.len()).map_err(|_| Error::invalid("too many points"))?;
+    let batch_id: i64 = sqlx::query_scalar(
+        "INSERT INTO metric_batches (run_id, points, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(run_id)
+    .bind(count)
+    .bind(actor)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let full_sql = insert_sql(ROWS_PER_INSERT);
+    for chunk in points.chunks(ROWS_PER_INSERT) {
+        let partial_sql;
+        let sql = if chunk.len() == ROWS_PER_INSERT {
+            full_sql.as_str()
+        } else {
+            partial_sql = insert_sql(chunk.len());
+            partial_sql.as_str()
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id);
+        for p in chunk {
+            query = query.bind(p.key.as_str()).bind(to_db(p.value)).bind(p.step).bind(p.timestamp).bind(batch_id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    // The latest point per key in this batch: highest step, then timestamp, then the later one.
+    let mut latest: HashMap<&str, &MetricPoint> = HashMap::new();
+    for p in points {
+        let entry = latest.entry(p.key.as_str()).or_insert(p);
+        if (p.step, p.timestamp) >= (entry.step, entry.timestamp) {
+            *entry = p;
+        }
+    }
+    for p in latest.values() {
+        sqlx::query(
+            "INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp \
+             WHERE excluded.step > latest_metrics.step \
+             OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
+        )
+        .bind(run_id)
+        .bind(p.key.as_str())
+        .bind(to_db(p.value))
+        .bind(p.step)
+        .bind(p.timestamp)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn value_of(row: &sqlx::any::AnyRow, column: &str) -> Result<f64> {
+    let value: Option<f64> = row.try_get(column)?;
+    Ok(value.unwrap_or(f64::NAN))
+}
+
+impl Store {
+    /// The latest point of every metric of a run.
+    pub async fn latest_metrics(&self, uuid: &str) -> Result<Vec<MetricPoint>> {
+        Ok(self.get_run_detail(uuid).await?.metrics)
+    }
+
+    /// The full history of one metric, ordered by step then insertion; the cursor is an offset.
+    pub async fn metric_history(&self, uuid: &str, key: &str, limit: Option<u32>, cursor: Option<&str>) -> Result<Page<MetricValue>> {
+        let limit = limit.unwrap_or(MAX_HISTORY_PAGE);
+        if limit == 0 || limit > MAX_HISTORY_PAGE {
+            return Err(Error::invalid(format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
+        }
+        let offset = match cursor {
+            Some(token) if !token.is_empty() => Cursor::decode(token)?.0.max(0),
+            _ => 0,
+        };
+        let mut conn = self.inner.read.acquire().await?;
+        let run = run_by_uuid(&mut conn, uuid).await?;
+        let rows = sqlx::query(
+            "SELECT value, step, timestamp FROM metrics WHERE run_id = $1 AND key = $2 ORDER BY step, id LIMIT $3 OFFSET $4",
+        )
+        .bind(run.id)
+        .bind(key)
+        .bind(i64::from(limit) + 1)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut points = rows
+            .iter()
+            .map(|row| Ok(MetricValue { value: value_of(row, "value")?, step: row.try_get("step")?, timestamp: row.try_get("timestamp")? }))
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if points.len() > limit as usize {
+            points.truncate(limit as usize);
+            Some(Cursor(offset + i64::from(limit)).encode())
+        } else {
+            None
+        };
+        if points.is_empty() && offset == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT run_id FROM latest_metrics WHERE run_id = $1 AND key = $2")
+                .bind(run.id)
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if exists.is_none() {
+                return Err(Error::not_found("metric", key));
+            }
+        }
+        Ok(Page { items: points, next_cursor })
+    }
+
+    /// At most `buckets` buckets over a step range, each with min, max, first and last value,
+    /// so that spikes survive downsampling. The range defaults to the series' own.
+    pub async fn metric_downsample(
+        &self,
+        uuid: &str,
+        key: &str,
+        buckets: u32,
+        start_step: Option<i64>,
+        end_step: Option<i64>,
+    ) -> Result<Vec<MetricBucket>> {
+        if buckets == 0 || buckets > MAX_BUCKETS {
+            return Err(Error::invalid(format!("buckets must be between 1 and {MAX_BUCKETS}")));
+        }
+        let mut conn = self.inner.read.acquire().await?;
+        let run = run_by_uuid(&mut conn, uuid).await?;
+        let range = sqlx::query("SELECT MIN(step) AS lo, MAX(step) AS hi FROM metrics WHERE run_id = $1 AND key = $2")
+            .bind(run.id)
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        let (Some(lo), Some(hi)) = (range.try_get::<Option<i64>, _>("lo")?, range.try_get::<Option<i64>, _>("hi")?) else {
+            return Err(Error::not_found("metric", key));
+        };
+        let start = start_step.unwrap_or(lo);
+        let end = end_step.unwrap_or(hi);
+        if end < start {
+            return Err(Error::invalid("end_step must not be below start_step"));
+        }
+        // Bucket width so that at most `buckets` buckets cover [start, end], without overflow.
+        let span = i128::from(end) - i128::from(start) + 1;
+        let width = i64::try_from((span + i128::from(buckets) - 1) / i128::from(buckets)).unwrap_or(i64::MAX).max(1);
+        let rows = sqlx::query(
+            "SELECT g.start_step, g.end_step, g.n, g.vmin, g.vmax, \
+             (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.start_step ORDER BY m.id LIMIT 1) AS first_value, \
+             (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.end_step ORDER BY m.id DESC LIMIT 1) AS last_value \
+             FROM (SELECT (step - $3) / $5 AS b, MIN(step) AS start_step, MAX(step) AS end_step, COUNT(*) AS n, \
+                   MIN(value) AS vmin, MAX(value) AS vmax \
+                   FROM metrics WHERE run_id = $1 AND key = $2 AND step >= $3 AND step <= $4 GROUP BY 1) g ORDER BY g.b",
+        )
+        .bind(run.id)
+        .bind(key)
+        .bind(start)
+        .bind(end)
+        .bind(width)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MetricBucket {
+                    start_step: row.try_get("start_step")?,
+                    end_step: row.try_get("end_step")?,
+                    count: row.try_get("n")?,
+                    min: value_of(row, "vmin")?,
+                    max: value_of(row, "vmax")?,
+                    first: value_of(row, "first_value")?,
+                    last: value_of(row, "last_value")?,
+                })
+            })
+            .collect()
+    }
+}
