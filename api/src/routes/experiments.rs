@@ -1,0 +1,179 @@
+//! `/api/v1/projects/{project}/experiments`: experiments, soft-deletable.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use verity_store::model::{Experiment, ViewType};
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Actor, Json, Path, Query};
+use crate::state::AppState;
+use crate::wire::ListResponse;
+
+/// An experiment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExperimentResponse {
+    /// Global id.
+    pub id: i64,
+    /// Project name.
+    pub project: String,
+    /// Name, unique in the project.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Soft-deletion time, when deleted.
+    pub deleted_at: Option<i64>,
+    /// Who created it.
+    pub created_by: String,
+    /// When (ms since the Unix epoch).
+    pub created_at: i64,
+}
+
+impl From<Experiment> for ExperimentResponse {
+    fn from(e: Experiment) -> Self {
+        Self {
+            id: e.id,
+            project: e.project,
+            name: e.name,
+            description: e.description,
+            deleted_at: e.deleted_at,
+            created_by: e.created_by,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// Which entities a listing includes.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Not deleted (default).
+    #[default]
+    ActiveOnly,
+    /// Deleted only.
+    DeletedOnly,
+    /// Everything.
+    All,
+}
+
+impl From<View> for ViewType {
+    fn from(v: View) -> Self {
+        match v {
+            View::ActiveOnly => ViewType::ActiveOnly,
+            View::DeletedOnly => ViewType::DeletedOnly,
+            View::All => ViewType::All,
+        }
+    }
+}
+
+/// Query of `GET .../experiments`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListExperimentsQuery {
+    /// `active_only` (default), `deleted_only` or `all`.
+    #[serde(default)]
+    pub view: View,
+    /// Items per page (1..=1000, default 100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Body of `POST .../experiments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateExperiment {
+    /// Name, unique in the project.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Body of `PATCH .../experiments/{experiment}`: rename and/or describe.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateExperiment {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+type ExperimentPath = Path<(String, i64)>;
+
+/// Creates an experiment.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/experiments", tag = "experiments", request_body = CreateExperiment,
+    params(("project" = String, Path)),
+    responses((status = 201, body = ExperimentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_experiment(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(project): Path<String>,
+    Json(body): Json<CreateExperiment>,
+) -> ApiResult<(StatusCode, Json<ExperimentResponse>)> {
+    let experiment = state.create_experiment(&project, &body.name, &body.description, &actor).await?;
+    Ok((StatusCode::CREATED, Json(experiment.into())))
+}
+
+/// Lists a project's experiments.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/experiments", tag = "experiments",
+    params(("project" = String, Path), ListExperimentsQuery),
+    responses((status = 200, body = ListResponse<ExperimentResponse>), (status = 404, body = ErrorBody)))]
+pub async fn list_experiments(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+    Query(query): Query<ListExperimentsQuery>,
+) -> ApiResult<Json<ListResponse<ExperimentResponse>>> {
+    let page = verity_store::PageRequest::new(query.limit, query.cursor.as_deref())?;
+    let page = state.list_experiments(&project, query.view.into(), &page).await?;
+    Ok(Json(ListResponse::from_page(page, ExperimentResponse::from)))
+}
+
+/// Reads an experiment.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/experiments/{experiment}", tag = "experiments",
+    params(("project" = String, Path), ("experiment" = i64, Path, description = "Experiment id")),
+    responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
+pub async fn get_experiment(State(state): State<AppState>, Path((project, id)): ExperimentPath) -> ApiResult<Json<ExperimentResponse>> {
+    Ok(Json(state.get_experiment(&project, id).await?.into()))
+}
+
+/// Renames an experiment or changes its description.
+#[utoipa::path(patch, path = "/api/v1/projects/{project}/experiments/{experiment}", tag = "experiments", request_body = UpdateExperiment,
+    params(("project" = String, Path), ("experiment" = i64, Path)),
+    responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_experiment(
+    State(state): State<AppState>,
+    Path((project, id)): ExperimentPath,
+    Json(body): Json<UpdateExperiment>,
+) -> ApiResult<Json<ExperimentResponse>> {
+    let experiment = state.update_experiment(&project, id, body.name.as_deref(), body.description.as_deref()).await?;
+    Ok(Json(experiment.into()))
+}
+
+/// Soft-deletes an experiment (restorable).
+#[utoipa::path(delete, path = "/api/v1/projects/{project}/experiments/{experiment}", tag = "experiments",
+    params(("project" = String, Path), ("experiment" = i64, Path)),
+    responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
+pub async fn delete_experiment(State(state): State<AppState>, Path((project, id)): ExperimentPath) -> ApiResult<Json<ExperimentResponse>> {
+    Ok(Json(state.set_experiment_deleted(&project, id, true).await?.into()))
+}
+
+/// Restores a soft-deleted experiment.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/experiments/{experiment}/restore", tag = "experiments",
+    params(("project" = String, Path), ("experiment" = i64, Path)),
+    responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
+pub async fn restore_experiment(State(state): State<AppState>, Path((project, id)): ExperimentPath) -> ApiResult<Json<ExperimentResponse>> {
+    Ok(Json(state.set_experiment_deleted(&project, id, false).await?.into()))
+}
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_experiment, list_experiments))
+        .routes(routes!(get_experiment, update_experiment, delete_experiment))
+        .routes(routes!(restore_experiment))
+}

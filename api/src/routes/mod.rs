@@ -1,0 +1,119 @@
+//! The HTTP router: every route under `/api/v1`, the operations endpoints and the OpenAPI document.
+
+mod artifacts;
+mod datasets;
+mod experiments;
+mod lineage;
+mod models;
+mod projects;
+mod runs;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::TryStreamExt;
+use serde_json::json;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use verity_store::StagedBlob;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The OpenAPI document's header; paths are collected from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Verity", description = "ML governance, versioning and monitoring: REST API v1. Times are milliseconds since the Unix epoch; metric values are JSON numbers or the strings \"NaN\", \"Infinity\", \"-Infinity\"."),
+    tags(
+        (name = "projects", description = "Namespaces"),
+        (name = "datasets", description = "Datasets and immutable, content-addressed versions"),
+        (name = "experiments", description = "Experiments"),
+        (name = "runs", description = "Runs: params, tags, metrics, inputs, outputs, search"),
+        (name = "artifacts", description = "Run artifacts"),
+        (name = "models", description = "Registered models, versions, aliases and alias history"),
+        (name = "lineage", description = "Lineage graph and OpenLineage events"),
+    ),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// All API routes with their OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(projects::router())
+        .merge(datasets::router())
+        .merge(experiments::router())
+        .merge(runs::router())
+        .merge(artifacts::router())
+        .merge(models::router())
+        .merge(lineage::router())
+}
+
+/// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = api_routes().split_for_parts();
+    let paths = std::mem::take(&mut api.paths.paths);
+    api.paths.paths = paths.into_iter().map(|(path, item)| (path.replace("{*", "{"), item)).collect();
+    api
+}
+
+/// The complete application.
+pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+    let (router, _) = api_routes().split_for_parts();
+    let spec = openapi();
+    router
+        .route("/openapi.json", get(move || async move { axum::Json(spec.clone()) }))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .fallback(|| async { ApiError::no_route() })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Liveness: the process answers.
+async fn health() -> impl IntoResponse {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database and the object store answer.
+async fn ready(State(state): State<AppState>) -> Response {
+    match state.ping().await {
+        Ok(()) => axum::Json(json!({"status": "ready"})).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "not ready");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "database or object store unreachable").into_response()
+        }
+    }
+}
+
+/// Streams a request body into the blob store (bounded by the configured maximum).
+pub(crate) async fn stage_body(state: &AppState, body: Body) -> ApiResult<StagedBlob> {
+    let stream = body.into_data_stream().map_err(|e| std::io::Error::other(e.to_string()));
+    Ok(state.blobs().stage(stream).await?)
+}
+
+/// Streams a stored blob as a download.
+pub(crate) async fn download(state: &AppState, content_hash: &str, content_type: &str, file_name: &str) -> ApiResult<Response> {
+    let (size, stream) = state.blobs().get(content_hash).await?;
+    let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{content_hash}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    let safe_name: String = file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{safe_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
