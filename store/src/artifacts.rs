@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::{LockTable, lock_row};
 use crate::model::StoredFile;
 use crate::runs::{active_run, run_by_uuid};
 use crate::{Error, Result, StagedBlob, Store, now_ms, validate};
@@ -38,6 +39,7 @@ impl Store {
         let size = i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
         let mut tx = self.inner.write.begin().await?;
         let run = active_run(&mut tx, uuid).await?;
+        lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
         let existing: Option<StoredFile> = sqlx::query_as(
             "SELECT path, content_hash, byte_size, created_by, created_at FROM run_artifacts WHERE run_id = $1 AND path = $2",
         )
@@ -63,10 +65,9 @@ impl Store {
         }
         let dir_prefix = format!("{path}/");
         let under: Option<String> = sqlx::query_scalar(
-            "SELECT path FROM run_artifacts WHERE run_id = $1 AND substr(path, 1, $2) = $3 LIMIT 1",
+            "SELECT path FROM run_artifacts WHERE run_id = $1 AND substr(path, 1, length($2)) = $2 LIMIT 1",
         )
         .bind(run.id)
-        .bind(i64::try_from(dir_prefix.chars().count()).unwrap_or(i64::MAX))
         .bind(&dir_prefix)
         .fetch_optional(&mut *tx)
         .await?;
@@ -100,10 +101,9 @@ impl Store {
         let prefix = dir.map(|d| format!("{d}/")).unwrap_or_default();
         let files = sqlx::query_as(
             "SELECT path, content_hash, byte_size, created_by, created_at FROM run_artifacts \
-             WHERE run_id = $1 AND substr(path, 1, $2) = $3 ORDER BY path",
+             WHERE run_id = $1 AND substr(path, 1, length($2)) = $2 ORDER BY path",
         )
         .bind(run.id)
-        .bind(i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX))
         .bind(&prefix)
         .fetch_all(&mut *conn)
         .await?;

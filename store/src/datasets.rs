@@ -3,6 +3,7 @@
 use arrow_schema::Schema;
 use sqlx::{AnyConnection, Row as _};
 
+use crate::db::{LockTable, lock_row};
 use crate::error::map_unique;
 use crate::format::{self, DataFormat};
 use crate::lineage::{Edge, insert_edge};
@@ -160,10 +161,20 @@ impl Store {
         new: NewDatasetVersion,
         actor: &str,
     ) -> Result<AddedVersion> {
-        validate::description(&new.description)?;
-        {
+        let checked = async {
+            validate::description(&new.description)?;
             let mut conn = self.inner.read.acquire().await?;
-            dataset_id(&mut conn, project, dataset).await?;
+            dataset_id(&mut conn, project, dataset).await.map(drop)
+        }
+        .await;
+        if let Err(e) = checked {
+            // The staged upload belongs to this call: do not leave it behind.
+            if let VersionSource::Upload(staged) = &new.source {
+                if let Err(discard_err) = self.inner.blobs.discard(staged).await {
+                    tracing::warn!(error = %discard_err, "discarding a staged upload failed");
+                }
+            }
+            return Err(e);
         }
         let (staged, source_uri) = match new.source {
             VersionSource::Upload(staged) => (staged, None),
@@ -203,6 +214,7 @@ impl Store {
 
         let mut tx = self.inner.write.begin().await?;
         let dataset_id = dataset_id(&mut tx, project, dataset).await?;
+        lock_row(&mut tx, self.inner.backend, LockTable::Datasets, dataset_id).await?;
         let existing: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM dataset_versions WHERE dataset_id = $1 AND content_hash = $2 ORDER BY version LIMIT 1",
         )

@@ -147,3 +147,28 @@ async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
         .await?;
     Ok(pool)
 }
+
+/// Tables whose rows serialise concurrent writers of their children.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LockTable {
+    /// A run (params, tags, metrics, artifacts).
+    Runs,
+    /// A dataset (version numbers).
+    Datasets,
+    /// A registered model (version numbers, aliases).
+    RegisteredModels,
+}
+
+/// Locks a row until the transaction ends, so that concurrent writers of the same parent take
+/// turns (next version number, param immutability). SQLite needs nothing: it has one writer.
+pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, backend: Backend, table: LockTable, id: i64) -> Result<()> {
+    if backend == Backend::Postgres {
+        let sql = match table {
+            LockTable::Runs => "SELECT id FROM runs WHERE id = $1 FOR UPDATE",
+            LockTable::Datasets => "SELECT id FROM datasets WHERE id = $1 FOR UPDATE",
+            LockTable::RegisteredModels => "SELECT id FROM registered_models WHERE id = $1 FOR UPDATE",
+        };
+        sqlx::query(sql).bind(id).execute(conn).await?;
+    }
+    Ok(())
+}

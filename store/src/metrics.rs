@@ -9,8 +9,10 @@ use crate::page::Cursor;
 use crate::runs::run_by_uuid;
 use crate::{Error, Result, Store};
 
-/// Rows per INSERT statement (7 binds each: well under SQLite's and PostgreSQL's bind limits).
+/// Rows per INSERT statement (6 binds each: well under SQLite's and PostgreSQL's bind limits).
 const ROWS_PER_INSERT: usize = 2000;
+/// Binds per metric row in [`insert_sql`].
+const BINDS_PER_ROW: usize = 6;
 /// Largest page of a metric history.
 pub const MAX_HISTORY_PAGE: u32 = 100_000;
 /// Most buckets a downsampled view may ask for.
@@ -20,18 +22,31 @@ fn insert_sql(rows: usize) -> String {
     let mut sql = String::with_capacity(40 + rows * 40);
     sql.push_str("INSERT INTO metrics (run_id, key, value, step, timestamp, batch_id) VALUES ");
     for i in 0..rows {
-        let b = i * 5 + 2;
+        let b = i * BINDS_PER_ROW + 2;
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!("($1,${},${},${},${},${})", b, b + 1, b + 2, b + 3, b + 4));
+        sql.push_str(&format!(
+            "($1,${},CASE WHEN ${} = 1 THEN NULL ELSE ${} END,${},${},${})",
+            b,
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
     }
     sql
 }
 
 /// NaN is stored as NULL (SQLite cannot store a NaN); infinities are stored as they are.
-fn to_db(value: f64) -> Option<f64> {
-    if value.is_nan() { None } else { Some(value) }
+///
+/// Returns `(is_nan, value)`: the SQL turns the flag into NULL (`CASE WHEN flag = 1 THEN NULL
+/// ELSE value END`). A NULL is never bound as a float: sqlx's Any driver encodes a NULL `f64`
+/// as a `float4` parameter, which PostgreSQL then keeps in the cached statement and refuses
+/// the next non-NULL `f64` bound to the same position ("incorrect binary data format").
+fn to_db(value: f64) -> (i64, f64) {
+    if value.is_nan() { (1, 0.0) } else { (0, value) }
 }
 
 /// Appends points to a run, records who logged them, and moves the latest value per key.
@@ -60,7 +75,8 @@ pub(crate) async fn insert_points(conn: &mut AnyConnection, run_id: i64, points:
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id);
         for p in chunk {
-            query = query.bind(p.key.as_str()).bind(to_db(p.value)).bind(p.step).bind(p.timestamp).bind(batch_id);
+            let (is_nan, value) = to_db(p.value);
+            query = query.bind(p.key.as_str()).bind(is_nan).bind(value).bind(p.step).bind(p.timestamp).bind(batch_id);
         }
         query.execute(&mut *conn).await?;
     }
@@ -74,16 +90,18 @@ pub(crate) async fn insert_points(conn: &mut AnyConnection, run_id: i64, points:
     }
     for p in latest.values() {
         sqlx::query(
-            "INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO latest_metrics (run_id, key, value, step, timestamp) \
+             VALUES ($1, $2, CASE WHEN $6 = 1 THEN NULL ELSE $3 END, $4, $5) \
              ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp \
              WHERE excluded.step > latest_metrics.step \
              OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
         )
         .bind(run_id)
         .bind(p.key.as_str())
-        .bind(to_db(p.value))
+        .bind(to_db(p.value).1)
         .bind(p.step)
         .bind(p.timestamp)
+        .bind(to_db(p.value).0)
         .execute(&mut *conn)
         .await?;
     }

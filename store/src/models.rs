@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, Row as _};
 
+use crate::db::{LockTable, lock_row};
 use crate::error::map_unique;
 use crate::lineage::{Edge, insert_edge};
 use crate::model::{AliasEvent, KeyValue, ModelAlias, ModelVersion, NodeKind, Page, RegisteredModel, StoredFile};
@@ -259,6 +260,7 @@ impl Store {
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let model_row = model_row(&mut tx, project, model).await?;
+        lock_row(&mut tx, self.inner.backend, LockTable::RegisteredModels, model_row.id).await?;
         let (run, source_path, files): (Option<crate::model::Run>, Option<String>, Vec<StoredFile>) = match &new.source {
             ModelSource::RunArtifact { run_id, path } => {
                 validate::artifact_path(path)?;
@@ -266,11 +268,10 @@ impl Store {
                 let prefix = format!("{path}/");
                 let found: Vec<StoredFile> = sqlx::query_as(
                     "SELECT path, content_hash, byte_size, created_by, created_at FROM run_artifacts \
-                     WHERE run_id = $1 AND (path = $2 OR substr(path, 1, $3) = $4) ORDER BY path",
+                     WHERE run_id = $1 AND (path = $2 OR substr(path, 1, length($3)) = $3) ORDER BY path",
                 )
                 .bind(run.id)
                 .bind(path)
-                .bind(i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX))
                 .bind(&prefix)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -411,6 +412,7 @@ impl Store {
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, model).await?;
+        lock_row(&mut tx, self.inner.backend, LockTable::RegisteredModels, row.id).await?;
         let new_id = match target {
             VersionRef::Number(n) => version_id(&mut tx, row.id, n, model).await?,
             VersionRef::Id(id) => {
@@ -456,6 +458,7 @@ impl Store {
     pub async fn delete_alias(&self, project: &str, model: &str, alias: &str, actor: &str) -> Result<()> {
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, model).await?;
+        lock_row(&mut tx, self.inner.backend, LockTable::RegisteredModels, row.id).await?;
         let old_id: Option<i64> = sqlx::query_scalar("SELECT model_version_id FROM model_aliases WHERE model_id = $1 AND alias = $2")
             .bind(row.id)
             .bind(alias)

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::datasets::version_by_id;
+use crate::db::{LockTable, lock_row};
 use crate::experiments::{experiment_in_project, view_condition};
 use crate::lineage::{Edge, insert_edge};
 use crate::model::{
@@ -345,6 +346,7 @@ impl Store {
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let run = active_run(&mut tx, uuid).await?;
+        lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
         insert_params(&mut tx, run.id, &batch.params, actor, now).await?;
         upsert_tags(&mut tx, run.id, &batch.tags, actor, now).await?;
         crate::metrics::insert_points(&mut tx, run.id, &batch.metrics, actor, now).await?;

@@ -1,1 +1,267 @@
-//! e2e harness
+//! Harness for end-to-end tests and benchmarks: starts the real `verity` binary on an
+//! ephemeral port with a temporary data directory, a fresh PostgreSQL database, or an S3 API
+//! on loopback (moto), and talks to it over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// Options for a server under test.
+#[derive(Debug, Default, Clone)]
+pub struct ServerOptions {
+    /// `--database-url`; SQLite in the data directory when None.
+    pub database_url: Option<String>,
+    /// `--object-store`; `<data-dir>/blobs` when None.
+    pub object_store: Option<String>,
+    /// `--max-body-bytes`.
+    pub max_body_bytes: Option<usize>,
+    /// `--max-upload-bytes`.
+    pub max_upload_bytes: Option<u64>,
+    /// Reuse this data directory (e.g. to restart on the same data).
+    pub data_dir: Option<PathBuf>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+/// A running `verity serve`.
+pub struct TestServer {
+    child: Child,
+    base: String,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    client: reqwest::Client,
+    /// Time from spawn to the listening line.
+    pub started_in: Duration,
+}
+
+impl TestServer {
+    /// Starts `bin serve` on 127.0.0.1:0 and waits for its listening line.
+    pub fn start(bin: impl AsRef<Path>, options: ServerOptions) -> Result<Self> {
+        let (data_dir, temp) = match &options.data_dir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let temp = tempfile::tempdir()?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let mut command = Command::new(bin.as_ref());
+        command.arg("serve").arg("--bind").arg("127.0.0.1:0").arg("--data-dir").arg(&data_dir);
+        if let Some(url) = &options.database_url {
+            command.arg("--database-url").arg(url);
+        }
+        if let Some(url) = &options.object_store {
+            command.arg("--object-store").arg(url);
+        }
+        if let Some(n) = options.max_body_bytes {
+            command.arg("--max-body-bytes").arg(n.to_string());
+        }
+        if let Some(n) = options.max_upload_bytes {
+            command.arg("--max-upload-bytes").arg(n.to_string());
+        }
+        for (k, v) in &options.env {
+            command.env(k, v);
+        }
+        command.env("VERITY_LOG", std::env::var("VERITY_LOG").unwrap_or_else(|_| "warn".into()));
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let started = Instant::now();
+        let mut child = command.spawn().with_context(|| format!("spawning {}", bin.as_ref().display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(url) = line.strip_prefix("verity listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("verity did not print its listening address within 60 s");
+            }
+        };
+        let started_in = started.elapsed();
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(300)).build()?;
+        Ok(Self { child, base, data_dir, _temp: temp, client, started_in })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The full URL of a path such as `/api/v1/projects`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// An HTTP client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the server (SIGKILL) and returns the temporary directory, if any, so that a new
+    /// server can reuse it.
+    pub fn stop(mut self) -> Option<tempfile::TempDir> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self._temp.take()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The PostgreSQL server used by tests: `VERITY_TEST_POSTGRES_URL` or the local one.
+pub fn postgres_admin_url() -> String {
+    std::env::var("VERITY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_string())
+}
+
+/// A database created for one test run and dropped afterwards.
+pub struct FreshDatabase {
+    admin_url: String,
+    name: String,
+    /// URL of the new database.
+    pub url: String,
+}
+
+impl FreshDatabase {
+    /// Creates `verity_e2e_<random>` on the test PostgreSQL server (with psql).
+    pub fn create() -> Result<Self> {
+        let admin_url = postgres_admin_url();
+        let name = format!("verity_e2e_{}", random_hex(8));
+        psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).context("postgres url has no database")?;
+        Ok(Self { url: format!("{base}/{name}"), admin_url, name })
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        let _ = psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+fn psql(url: &str, sql: &str) -> Result<()> {
+    let out = Command::new("psql").arg(url).arg("-v").arg("ON_ERROR_STOP=1").arg("-qc").arg(sql).output().context("running psql")?;
+    if !out.status.success() {
+        bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// Random lower-case hex of `n` bytes (from the OS via a temp file name's entropy).
+pub fn random_hex(n: usize) -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    while out.len() < n * 2 {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u128(Instant::now().elapsed().as_nanos());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(n * 2);
+    out
+}
+
+/// A moto S3 server on a free loopback port.
+pub struct MotoServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+impl MotoServer {
+    /// Starts `moto_server` (from `pip install 'moto[server]'`) and waits until it answers.
+    pub fn start() -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_string());
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("spawning {bin}: install it with pip install 'moto[server]'"))?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let server = Self { child, endpoint };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("moto_server did not listen within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(server)
+    }
+
+    /// Environment for object_store's S3 client to reach this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT", self.endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Creates a bucket (moto accepts unsigned requests).
+    pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        let response = reqwest::Client::new().put(format!("{}/{bucket}", self.endpoint)).send().await?;
+        if !response.status().is_success() {
+            bail!("creating bucket {bucket}: {}", response.status());
+        }
+        Ok(())
+    }
+
+    /// Puts an object directly (bypassing Verity).
+    pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
+        let response = reqwest::Client::new().put(format!("{}/{bucket}/{key}", self.endpoint)).body(body).send().await?;
+        if !response.status().is_success() {
+            bail!("putting {bucket}/{key}: {}", response.status());
+        }
+        Ok(())
+    }
+
+    /// Keys in a bucket under a prefix (ListObjectsV2, first 1000).
+    pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+        let text = reqwest::Client::new()
+            .get(format!("{}/{bucket}?list-type=2&prefix={prefix}", self.endpoint))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text.split("<Key>").skip(1).filter_map(|s| s.split("</Key>").next()).map(str::to_string).collect())
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

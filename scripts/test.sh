@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one test command (README's second command; .ci/run calls it too).
+# Installs what the tests need, starts PostgreSQL if it is down, then runs formatting,
+# lints and every test: unit tests, the store contract suite on SQLite and PostgreSQL,
+# and the end-to-end suite against the real binary (SQLite, PostgreSQL, S3 on moto).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export OPENSSL_NO_VENDOR=1
+
+# PostgreSQL 15 on 127.0.0.1:5432 (trust auth); the suites create and drop their own databases.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+# moto serves an S3 API on loopback for the object-store tests.
+if ! command -v moto_server >/dev/null 2>&1; then
+    echo "installing moto[server]"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
+    hash -r
+fi
+if ! command -v moto_server >/dev/null 2>&1; then
+    MOTO_SERVER="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/moto_server"
+    export MOTO_SERVER
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace --no-fail-fast
