@@ -26,7 +26,13 @@ fn ancestors(path: &str) -> Vec<&str> {
 impl Store {
     /// Stores a staged upload as a run artifact. Paths are immutable: the same bytes again are a
     /// no-op, other bytes are a conflict, and a file cannot sit where a directory is (or under a file).
-    pub async fn put_artifact(&self, uuid: &str, path: &str, staged: StagedBlob, actor: &str) -> Result<StoredFile> {
+    pub async fn put_artifact(
+        &self,
+        uuid: &str,
+        path: &str,
+        staged: StagedBlob,
+        actor: &str,
+    ) -> Result<StoredFile> {
         let result = self.record_artifact(uuid, path, &staged, actor).await;
         if let Err(e) = self.inner.blobs.discard(&staged).await {
             tracing::warn!(error = %e, "discarding a staged artifact failed");
@@ -34,7 +40,13 @@ impl Store {
         result
     }
 
-    async fn record_artifact(&self, uuid: &str, path: &str, staged: &StagedBlob, actor: &str) -> Result<StoredFile> {
+    async fn record_artifact(
+        &self,
+        uuid: &str,
+        path: &str,
+        staged: &StagedBlob,
+        actor: &str,
+    ) -> Result<StoredFile> {
         validate::artifact_path(path)?;
         let size = i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
         let mut tx = self.inner.write.begin().await?;
@@ -51,16 +63,22 @@ impl Store {
             if file.content_hash == staged.content_hash {
                 return Ok(file);
             }
-            return Err(Error::Conflict(format!("artifact '{path}' exists with other content: artifacts are immutable")));
+            return Err(Error::Conflict(format!(
+                "artifact '{path}' exists with other content: artifacts are immutable"
+            )));
         }
         for dir in ancestors(path) {
-            let clash: Option<String> = sqlx::query_scalar("SELECT path FROM run_artifacts WHERE run_id = $1 AND path = $2")
-                .bind(run.id)
-                .bind(dir)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let clash: Option<String> = sqlx::query_scalar(
+                "SELECT path FROM run_artifacts WHERE run_id = $1 AND path = $2",
+            )
+            .bind(run.id)
+            .bind(dir)
+            .fetch_optional(&mut *tx)
+            .await?;
             if clash.is_some() {
-                return Err(Error::Conflict(format!("artifact '{dir}' is a file, so '{path}' cannot be stored under it")));
+                return Err(Error::Conflict(format!(
+                    "artifact '{dir}' is a file, so '{path}' cannot be stored under it"
+                )));
             }
         }
         let dir_prefix = format!("{path}/");
@@ -92,7 +110,11 @@ impl Store {
     }
 
     /// Every artifact of a run under a directory (all when `dir` is None), as stored files.
-    pub async fn list_artifact_files(&self, uuid: &str, dir: Option<&str>) -> Result<Vec<StoredFile>> {
+    pub async fn list_artifact_files(
+        &self,
+        uuid: &str,
+        dir: Option<&str>,
+    ) -> Result<Vec<StoredFile>> {
         if let Some(dir) = dir {
             validate::artifact_path(dir)?;
         }
@@ -111,7 +133,11 @@ impl Store {
     }
 
     /// One level of a run's artifact tree under `dir` (the root when None).
-    pub async fn list_artifacts(&self, uuid: &str, dir: Option<&str>) -> Result<Vec<ArtifactEntry>> {
+    pub async fn list_artifacts(
+        &self,
+        uuid: &str,
+        dir: Option<&str>,
+    ) -> Result<Vec<ArtifactEntry>> {
         let files = self.list_artifact_files(uuid, dir).await?;
         let prefix = dir.map(|d| format!("{d}/")).unwrap_or_default();
         let mut entries: BTreeMap<String, ArtifactEntry> = BTreeMap::new();
@@ -120,10 +146,21 @@ impl Store {
             match rest.split_once('/') {
                 Some((child, _)) => {
                     let path = format!("{prefix}{child}");
-                    entries.entry(path.clone()).or_insert(ArtifactEntry { path, is_dir: true, byte_size: None });
+                    entries.entry(path.clone()).or_insert(ArtifactEntry {
+                        path,
+                        is_dir: true,
+                        byte_size: None,
+                    });
                 }
                 None => {
-                    entries.insert(file.path.clone(), ArtifactEntry { path: file.path, is_dir: false, byte_size: Some(file.byte_size) });
+                    entries.insert(
+                        file.path.clone(),
+                        ArtifactEntry {
+                            path: file.path,
+                            is_dir: false,
+                            byte_size: Some(file.byte_size),
+                        },
+                    );
                 }
             }
         }

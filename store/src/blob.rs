@@ -34,7 +34,9 @@ pub struct BlobStore {
 
 impl std::fmt::Debug for BlobStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlobStore").field("location", &self.description).finish()
+        f.debug_struct("BlobStore")
+            .field("location", &self.description)
+            .finish()
     }
 }
 
@@ -58,20 +60,32 @@ impl StagedBlob {
 /// Opens an object store for a URL (`s3://`, `gs://`, `az://`, `memory://`, `file://`), with
 /// credentials and endpoints from the environment (`AWS_*`, `GOOGLE_*`, `AZURE_*`).
 pub fn open_url(url: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
-    let parsed = url::Url::parse(url).map_err(|e| Error::invalid(format!("object store url '{url}' is not valid: {e}")))?;
-    let path = Path::from_url_path(parsed.path())
-        .map_err(|e| Error::invalid(format!("object store url '{url}' has an invalid path: {e}")))?;
+    let parsed = url::Url::parse(url)
+        .map_err(|e| Error::invalid(format!("object store url '{url}' is not valid: {e}")))?;
+    let path = Path::from_url_path(parsed.path()).map_err(|e| {
+        Error::invalid(format!("object store url '{url}' has an invalid path: {e}"))
+    })?;
     let store: Arc<dyn ObjectStore> = match parsed.scheme() {
         "memory" => Arc::new(InMemory::new()),
         "file" => Arc::new(LocalFileSystem::new()),
         #[cfg(feature = "s3")]
-        "s3" | "s3a" => Arc::new(object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?),
+        "s3" | "s3a" => Arc::new(
+            object_store::aws::AmazonS3Builder::from_env()
+                .with_url(url)
+                .build()?,
+        ),
         #[cfg(feature = "gcs")]
-        "gs" => Arc::new(object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(url).build()?),
+        "gs" => Arc::new(
+            object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(url)
+                .build()?,
+        ),
         #[cfg(feature = "azure")]
-        "az" | "abfs" | "abfss" | "azure" => {
-            Arc::new(object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url).build()?)
-        }
+        "az" | "abfs" | "abfss" | "azure" => Arc::new(
+            object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_url(url)
+                .build()?,
+        ),
         other => {
             return Err(Error::invalid(format!(
                 "object store scheme '{other}' is not supported by this build (supported: {})",
@@ -102,7 +116,11 @@ impl BlobStore {
     pub fn local(dir: &FsPath, max_size: u64) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let store = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(Self { store: Arc::new(store), max_size, description: dir.display().to_string() })
+        Ok(Self {
+            store: Arc::new(store),
+            max_size,
+            description: dir.display().to_string(),
+        })
     }
 
     /// A store at an object-store URL; keys go under the URL's path.
@@ -113,12 +131,20 @@ impl BlobStore {
         } else {
             Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
         };
-        Ok(Self { store, max_size, description: url.to_string() })
+        Ok(Self {
+            store,
+            max_size,
+            description: url.to_string(),
+        })
     }
 
     /// Wraps an existing object store.
     pub fn new(store: Arc<dyn ObjectStore>, max_size: u64, description: impl Into<String>) -> Self {
-        Self { store, max_size, description: description.into() }
+        Self {
+            store,
+            max_size,
+            description: description.into(),
+        }
     }
 
     /// The largest blob accepted, in bytes.
@@ -165,11 +191,15 @@ impl BlobStore {
         let failure = loop {
             match stream.next().await {
                 None => break None,
-                Some(Err(e)) => break Some(Error::invalid(format!("reading the upload failed: {e}"))),
+                Some(Err(e)) => {
+                    break Some(Error::invalid(format!("reading the upload failed: {e}")));
+                }
                 Some(Ok(chunk)) => {
                     size += chunk.len() as u64;
                     if size > self.max_size {
-                        break Some(Error::TooLarge { limit: self.max_size });
+                        break Some(Error::TooLarge {
+                            limit: self.max_size,
+                        });
                     }
                     hasher.update(&chunk);
                     if let Err(e) = writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await {
@@ -186,17 +216,25 @@ impl BlobStore {
             return Err(err);
         }
         writer.finish().await?;
-        Ok(StagedBlob { tmp, content_hash: hex::encode(hasher.finalize()), byte_size: size })
+        Ok(StagedBlob {
+            tmp,
+            content_hash: hex::encode(hasher.finalize()),
+            byte_size: size,
+        })
     }
 
     /// Copies an object from another store into a staged blob, streaming.
     pub async fn stage_from(&self, source: &dyn ObjectStore, path: &Path) -> Result<StagedBlob> {
         let result = source.get(path).await.map_err(|e| match e {
-            object_store::Error::NotFound { .. } => Error::invalid(format!("no object at '{path}'")),
+            object_store::Error::NotFound { .. } => {
+                Error::invalid(format!("no object at '{path}'"))
+            }
             other => Error::invalid(format!("reading '{path}' failed: {other}")),
         })?;
         if result.meta.size > self.max_size {
-            return Err(Error::TooLarge { limit: self.max_size });
+            return Err(Error::TooLarge {
+                limit: self.max_size,
+            });
         }
         self.stage(result.into_stream()).await
     }
@@ -223,7 +261,10 @@ impl BlobStore {
     }
 
     /// Streams a blob's bytes; returns its size and the stream.
-    pub async fn get(&self, content_hash: &str) -> Result<(u64, BoxStream<'static, Result<Bytes>>)> {
+    pub async fn get(
+        &self,
+        content_hash: &str,
+    ) -> Result<(u64, BoxStream<'static, Result<Bytes>>)> {
         let result = self.store.get(&Self::key(content_hash)).await?;
         let size = result.meta.size;
         Ok((size, result.into_stream().map_err(Error::from).boxed()))
@@ -243,7 +284,9 @@ impl BlobStore {
 mod tests {
     use super::*;
 
-    fn chunks(parts: Vec<&'static [u8]>) -> impl Stream<Item = std::result::Result<Bytes, std::io::Error>> {
+    fn chunks(
+        parts: Vec<&'static [u8]>,
+    ) -> impl Stream<Item = std::result::Result<Bytes, std::io::Error>> {
         futures::stream::iter(parts.into_iter().map(|p| Ok(Bytes::from_static(p))))
     }
 
@@ -256,9 +299,16 @@ mod tests {
         let b = blobs.stage(chunks(vec![b"hello world"])).await?;
         blobs.commit(&b).await?;
         assert_eq!(a.content_hash, b.content_hash);
-        assert_eq!(a.content_hash, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        assert_eq!(
+            a.content_hash,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
         let stored: Vec<_> = blobs.object_store().list(None).try_collect().await?;
-        assert_eq!(stored.len(), 1, "one object, no leftover temporary files: {stored:?}");
+        assert_eq!(
+            stored.len(),
+            1,
+            "one object, no leftover temporary files: {stored:?}"
+        );
         let (size, stream) = blobs.get(&a.content_hash).await?;
         assert_eq!(size, 11);
         let bytes: Vec<Bytes> = stream.try_collect().await?;

@@ -79,7 +79,8 @@ fn version_from_row(row: &sqlx::any::AnyRow) -> Result<DatasetVersion> {
         content_hash: row.try_get("content_hash")?,
         byte_size: row.try_get("byte_size")?,
         format: DataFormat::parse(&format_text)?,
-        schema: serde_json::from_str(&schema_text).map_err(|e| Error::Internal(format!("stored schema: {e}")))?,
+        schema: serde_json::from_str(&schema_text)
+            .map_err(|e| Error::Internal(format!("stored schema: {e}")))?,
         row_count: row.try_get("row_count")?,
         source_uri: row.try_get("source_uri")?,
         derived_from_id: row.try_get("derived_from_id")?,
@@ -100,17 +101,25 @@ pub(crate) async fn dataset_id(conn: &mut AnyConnection, project: &str, name: &s
 }
 
 pub(crate) async fn version_by_id(conn: &mut AnyConnection, id: i64) -> Result<DatasetVersion> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_VERSION} WHERE dv.id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("dataset_version", id))?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_VERSION} WHERE dv.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("dataset_version", id))?;
     version_from_row(&row)
 }
 
 impl Store {
     /// Creates a dataset in a project.
-    pub async fn create_dataset(&self, project: &str, name: &str, description: &str, actor: &str) -> Result<Dataset> {
+    pub async fn create_dataset(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+        actor: &str,
+    ) -> Result<Dataset> {
         validate::name("dataset name", name)?;
         validate::description(description)?;
         let mut tx = self.inner.write.begin().await?;
@@ -130,25 +139,28 @@ impl Store {
 
     /// Reads a dataset.
     pub async fn get_dataset(&self, project: &str, name: &str) -> Result<Dataset> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_DATASET} WHERE p.name = $1 AND d.name = $2")))
-            .bind(project)
-            .bind(name)
-            .fetch_optional(&self.inner.read)
-            .await?
-            .ok_or_else(|| Error::not_found("dataset", format!("{project}/{name}")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_DATASET} WHERE p.name = $1 AND d.name = $2"
+        )))
+        .bind(project)
+        .bind(name)
+        .fetch_optional(&self.inner.read)
+        .await?
+        .ok_or_else(|| Error::not_found("dataset", format!("{project}/{name}")))
     }
 
     /// Lists a project's datasets.
     pub async fn list_datasets(&self, project: &str, page: &PageRequest) -> Result<Page<Dataset>> {
         let mut conn = self.inner.read.acquire().await?;
         let project_id = project_id(&mut conn, project).await?;
-        let rows: Vec<Dataset> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_DATASET} WHERE d.project_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3")))
-                .bind(project_id)
-                .bind(page.after_key())
-                .bind(page.fetch())
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows: Vec<Dataset> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_DATASET} WHERE d.project_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3"
+        )))
+        .bind(project_id)
+        .bind(page.after_key())
+        .bind(page.fetch())
+        .fetch_all(&mut *conn)
+        .await?;
         Ok(Page::from_rows(rows, page, |d| d.id))
     }
 
@@ -169,10 +181,10 @@ impl Store {
         .await;
         if let Err(e) = checked {
             // The staged upload belongs to this call: do not leave it behind.
-            if let VersionSource::Upload(staged) = &new.source {
-                if let Err(discard_err) = self.inner.blobs.discard(staged).await {
-                    tracing::warn!(error = %discard_err, "discarding a staged upload failed");
-                }
+            if let VersionSource::Upload(staged) = &new.source
+                && let Err(discard_err) = self.inner.blobs.discard(staged).await
+            {
+                tracing::warn!(error = %discard_err, "discarding a staged upload failed");
             }
             return Err(e);
         }
@@ -180,14 +192,28 @@ impl Store {
             VersionSource::Upload(staged) => (staged, None),
             VersionSource::Url(url) => {
                 let (source, path) = open_registrable_url(&url)?;
-                (self.inner.blobs.stage_from(source.as_ref(), &path).await?, Some(url))
+                (
+                    self.inner.blobs.stage_from(source.as_ref(), &path).await?,
+                    Some(url),
+                )
             }
         };
-        let result = self.record_version(project, dataset, &staged, new.format, new.derived_from_id, &new.description, source_uri, actor).await;
-        if result.is_err() || matches!(result, Ok(AddedVersion { created: false, .. })) {
-            if let Err(e) = self.inner.blobs.discard(&staged).await {
-                tracing::warn!(error = %e, "discarding a staged upload failed");
-            }
+        let result = self
+            .record_version(
+                project,
+                dataset,
+                &staged,
+                new.format,
+                new.derived_from_id,
+                &new.description,
+                source_uri,
+                actor,
+            )
+            .await;
+        if (result.is_err() || matches!(result, Ok(AddedVersion { created: false, .. })))
+            && let Err(e) = self.inner.blobs.discard(&staged).await
+        {
+            tracing::warn!(error = %e, "discarding a staged upload failed");
         }
         result
     }
@@ -209,7 +235,8 @@ impl Store {
             Some(f) => f,
             None => format::sniff(store.as_ref(), staged.location(), staged.byte_size).await?,
         };
-        let inspection = format::inspect(store, staged.location(), staged.byte_size, format).await?;
+        let inspection =
+            format::inspect(store, staged.location(), staged.byte_size, format).await?;
         let schema_json = schema_to_json(&inspection.schema).to_string();
 
         let mut tx = self.inner.write.begin().await?;
@@ -224,12 +251,16 @@ impl Store {
         .await?;
         if let Some(id) = existing {
             let version = version_by_id(&mut tx, id).await?;
-            return Ok(AddedVersion { version, created: false });
+            return Ok(AddedVersion {
+                version,
+                created: false,
+            });
         }
         if let Some(parent) = derived_from_id {
             version_by_id(&mut tx, parent).await?;
         }
-        let byte_size = i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
+        let byte_size =
+            i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
         // Commit the bytes before the row: a row must never point at a missing blob.
         self.inner.blobs.commit(staged).await?;
         let id: i64 = sqlx::query_scalar(
@@ -252,16 +283,31 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if let Some(parent) = derived_from_id {
-            let edge = Edge::new(NodeKind::DatasetVersion, parent, NodeKind::DatasetVersion, id, "derived", "");
+            let edge = Edge::new(
+                NodeKind::DatasetVersion,
+                parent,
+                NodeKind::DatasetVersion,
+                id,
+                "derived",
+                "",
+            );
             insert_edge(&mut tx, &edge, actor).await?;
         }
         let version = version_by_id(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(AddedVersion { version, created: true })
+        Ok(AddedVersion {
+            version,
+            created: true,
+        })
     }
 
     /// Lists the versions of a dataset, oldest first.
-    pub async fn list_dataset_versions(&self, project: &str, dataset: &str, page: &PageRequest) -> Result<Page<DatasetVersion>> {
+    pub async fn list_dataset_versions(
+        &self,
+        project: &str,
+        dataset: &str,
+        page: &PageRequest,
+    ) -> Result<Page<DatasetVersion>> {
         let mut conn = self.inner.read.acquire().await?;
         let dataset_id = dataset_id(&mut conn, project, dataset).await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_VERSION} WHERE dv.dataset_id = $1 AND dv.version > $2 ORDER BY dv.version LIMIT $3")))
@@ -270,20 +316,32 @@ impl Store {
             .bind(page.fetch())
             .fetch_all(&mut *conn)
             .await?;
-        let versions = rows.iter().map(version_from_row).collect::<Result<Vec<_>>>()?;
+        let versions = rows
+            .iter()
+            .map(version_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(versions, page, |v| v.version))
     }
 
     /// Reads one version of a dataset.
-    pub async fn get_dataset_version(&self, project: &str, dataset: &str, version: i64) -> Result<DatasetVersion> {
+    pub async fn get_dataset_version(
+        &self,
+        project: &str,
+        dataset: &str,
+        version: i64,
+    ) -> Result<DatasetVersion> {
         let mut conn = self.inner.read.acquire().await?;
         let dataset_id = dataset_id(&mut conn, project, dataset).await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_VERSION} WHERE dv.dataset_id = $1 AND dv.version = $2")))
-            .bind(dataset_id)
-            .bind(version)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| Error::not_found("dataset_version", format!("{project}/{dataset}@{version}")))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT_VERSION} WHERE dv.dataset_id = $1 AND dv.version = $2"
+        )))
+        .bind(dataset_id)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| {
+            Error::not_found("dataset_version", format!("{project}/{dataset}@{version}"))
+        })?;
         version_from_row(&row)
     }
 
@@ -296,10 +354,20 @@ impl Store {
 
 /// Opens a URL for registration. Local files are refused: a server must not read its own disk
 /// on a client's say-so.
-fn open_registrable_url(url: &str) -> Result<(std::sync::Arc<dyn object_store::ObjectStore>, object_store::path::Path)> {
-    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+fn open_registrable_url(
+    url: &str,
+) -> Result<(
+    std::sync::Arc<dyn object_store::ObjectStore>,
+    object_store::path::Path,
+)> {
+    let scheme = url
+        .split_once("://")
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
     if scheme == "file" || scheme == "memory" {
-        return Err(Error::invalid(format!("'{scheme}://' urls cannot be registered: use an upload or a cloud object store url")));
+        return Err(Error::invalid(format!(
+            "'{scheme}://' urls cannot be registered: use an upload or a cloud object store url"
+        )));
     }
     let (store, path) = blob::open_url(url)?;
     if path.as_ref().is_empty() {

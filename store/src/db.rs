@@ -34,7 +34,9 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
         } else {
-            Err(Error::invalid("database url must start with sqlite: or postgres://"))
+            Err(Error::invalid(
+                "database url must start with sqlite: or postgres://",
+            ))
         }
     }
 }
@@ -70,7 +72,9 @@ impl Store {
                 let read = sqlite_pool(database_url, 4).await?;
                 let write = sqlite_pool(database_url, 1).await?;
                 // WAL is a property of the database file: set once, kept.
-                sqlx::query("PRAGMA journal_mode=WAL").execute(&write).await?;
+                sqlx::query("PRAGMA journal_mode=WAL")
+                    .execute(&write)
+                    .await?;
                 (read, write)
             }
             Backend::Postgres => {
@@ -82,7 +86,14 @@ impl Store {
                 (pool.clone(), pool)
             }
         };
-        Ok(Self { inner: Arc::new(Inner { backend, read, write, blobs }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                read,
+                write,
+                blobs,
+            }),
+        })
     }
 
     /// Applies pending migrations for the backend's dialect.
@@ -161,12 +172,19 @@ pub(crate) enum LockTable {
 
 /// Locks a row until the transaction ends, so that concurrent writers of the same parent take
 /// turns (next version number, param immutability). SQLite needs nothing: it has one writer.
-pub(crate) async fn lock_row(conn: &mut sqlx::AnyConnection, backend: Backend, table: LockTable, id: i64) -> Result<()> {
+pub(crate) async fn lock_row(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: LockTable,
+    id: i64,
+) -> Result<()> {
     if backend == Backend::Postgres {
         let sql = match table {
             LockTable::Runs => "SELECT id FROM runs WHERE id = $1 FOR UPDATE",
             LockTable::Datasets => "SELECT id FROM datasets WHERE id = $1 FOR UPDATE",
-            LockTable::RegisteredModels => "SELECT id FROM registered_models WHERE id = $1 FOR UPDATE",
+            LockTable::RegisteredModels => {
+                "SELECT id FROM registered_models WHERE id = $1 FOR UPDATE"
+            }
         };
         sqlx::query(sql).bind(id).execute(conn).await?;
     }

@@ -78,7 +78,10 @@ pub enum Error {
 impl Error {
     /// Builds a [`Error::NotFound`].
     pub fn not_found(entity: &'static str, name: impl ToString) -> Self {
-        Self::NotFound { entity, name: name.to_string() }
+        Self::NotFound {
+            entity,
+            name: name.to_string(),
+        }
     }
 
     /// Builds an [`Error::InvalidArgument`].
@@ -94,11 +97,15 @@ impl Error {
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::InvalidArgument(_) | Self::InvalidFilter(_) => ErrorKind::InvalidArgument,
             Self::TooLarge { .. } => ErrorKind::TooLarge,
-            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => ErrorKind::Unavailable,
-            Self::ObjectStore(object_store::Error::NotFound { .. }) => ErrorKind::NotFound,
-            Self::Database(_) | Self::Migrate(_) | Self::ObjectStore(_) | Self::Io(_) | Self::Internal(_) => {
-                ErrorKind::Internal
+            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
+                ErrorKind::Unavailable
             }
+            Self::ObjectStore(object_store::Error::NotFound { .. }) => ErrorKind::NotFound,
+            Self::Database(_)
+            | Self::Migrate(_)
+            | Self::ObjectStore(_)
+            | Self::Io(_)
+            | Self::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -124,10 +131,16 @@ pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// Maps a unique violation to [`Error::AlreadyExists`], everything else to [`Error::Database`].
-pub(crate) fn map_unique<'a>(entity: &'static str, name: &'a str) -> impl FnOnce(sqlx::Error) -> Error + 'a {
+pub(crate) fn map_unique<'a>(
+    entity: &'static str,
+    name: &'a str,
+) -> impl FnOnce(sqlx::Error) -> Error + 'a {
     move |err| {
         if is_unique_violation(&err) {
-            Error::AlreadyExists { entity, name: name.to_string() }
+            Error::AlreadyExists {
+                entity,
+                name: name.to_string(),
+            }
         } else {
             Error::Database(err)
         }

@@ -18,18 +18,30 @@ pub(crate) fn view_condition(view: ViewType, column: &str) -> String {
     }
 }
 
-pub(crate) async fn experiment_in_project(conn: &mut AnyConnection, project: &str, id: i64) -> Result<Experiment> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.id = $1 AND p.name = $2")))
-        .bind(id)
-        .bind(project)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("experiment", id))
+pub(crate) async fn experiment_in_project(
+    conn: &mut AnyConnection,
+    project: &str,
+    id: i64,
+) -> Result<Experiment> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE e.id = $1 AND p.name = $2"
+    )))
+    .bind(id)
+    .bind(project)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("experiment", id))
 }
 
 impl Store {
     /// Creates an experiment in a project.
-    pub async fn create_experiment(&self, project: &str, name: &str, description: &str, actor: &str) -> Result<Experiment> {
+    pub async fn create_experiment(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+        actor: &str,
+    ) -> Result<Experiment> {
         validate::name("experiment name", name)?;
         validate::description(description)?;
         let mut tx = self.inner.write.begin().await?;
@@ -58,16 +70,23 @@ impl Store {
 
     /// Reads an experiment of a project by name.
     pub async fn get_experiment_by_name(&self, project: &str, name: &str) -> Result<Experiment> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE p.name = $1 AND e.name = $2")))
-            .bind(project)
-            .bind(name)
-            .fetch_optional(&self.inner.read)
-            .await?
-            .ok_or_else(|| Error::not_found("experiment", name))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE p.name = $1 AND e.name = $2"
+        )))
+        .bind(project)
+        .bind(name)
+        .fetch_optional(&self.inner.read)
+        .await?
+        .ok_or_else(|| Error::not_found("experiment", name))
     }
 
     /// Lists a project's experiments.
-    pub async fn list_experiments(&self, project: &str, view: ViewType, page: &PageRequest) -> Result<Page<Experiment>> {
+    pub async fn list_experiments(
+        &self,
+        project: &str,
+        view: ViewType,
+        page: &PageRequest,
+    ) -> Result<Page<Experiment>> {
         let mut conn = self.inner.read.acquire().await?;
         let project_id = project_id(&mut conn, project).await?;
         let sql = format!(
@@ -84,7 +103,13 @@ impl Store {
     }
 
     /// Renames an experiment and/or changes its description.
-    pub async fn update_experiment(&self, project: &str, id: i64, name: Option<&str>, description: Option<&str>) -> Result<Experiment> {
+    pub async fn update_experiment(
+        &self,
+        project: &str,
+        id: i64,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<Experiment> {
         if let Some(name) = name {
             validate::name("experiment name", name)?;
         }
@@ -94,7 +119,9 @@ impl Store {
         let mut tx = self.inner.write.begin().await?;
         let current = experiment_in_project(&mut tx, project, id).await?;
         if current.deleted_at.is_some() {
-            return Err(Error::Conflict(format!("experiment {id} is deleted: restore it first")));
+            return Err(Error::Conflict(format!(
+                "experiment {id} is deleted: restore it first"
+            )));
         }
         let new_name = name.unwrap_or(&current.name);
         sqlx::query("UPDATE experiments SET name = $1, description = $2 WHERE id = $3")
@@ -110,7 +137,12 @@ impl Store {
     }
 
     /// Soft-deletes (`deleted = true`) or restores an experiment.
-    pub async fn set_experiment_deleted(&self, project: &str, id: i64, deleted: bool) -> Result<Experiment> {
+    pub async fn set_experiment_deleted(
+        &self,
+        project: &str,
+        id: i64,
+        deleted: bool,
+    ) -> Result<Experiment> {
         let mut tx = self.inner.write.begin().await?;
         let current = experiment_in_project(&mut tx, project, id).await?;
         let deleted_at = match (deleted, current.deleted_at) {

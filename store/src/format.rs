@@ -38,13 +38,20 @@ impl DataFormat {
         match s.to_ascii_lowercase().as_str() {
             "parquet" => Ok(Self::Parquet),
             "csv" => Ok(Self::Csv),
-            other => Err(Error::invalid(format!("format '{other}' is not supported: use parquet or csv"))),
+            other => Err(Error::invalid(format!(
+                "format '{other}' is not supported: use parquet or csv"
+            ))),
         }
     }
 
     /// The format from a Content-Type, when it names one.
     pub fn from_content_type(content_type: &str) -> Option<Self> {
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match essence.as_str() {
             "text/csv" | "application/csv" => Some(Self::Csv),
             "application/vnd.apache.parquet" | "application/x-parquet" | "application/parquet" => {
@@ -88,7 +95,11 @@ pub(crate) async fn sniff(store: &dyn ObjectStore, path: &Path, size: u64) -> Re
         return Ok(DataFormat::Csv);
     }
     let head = store.get_range(path, 0..4).await?;
-    Ok(if head.as_ref() == b"PAR1" { DataFormat::Parquet } else { DataFormat::Csv })
+    Ok(if head.as_ref() == b"PAR1" {
+        DataFormat::Parquet
+    } else {
+        DataFormat::Csv
+    })
 }
 
 /// Reads the schema and row count of a stored file, refusing files that are not of `format`.
@@ -107,7 +118,11 @@ pub(crate) async fn inspect(
 /// Largest Parquet footer accepted: a hostile file must not make the server allocate gigabytes.
 const MAX_PARQUET_FOOTER: u64 = 64 * 1024 * 1024;
 
-async fn inspect_parquet(store: Arc<dyn ObjectStore>, path: &Path, size: u64) -> Result<Inspection> {
+async fn inspect_parquet(
+    store: Arc<dyn ObjectStore>,
+    path: &Path,
+    size: u64,
+) -> Result<Inspection> {
     let bad = |why: String| Error::invalid(format!("not a valid Parquet file: {why}"));
     if size < 12 {
         return Err(bad(format!("{size} bytes is too short")));
@@ -115,30 +130,47 @@ async fn inspect_parquet(store: Arc<dyn ObjectStore>, path: &Path, size: u64) ->
     let ends = store.get_ranges(path, &[0..4, size - 8..size]).await?;
     let (head, tail) = match ends.as_slice() {
         [head, tail] => (head, tail),
-        _ => return Err(Error::Internal("object store returned the wrong number of ranges".into())),
+        _ => {
+            return Err(Error::Internal(
+                "object store returned the wrong number of ranges".into(),
+            ));
+        }
     };
     if head.as_ref() != b"PAR1" || tail.get(4..) != Some(b"PAR1".as_slice()) {
-        return Err(bad("missing PAR1 magic at the start or the end (truncated or not Parquet)".into()));
+        return Err(bad(
+            "missing PAR1 magic at the start or the end (truncated or not Parquet)".into(),
+        ));
     }
     let mut len_bytes = [0u8; 4];
     len_bytes.copy_from_slice(tail.get(..4).unwrap_or(&[0; 4]));
     let footer_len = u64::from(u32::from_le_bytes(len_bytes));
     if footer_len + 12 > size || footer_len > MAX_PARQUET_FOOTER {
-        return Err(bad(format!("footer length {footer_len} does not fit a {size}-byte file")));
+        return Err(bad(format!(
+            "footer length {footer_len} does not fit a {size}-byte file"
+        )));
     }
-    let footer = store.get_range(path, size - 8 - footer_len..size - 8).await?;
-    let metadata = ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| bad(e.to_string()))?;
+    let footer = store
+        .get_range(path, size - 8 - footer_len..size - 8)
+        .await?;
+    let metadata =
+        ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| bad(e.to_string()))?;
     let file = metadata.file_metadata();
     for group in metadata.row_groups() {
         for column in group.columns() {
             let (start, len) = column.byte_range();
             if start.saturating_add(len) > size {
-                return Err(bad("a column chunk lies beyond the end of the file (truncated)".into()));
+                return Err(bad(
+                    "a column chunk lies beyond the end of the file (truncated)".into(),
+                ));
             }
         }
     }
-    let schema = parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata()).map_err(|e| bad(e.to_string()))?;
-    Ok(Inspection { schema, row_count: file.num_rows() })
+    let schema = parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(Inspection {
+        schema,
+        row_count: file.num_rows(),
+    })
 }
 
 async fn inspect_csv(store: Arc<dyn ObjectStore>, path: &Path) -> Result<Inspection> {
@@ -147,7 +179,9 @@ async fn inspect_csv(store: Arc<dyn ObjectStore>, path: &Path) -> Result<Inspect
     let reader = tokio_util::io::StreamReader::new(stream);
     let bridge = tokio_util::io::SyncIoBridge::new(reader);
     let (schema, rows) = tokio::task::spawn_blocking(move || {
-        arrow_csv::reader::Format::default().with_header(true).infer_schema(bridge, None)
+        arrow_csv::reader::Format::default()
+            .with_header(true)
+            .infer_schema(bridge, None)
     })
     .await
     .map_err(|e| Error::Internal(format!("csv inspection task failed: {e}")))?
@@ -156,7 +190,10 @@ async fn inspect_csv(store: Arc<dyn ObjectStore>, path: &Path) -> Result<Inspect
         return Err(Error::invalid("not a valid CSV file: it has no header row"));
     }
     if let Some(field) = schema.fields().iter().find(|f| f.name().trim().is_empty()) {
-        return Err(Error::invalid(format!("not a valid CSV file: a header column has an empty name ({:?})", field.name())));
+        return Err(Error::invalid(format!(
+            "not a valid CSV file: a header column has an empty name ({:?})",
+            field.name()
+        )));
     }
     let row_count = i64::try_from(rows).map_err(|_| Error::invalid("csv has too many rows"))?;
     Ok(Inspection { schema, row_count })

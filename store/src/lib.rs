@@ -25,13 +25,13 @@ pub use artifacts::ArtifactEntry;
 pub use blob::{BlobStore, StagedBlob, open_url, supported_schemes};
 pub use datasets::{AddedVersion, NewDatasetVersion, VersionSource, schema_to_json};
 pub use db::{Backend, Store, sqlite_url_for};
+pub use error::{Error, ErrorKind, Result};
+pub use format::DataFormat;
 pub use lineage::MAX_DEPTH;
 pub use metrics::{MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
-pub use runs::{NewRun, RunSearch, RunUpdate};
-pub use error::{Error, ErrorKind, Result};
-pub use format::DataFormat;
 pub use page::{Cursor, PageRequest};
+pub use runs::{NewRun, RunSearch, RunUpdate};
 
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 pub fn now_ms() -> i64 {

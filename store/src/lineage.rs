@@ -32,7 +32,14 @@ impl Edge {
         relation: &'static str,
         context: &str,
     ) -> Self {
-        Self { src_kind, src_id, dst_kind, dst_id, relation, context: context.to_string() }
+        Self {
+            src_kind,
+            src_id,
+            dst_kind,
+            dst_id,
+            relation,
+            context: context.to_string(),
+        }
     }
 }
 
@@ -56,17 +63,31 @@ pub(crate) async fn insert_edge(conn: &mut AnyConnection, edge: &Edge, actor: &s
 }
 
 /// The internal id of a node given its public id (decimal id, or a run's uuid).
-pub(crate) async fn internal_id(conn: &mut AnyConnection, kind: NodeKind, public_id: &str) -> Result<i64> {
+pub(crate) async fn internal_id(
+    conn: &mut AnyConnection,
+    kind: NodeKind,
+    public_id: &str,
+) -> Result<i64> {
     let found: Option<i64> = match kind {
-        NodeKind::Run => sqlx::query_scalar("SELECT id FROM runs WHERE uuid = $1").bind(public_id).fetch_optional(conn).await?,
+        NodeKind::Run => {
+            sqlx::query_scalar("SELECT id FROM runs WHERE uuid = $1")
+                .bind(public_id)
+                .fetch_optional(conn)
+                .await?
+        }
         NodeKind::DatasetVersion | NodeKind::ModelVersion => {
-            let id: i64 = public_id.parse().map_err(|_| Error::invalid(format!("{} id must be an integer", kind.as_str())))?;
+            let id: i64 = public_id
+                .parse()
+                .map_err(|_| Error::invalid(format!("{} id must be an integer", kind.as_str())))?;
             let sql = if kind == NodeKind::DatasetVersion {
                 "SELECT id FROM dataset_versions WHERE id = $1"
             } else {
                 "SELECT id FROM model_versions WHERE id = $1"
             };
-            sqlx::query_scalar(sql).bind(id).fetch_optional(conn).await?
+            sqlx::query_scalar(sql)
+                .bind(id)
+                .fetch_optional(conn)
+                .await?
         }
     };
     found.ok_or_else(|| Error::not_found(kind.as_str(), public_id))
@@ -101,7 +122,12 @@ struct RawEdge {
     created_at: i64,
 }
 
-async fn neighbours(conn: &mut AnyConnection, kind: NodeKind, id: i64, upstream: bool) -> Result<Vec<RawEdge>> {
+async fn neighbours(
+    conn: &mut AnyConnection,
+    kind: NodeKind,
+    id: i64,
+    upstream: bool,
+) -> Result<Vec<RawEdge>> {
     let sql = if upstream {
         "SELECT src_kind, src_id, dst_kind, dst_id, relation, context, created_by, created_at FROM lineage_edges \
          WHERE dst_kind = $1 AND dst_id = $2 ORDER BY id"
@@ -109,12 +135,17 @@ async fn neighbours(conn: &mut AnyConnection, kind: NodeKind, id: i64, upstream:
         "SELECT src_kind, src_id, dst_kind, dst_id, relation, context, created_by, created_at FROM lineage_edges \
          WHERE src_kind = $1 AND src_id = $2 ORDER BY id"
     };
-    let rows = sqlx::query(sql).bind(kind.as_str()).bind(id).fetch_all(conn).await?;
+    let rows = sqlx::query(sql)
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|row| {
             let kind_of = |col: &str| -> Result<NodeKind> {
                 let text: String = row.try_get(col)?;
-                NodeKind::parse(&text).ok_or_else(|| Error::Internal(format!("unknown node kind {text}")))
+                NodeKind::parse(&text)
+                    .ok_or_else(|| Error::Internal(format!("unknown node kind {text}")))
             };
             let relation: String = row.try_get("relation")?;
             Ok(RawEdge {
@@ -140,16 +171,25 @@ async fn neighbours(conn: &mut AnyConnection, kind: NodeKind, id: i64, upstream:
 
 impl Store {
     /// The lineage graph around a node, breadth first, up to `depth` hops each way asked.
-    pub async fn lineage(&self, kind: NodeKind, public_id: &str, direction: Direction, depth: u32) -> Result<LineageGraph> {
+    pub async fn lineage(
+        &self,
+        kind: NodeKind,
+        public_id: &str,
+        direction: Direction,
+        depth: u32,
+    ) -> Result<LineageGraph> {
         if depth == 0 || depth > MAX_DEPTH {
-            return Err(Error::invalid(format!("depth must be between 1 and {MAX_DEPTH}")));
+            return Err(Error::invalid(format!(
+                "depth must be between 1 and {MAX_DEPTH}"
+            )));
         }
         let mut conn = self.inner.read.acquire().await?;
         let start = internal_id(&mut conn, kind, public_id).await?;
         let mut depth_of: HashMap<(NodeKind, i64), u32> = HashMap::from([((kind, start), 0)]);
         let mut order = vec![(kind, start)];
         let mut edges: Vec<RawEdge> = Vec::new();
-        let mut seen_edges: HashSet<(NodeKind, i64, NodeKind, i64, &'static str, String)> = HashSet::new();
+        let mut seen_edges: HashSet<(NodeKind, i64, NodeKind, i64, &'static str, String)> =
+            HashSet::new();
         let walks: &[bool] = match direction {
             Direction::Upstream => &[true],
             Direction::Downstream => &[false],
@@ -163,15 +203,28 @@ impl Store {
                     continue;
                 }
                 for raw in neighbours(&mut conn, node_kind, node_id, upstream).await? {
-                    let next = if upstream { (raw.edge.src_kind, raw.edge.src_id) } else { (raw.edge.dst_kind, raw.edge.dst_id) };
+                    let next = if upstream {
+                        (raw.edge.src_kind, raw.edge.src_id)
+                    } else {
+                        (raw.edge.dst_kind, raw.edge.dst_id)
+                    };
                     let e = &raw.edge;
-                    let key = (e.src_kind, e.src_id, e.dst_kind, e.dst_id, e.relation, e.context.clone());
+                    let key = (
+                        e.src_kind,
+                        e.src_id,
+                        e.dst_kind,
+                        e.dst_id,
+                        e.relation,
+                        e.context.clone(),
+                    );
                     if seen_edges.insert(key) {
                         edges.push(raw);
                     }
                     if visited.insert(next) {
-                        if !depth_of.contains_key(&next) {
-                            depth_of.insert(next, d + 1);
+                        if let std::collections::hash_map::Entry::Vacant(slot) =
+                            depth_of.entry(next)
+                        {
+                            slot.insert(d + 1);
                             order.push(next);
                         }
                         queue.push_back((next, d + 1));
@@ -185,7 +238,12 @@ impl Store {
             let (public_id, label) = describe(&mut conn, *node_kind, *node_id).await?;
             public.insert((*node_kind, *node_id), public_id.clone());
             let depth = depth_of.get(&(*node_kind, *node_id)).copied().unwrap_or(0);
-            nodes.push(LineageNode { kind: *node_kind, id: public_id, label, depth });
+            nodes.push(LineageNode {
+                kind: *node_kind,
+                id: public_id,
+                label,
+                depth,
+            });
         }
         let edges = edges
             .into_iter()

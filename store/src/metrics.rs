@@ -50,7 +50,13 @@ fn to_db(value: f64) -> (i64, f64) {
 }
 
 /// Appends points to a run, records who logged them, and moves the latest value per key.
-pub(crate) async fn insert_points(conn: &mut AnyConnection, run_id: i64, points: &[MetricPoint], actor: &str, now: i64) -> Result<()> {
+pub(crate) async fn insert_points(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    points: &[MetricPoint],
+    actor: &str,
+    now: i64,
+) -> Result<()> {
     if points.is_empty() {
         return Ok(());
     }
@@ -76,7 +82,13 @@ pub(crate) async fn insert_points(conn: &mut AnyConnection, run_id: i64, points:
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id);
         for p in chunk {
             let (is_nan, value) = to_db(p.value);
-            query = query.bind(p.key.as_str()).bind(is_nan).bind(value).bind(p.step).bind(p.timestamp).bind(batch_id);
+            query = query
+                .bind(p.key.as_str())
+                .bind(is_nan)
+                .bind(value)
+                .bind(p.step)
+                .bind(p.timestamp)
+                .bind(batch_id);
         }
         query.execute(&mut *conn).await?;
     }
@@ -120,10 +132,18 @@ impl Store {
     }
 
     /// The full history of one metric, ordered by step then insertion; the cursor is an offset.
-    pub async fn metric_history(&self, uuid: &str, key: &str, limit: Option<u32>, cursor: Option<&str>) -> Result<Page<MetricValue>> {
+    pub async fn metric_history(
+        &self,
+        uuid: &str,
+        key: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<MetricValue>> {
         let limit = limit.unwrap_or(MAX_HISTORY_PAGE);
         if limit == 0 || limit > MAX_HISTORY_PAGE {
-            return Err(Error::invalid(format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
+            return Err(Error::invalid(format!(
+                "limit must be between 1 and {MAX_HISTORY_PAGE}"
+            )));
         }
         let offset = match cursor {
             Some(token) if !token.is_empty() => Cursor::decode(token)?.0.max(0),
@@ -142,7 +162,13 @@ impl Store {
         .await?;
         let mut points = rows
             .iter()
-            .map(|row| Ok(MetricValue { value: value_of(row, "value")?, step: row.try_get("step")?, timestamp: row.try_get("timestamp")? }))
+            .map(|row| {
+                Ok(MetricValue {
+                    value: value_of(row, "value")?,
+                    step: row.try_get("step")?,
+                    timestamp: row.try_get("timestamp")?,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = if points.len() > limit as usize {
             points.truncate(limit as usize);
@@ -151,16 +177,21 @@ impl Store {
             None
         };
         if points.is_empty() && offset == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT run_id FROM latest_metrics WHERE run_id = $1 AND key = $2")
-                .bind(run.id)
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let exists: Option<i64> = sqlx::query_scalar(
+                "SELECT run_id FROM latest_metrics WHERE run_id = $1 AND key = $2",
+            )
+            .bind(run.id)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
             if exists.is_none() {
                 return Err(Error::not_found("metric", key));
             }
         }
-        Ok(Page { items: points, next_cursor })
+        Ok(Page {
+            items: points,
+            next_cursor,
+        })
     }
 
     /// At most `buckets` buckets over a step range, each with min, max, first and last value,
@@ -174,16 +205,23 @@ impl Store {
         end_step: Option<i64>,
     ) -> Result<Vec<MetricBucket>> {
         if buckets == 0 || buckets > MAX_BUCKETS {
-            return Err(Error::invalid(format!("buckets must be between 1 and {MAX_BUCKETS}")));
+            return Err(Error::invalid(format!(
+                "buckets must be between 1 and {MAX_BUCKETS}"
+            )));
         }
         let mut conn = self.inner.read.acquire().await?;
         let run = run_by_uuid(&mut conn, uuid).await?;
-        let range = sqlx::query("SELECT MIN(step) AS lo, MAX(step) AS hi FROM metrics WHERE run_id = $1 AND key = $2")
-            .bind(run.id)
-            .bind(key)
-            .fetch_one(&mut *conn)
-            .await?;
-        let (Some(lo), Some(hi)) = (range.try_get::<Option<i64>, _>("lo")?, range.try_get::<Option<i64>, _>("hi")?) else {
+        let range = sqlx::query(
+            "SELECT MIN(step) AS lo, MAX(step) AS hi FROM metrics WHERE run_id = $1 AND key = $2",
+        )
+        .bind(run.id)
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await?;
+        let (Some(lo), Some(hi)) = (
+            range.try_get::<Option<i64>, _>("lo")?,
+            range.try_get::<Option<i64>, _>("hi")?,
+        ) else {
             return Err(Error::not_found("metric", key));
         };
         let start = start_step.unwrap_or(lo);
@@ -193,7 +231,9 @@ impl Store {
         }
         // Bucket width so that at most `buckets` buckets cover [start, end], without overflow.
         let span = i128::from(end) - i128::from(start) + 1;
-        let width = i64::try_from((span + i128::from(buckets) - 1) / i128::from(buckets)).unwrap_or(i64::MAX).max(1);
+        let width = i64::try_from((span + i128::from(buckets) - 1) / i128::from(buckets))
+            .unwrap_or(i64::MAX)
+            .max(1);
         let rows = sqlx::query(
             "SELECT g.start_step, g.end_step, g.n, g.vmin, g.vmax, \
              (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.start_step ORDER BY m.id LIMIT 1) AS first_value, \

@@ -272,7 +272,8 @@ pub struct RegisteredModel {
 }
 
 /// Registration states of a model version (MLflow's set).
-pub const MODEL_VERSION_STATUSES: [&str; 3] = ["PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY"];
+pub const MODEL_VERSION_STATUSES: [&str; 3] =
+    ["PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY"];
 
 /// One version of a registered model.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,9 @@ use sqlx::{AnyConnection, Row as _};
 use crate::db::{LockTable, lock_row};
 use crate::error::map_unique;
 use crate::lineage::{Edge, insert_edge};
-use crate::model::{AliasEvent, KeyValue, ModelAlias, ModelVersion, NodeKind, Page, RegisteredModel, StoredFile};
+use crate::model::{
+    AliasEvent, KeyValue, ModelAlias, ModelVersion, NodeKind, Page, RegisteredModel, StoredFile,
+};
 use crate::projects::project_id;
 use crate::runs::active_run;
 use crate::{Error, PageRequest, Result, StagedBlob, Store, now_ms, validate};
@@ -57,12 +59,14 @@ struct ModelRow {
 
 async fn model_row(conn: &mut AnyConnection, project: &str, name: &str) -> Result<ModelRow> {
     let project_id = project_id(conn, project).await?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM registered_models WHERE project_id = $1 AND name = $2")
-        .bind(project_id)
-        .bind(name)
-        .fetch_optional(conn)
-        .await?;
-    id.map(|id| ModelRow { id }).ok_or_else(|| Error::not_found("model", format!("{project}/{name}")))
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM registered_models WHERE project_id = $1 AND name = $2")
+            .bind(project_id)
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
+    id.map(|id| ModelRow { id })
+        .ok_or_else(|| Error::not_found("model", format!("{project}/{name}")))
 }
 
 async fn load_model(conn: &mut AnyConnection, id: i64) -> Result<RegisteredModel> {
@@ -83,7 +87,14 @@ async fn load_model(conn: &mut AnyConnection, id: i64) -> Result<RegisteredModel
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|r| Ok(ModelAlias { alias: r.try_get("alias")?, version: r.try_get("version")?, set_by: r.try_get("created_by")?, set_at: r.try_get("created_at")? }))
+    .map(|r| {
+        Ok(ModelAlias {
+            alias: r.try_get("alias")?,
+            version: r.try_get("version")?,
+            set_by: r.try_get("created_by")?,
+            set_at: r.try_get("created_at")?,
+        })
+    })
     .collect::<Result<Vec<_>>>()?;
     Ok(RegisteredModel {
         id: row.try_get("id")?,
@@ -109,14 +120,18 @@ async fn load_version(conn: &mut AnyConnection, id: i64) -> Result<ModelVersion>
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| Error::not_found("model_version", id))?;
-    let tags: Vec<KeyValue> = sqlx::query_as("SELECT key, value FROM model_version_tags WHERE model_version_id = $1 ORDER BY key")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let aliases: Vec<String> = sqlx::query_scalar("SELECT alias FROM model_aliases WHERE model_version_id = $1 ORDER BY alias")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let tags: Vec<KeyValue> = sqlx::query_as(
+        "SELECT key, value FROM model_version_tags WHERE model_version_id = $1 ORDER BY key",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let aliases: Vec<String> = sqlx::query_scalar(
+        "SELECT alias FROM model_aliases WHERE model_version_id = $1 ORDER BY alias",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     let files: Vec<StoredFile> = sqlx::query_as(
         "SELECT path, content_hash, byte_size, created_by, created_at FROM model_version_files WHERE model_version_id = $1 ORDER BY path",
     )
@@ -141,7 +156,12 @@ async fn load_version(conn: &mut AnyConnection, id: i64) -> Result<ModelVersion>
     })
 }
 
-async fn version_id(conn: &mut AnyConnection, model_id: i64, version: i64, label: &str) -> Result<i64> {
+async fn version_id(
+    conn: &mut AnyConnection,
+    model_id: i64,
+    version: i64,
+    label: &str,
+) -> Result<i64> {
     sqlx::query_scalar("SELECT id FROM model_versions WHERE model_id = $1 AND version = $2")
         .bind(model_id)
         .bind(version)
@@ -150,7 +170,13 @@ async fn version_id(conn: &mut AnyConnection, model_id: i64, version: i64, label
         .ok_or_else(|| Error::not_found("model_version", format!("{label}@v{version}")))
 }
 
-async fn upsert_version_tags(conn: &mut AnyConnection, version_id: i64, tags: &[KeyValue], actor: &str, now: i64) -> Result<()> {
+async fn upsert_version_tags(
+    conn: &mut AnyConnection,
+    version_id: i64,
+    tags: &[KeyValue],
+    actor: &str,
+    now: i64,
+) -> Result<()> {
     for tag in tags {
         validate::key("tag key", &tag.key)?;
         validate::value("tag value", &tag.value)?;
@@ -172,7 +198,13 @@ async fn upsert_version_tags(conn: &mut AnyConnection, version_id: i64, tags: &[
 
 impl Store {
     /// Registers a model name in a project.
-    pub async fn create_model(&self, project: &str, name: &str, description: &str, actor: &str) -> Result<RegisteredModel> {
+    pub async fn create_model(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+        actor: &str,
+    ) -> Result<RegisteredModel> {
         validate::name("model name", name)?;
         validate::description(description)?;
         let now = now_ms();
@@ -203,7 +235,11 @@ impl Store {
     }
 
     /// Lists a project's registered models.
-    pub async fn list_models(&self, project: &str, page: &PageRequest) -> Result<Page<RegisteredModel>> {
+    pub async fn list_models(
+        &self,
+        project: &str,
+        page: &PageRequest,
+    ) -> Result<Page<RegisteredModel>> {
         let mut conn = self.inner.read.acquire().await?;
         let project_id = project_id(&mut conn, project).await?;
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM registered_models WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3")
@@ -220,7 +256,12 @@ impl Store {
     }
 
     /// Changes a model's description.
-    pub async fn update_model(&self, project: &str, name: &str, description: &str) -> Result<RegisteredModel> {
+    pub async fn update_model(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<RegisteredModel> {
         validate::description(description)?;
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, name).await?;
@@ -237,21 +278,33 @@ impl Store {
 
     /// Creates the next version of a model from a run artifact or an upload; records lineage
     /// from the source run.
-    pub async fn create_model_version(&self, project: &str, model: &str, new: NewModelVersion, actor: &str) -> Result<ModelVersion> {
+    pub async fn create_model_version(
+        &self,
+        project: &str,
+        model: &str,
+        new: NewModelVersion,
+        actor: &str,
+    ) -> Result<ModelVersion> {
         let staged = match &new.source {
             ModelSource::Upload { staged, .. } => Some(staged.clone()),
             ModelSource::RunArtifact { .. } => None,
         };
         let result = self.record_model_version(project, model, new, actor).await;
-        if let Some(staged) = staged {
-            if let Err(e) = self.inner.blobs.discard(&staged).await {
-                tracing::warn!(error = %e, "discarding a staged model file failed");
-            }
+        if let Some(staged) = staged
+            && let Err(e) = self.inner.blobs.discard(&staged).await
+        {
+            tracing::warn!(error = %e, "discarding a staged model file failed");
         }
         result
     }
 
-    async fn record_model_version(&self, project: &str, model: &str, new: NewModelVersion, actor: &str) -> Result<ModelVersion> {
+    async fn record_model_version(
+        &self,
+        project: &str,
+        model: &str,
+        new: NewModelVersion,
+        actor: &str,
+    ) -> Result<ModelVersion> {
         validate::description(&new.description)?;
         for tag in &new.tags {
             validate::key("tag key", &tag.key)?;
@@ -260,11 +313,22 @@ impl Store {
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let model_row = model_row(&mut tx, project, model).await?;
-        lock_row(&mut tx, self.inner.backend, LockTable::RegisteredModels, model_row.id).await?;
-        let (run, source_path, files): (Option<crate::model::Run>, Option<String>, Vec<StoredFile>) = match &new.source {
+        lock_row(
+            &mut tx,
+            self.inner.backend,
+            LockTable::RegisteredModels,
+            model_row.id,
+        )
+        .await?;
+        let (run, source_path, files): (
+            Option<crate::model::Run>,
+            Option<String>,
+            Vec<StoredFile>,
+        ) = match &new.source {
             ModelSource::RunArtifact { run_id, path } => {
                 validate::artifact_path(path)?;
                 let run = active_run(&mut tx, run_id).await?;
+                check_run_project(&run, project)?;
                 let prefix = format!("{path}/");
                 let found: Vec<StoredFile> = sqlx::query_as(
                     "SELECT path, content_hash, byte_size, created_by, created_at FROM run_artifacts \
@@ -285,19 +349,31 @@ impl Store {
                             Some(rest) => rest.to_string(),
                             None => f.path.rsplit('/').next().unwrap_or(&f.path).to_string(),
                         };
-                        StoredFile { path: relative, ..f }
+                        StoredFile {
+                            path: relative,
+                            ..f
+                        }
                     })
                     .collect();
                 (Some(run), Some(path.clone()), files)
             }
-            ModelSource::Upload { staged, file_name, run_id } => {
+            ModelSource::Upload {
+                staged,
+                file_name,
+                run_id,
+            } => {
                 validate::artifact_path(file_name)?;
                 let run = match run_id {
                     Some(id) => Some(active_run(&mut tx, id).await?),
                     None => None,
                 };
+                // Check before committing the bytes, so a refused upload leaves no blob.
+                if let Some(run) = &run {
+                    check_run_project(run, project)?;
+                }
                 self.inner.blobs.commit(staged).await?;
-                let size = i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
+                let size = i64::try_from(staged.byte_size)
+                    .map_err(|_| Error::invalid("file too large"))?;
                 let file = StoredFile {
                     path: file_name.clone(),
                     content_hash: staged.content_hash.clone(),
@@ -308,11 +384,6 @@ impl Store {
                 (run, None, vec![file])
             }
         };
-        if let Some(run) = &run {
-            if run.project != project {
-                return Err(Error::Conflict(format!("run {} belongs to project '{}', the model to '{project}'", run.uuid, run.project)));
-            }
-        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO model_versions (model_id, version, source_run_id, source_path, description, status, created_by, created_at, updated_at) \
              VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model_id = $1), $2, $3, $4, 'READY', $5, $6, $6) \
@@ -342,16 +413,37 @@ impl Store {
         }
         upsert_version_tags(&mut tx, id, &new.tags, actor, now).await?;
         if let Some(run) = &run {
-            insert_edge(&mut tx, &Edge::new(NodeKind::Run, run.id, NodeKind::ModelVersion, id, "produced", ""), actor).await?;
+            insert_edge(
+                &mut tx,
+                &Edge::new(
+                    NodeKind::Run,
+                    run.id,
+                    NodeKind::ModelVersion,
+                    id,
+                    "produced",
+                    "",
+                ),
+                actor,
+            )
+            .await?;
         }
-        sqlx::query("UPDATE registered_models SET updated_at = $1 WHERE id = $2").bind(now).bind(model_row.id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE registered_models SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(model_row.id)
+            .execute(&mut *tx)
+            .await?;
         let version = load_version(&mut tx, id).await?;
         tx.commit().await?;
         Ok(version)
     }
 
     /// Reads one version of a model.
-    pub async fn get_model_version(&self, project: &str, model: &str, version: i64) -> Result<ModelVersion> {
+    pub async fn get_model_version(
+        &self,
+        project: &str,
+        model: &str,
+        version: i64,
+    ) -> Result<ModelVersion> {
         let mut conn = self.inner.read.acquire().await?;
         let row = model_row(&mut conn, project, model).await?;
         let id = version_id(&mut conn, row.id, version, model).await?;
@@ -359,7 +451,12 @@ impl Store {
     }
 
     /// Lists a model's versions, oldest first.
-    pub async fn list_model_versions(&self, project: &str, model: &str, page: &PageRequest) -> Result<Page<ModelVersion>> {
+    pub async fn list_model_versions(
+        &self,
+        project: &str,
+        model: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ModelVersion>> {
         let mut conn = self.inner.read.acquire().await?;
         let row = model_row(&mut conn, project, model).await?;
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM model_versions WHERE model_id = $1 AND version > $2 ORDER BY version LIMIT $3")
@@ -393,12 +490,14 @@ impl Store {
         let row = model_row(&mut tx, project, model).await?;
         let id = version_id(&mut tx, row.id, version, model).await?;
         if let Some(d) = description {
-            sqlx::query("UPDATE model_versions SET description = $1, updated_at = $2 WHERE id = $3")
-                .bind(d)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE model_versions SET description = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(d)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         upsert_version_tags(&mut tx, id, tags, actor, now).await?;
         let version = load_version(&mut tx, id).await?;
@@ -407,33 +506,51 @@ impl Store {
     }
 
     /// Points an alias at a version of this model and records the move.
-    pub async fn set_alias(&self, project: &str, model: &str, alias: &str, target: VersionRef, actor: &str) -> Result<ModelVersion> {
+    pub async fn set_alias(
+        &self,
+        project: &str,
+        model: &str,
+        alias: &str,
+        target: VersionRef,
+        actor: &str,
+    ) -> Result<ModelVersion> {
         validate::alias(alias)?;
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, model).await?;
-        lock_row(&mut tx, self.inner.backend, LockTable::RegisteredModels, row.id).await?;
+        lock_row(
+            &mut tx,
+            self.inner.backend,
+            LockTable::RegisteredModels,
+            row.id,
+        )
+        .await?;
         let new_id = match target {
             VersionRef::Number(n) => version_id(&mut tx, row.id, n, model).await?,
             VersionRef::Id(id) => {
-                let owner: Option<i64> = sqlx::query_scalar("SELECT model_id FROM model_versions WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let owner: Option<i64> =
+                    sqlx::query_scalar("SELECT model_id FROM model_versions WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 match owner {
                     None => return Err(Error::not_found("model_version", id)),
                     Some(owner) if owner != row.id => {
-                        return Err(Error::Conflict(format!("model version {id} belongs to another model, not '{model}'")));
+                        return Err(Error::Conflict(format!(
+                            "model version {id} belongs to another model, not '{model}'"
+                        )));
                     }
                     Some(_) => id,
                 }
             }
         };
-        let old_id: Option<i64> = sqlx::query_scalar("SELECT model_version_id FROM model_aliases WHERE model_id = $1 AND alias = $2")
-            .bind(row.id)
-            .bind(alias)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let old_id: Option<i64> = sqlx::query_scalar(
+            "SELECT model_version_id FROM model_aliases WHERE model_id = $1 AND alias = $2",
+        )
+        .bind(row.id)
+        .bind(alias)
+        .fetch_optional(&mut *tx)
+        .await?;
         if old_id != Some(new_id) {
             sqlx::query(
                 "INSERT INTO model_aliases (model_id, alias, model_version_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
@@ -455,26 +572,50 @@ impl Store {
     }
 
     /// Removes an alias and records the removal.
-    pub async fn delete_alias(&self, project: &str, model: &str, alias: &str, actor: &str) -> Result<()> {
+    pub async fn delete_alias(
+        &self,
+        project: &str,
+        model: &str,
+        alias: &str,
+        actor: &str,
+    ) -> Result<()> {
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, model).await?;
-        lock_row(&mut tx, self.inner.backend, LockTable::RegisteredModels, row.id).await?;
-        let old_id: Option<i64> = sqlx::query_scalar("SELECT model_version_id FROM model_aliases WHERE model_id = $1 AND alias = $2")
-            .bind(row.id)
-            .bind(alias)
-            .fetch_optional(&mut *tx)
-            .await?;
+        lock_row(
+            &mut tx,
+            self.inner.backend,
+            LockTable::RegisteredModels,
+            row.id,
+        )
+        .await?;
+        let old_id: Option<i64> = sqlx::query_scalar(
+            "SELECT model_version_id FROM model_aliases WHERE model_id = $1 AND alias = $2",
+        )
+        .bind(row.id)
+        .bind(alias)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(old_id) = old_id else {
             return Err(Error::not_found("alias", format!("{model}@{alias}")));
         };
-        sqlx::query("DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2").bind(row.id).bind(alias).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2")
+            .bind(row.id)
+            .bind(alias)
+            .execute(&mut *tx)
+            .await?;
         record_alias_event(&mut tx, row.id, alias, Some(old_id), None, actor, now_ms()).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The version an alias points to now, or pointed to at time `at` (ms since the epoch).
-    pub async fn resolve_alias(&self, project: &str, model: &str, alias: &str, at: Option<i64>) -> Result<ModelVersion> {
+    pub async fn resolve_alias(
+        &self,
+        project: &str,
+        model: &str,
+        alias: &str,
+        at: Option<i64>,
+    ) -> Result<ModelVersion> {
         let mut conn = self.inner.read.acquire().await?;
         let row = model_row(&mut conn, project, model).await?;
         let id: Option<i64> = match at {
@@ -502,7 +643,13 @@ impl Store {
     }
 
     /// Every move of a model's aliases (or of one alias), oldest first.
-    pub async fn alias_history(&self, project: &str, model: &str, alias: Option<&str>, page: &PageRequest) -> Result<Page<AliasEvent>> {
+    pub async fn alias_history(
+        &self,
+        project: &str,
+        model: &str,
+        alias: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<AliasEvent>> {
         let mut conn = self.inner.read.acquire().await?;
         let row = model_row(&mut conn, project, model).await?;
         let rows = sqlx::query(
@@ -532,6 +679,17 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(events, page, |e| e.id))
     }
+}
+
+/// A model version may only come from a run of the model's own project.
+fn check_run_project(run: &crate::model::Run, project: &str) -> Result<()> {
+    if run.project != project {
+        return Err(Error::Conflict(format!(
+            "run {} belongs to project '{}', the model to '{project}'",
+            run.uuid, run.project
+        )));
+    }
+    Ok(())
 }
 
 async fn record_alias_event(

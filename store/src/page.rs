@@ -23,7 +23,9 @@ impl Cursor {
     /// Decodes a token made by [`Cursor::encode`].
     pub fn decode(token: &str) -> Result<Self> {
         let bad = || Error::invalid("cursor is not valid: pass next_cursor from a previous page");
-        let raw = URL_SAFE_NO_PAD.decode(token.as_bytes()).map_err(|_| bad())?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(token.as_bytes())
+            .map_err(|_| bad())?;
         let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
         let value = text.strip_prefix("v1:").ok_or_else(bad)?;
         value.parse::<i64>().map(Cursor).map_err(|_| bad())
@@ -41,7 +43,10 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { limit: DEFAULT_LIMIT, after: None }
+        Self {
+            limit: DEFAULT_LIMIT,
+            after: None,
+        }
     }
 }
 
@@ -50,7 +55,9 @@ impl PageRequest {
     pub fn new(limit: Option<u32>, cursor: Option<&str>) -> Result<Self> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(Error::invalid(format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(Error::invalid(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
         }
         let after = match cursor {
             Some(token) if !token.is_empty() => Some(Cursor::decode(token)?),
@@ -88,12 +95,18 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Self { items: rows, next_cursor }
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 
     /// Maps the items, keeping the cursor.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -113,12 +126,18 @@ mod tests {
     fn limits_are_checked() {
         assert!(PageRequest::new(Some(0), None).is_err());
         assert!(PageRequest::new(Some(MAX_LIMIT + 1), None).is_err());
-        assert_eq!(PageRequest::new(None, Some("")).map(|p| p.limit).ok(), Some(DEFAULT_LIMIT));
+        assert_eq!(
+            PageRequest::new(None, Some("")).map(|p| p.limit).ok(),
+            Some(DEFAULT_LIMIT)
+        );
     }
 
     #[test]
     fn page_from_rows_sets_cursor_only_when_more() {
-        let req = PageRequest { limit: 2, after: None };
+        let req = PageRequest {
+            limit: 2,
+            after: None,
+        };
         let page = Page::from_rows(vec![1, 2, 3], &req, |v| *v);
         assert_eq!(page.items, vec![1, 2]);
         assert_eq!(page.next_cursor, Some(Cursor(2).encode()));

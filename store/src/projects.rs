@@ -19,7 +19,12 @@ pub(crate) async fn project_id(conn: &mut AnyConnection, name: &str) -> Result<i
 
 impl Store {
     /// Creates a project.
-    pub async fn create_project(&self, name: &str, description: &str, actor: &str) -> Result<Project> {
+    pub async fn create_project(
+        &self,
+        name: &str,
+        description: &str,
+        actor: &str,
+    ) -> Result<Project> {
         validate::name("project name", name)?;
         validate::description(description)?;
         let project = sqlx::query_as(
@@ -47,11 +52,13 @@ impl Store {
 
     /// Lists projects by id.
     pub async fn list_projects(&self, page: &PageRequest) -> Result<Page<Project>> {
-        let rows: Vec<Project> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id > $1 ORDER BY id LIMIT $2")))
-            .bind(page.after_key())
-            .bind(page.fetch())
-            .fetch_all(&self.inner.read)
-            .await?;
+        let rows: Vec<Project> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE id > $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(page.after_key())
+        .bind(page.fetch())
+        .fetch_all(&self.inner.read)
+        .await?;
         Ok(Page::from_rows(rows, page, |p| p.id))
     }
 

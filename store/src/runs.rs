@@ -9,7 +9,8 @@ use crate::db::{LockTable, lock_row};
 use crate::experiments::{experiment_in_project, view_condition};
 use crate::lineage::{Edge, insert_edge};
 use crate::model::{
-    KeyValue, LogBatch, MetricPoint, NodeKind, Page, RUN_STATUSES, Run, RunDataset, RunDetail, RunModelOutput, ViewType,
+    KeyValue, LogBatch, MetricPoint, NodeKind, Page, RUN_STATUSES, Run, RunDataset, RunDetail,
+    RunModelOutput, ViewType,
 };
 use crate::page::Cursor;
 use crate::search::{self, SqlValue};
@@ -57,18 +58,22 @@ pub struct RunSearch {
 }
 
 pub(crate) async fn run_by_uuid(conn: &mut AnyConnection, uuid: &str) -> Result<Run> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_RUN} WHERE r.uuid = $1")))
-        .bind(uuid)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| Error::not_found("run", uuid))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_RUN} WHERE r.uuid = $1"
+    )))
+    .bind(uuid)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::not_found("run", uuid))
 }
 
 /// The run, which must not be deleted, for a change.
 pub(crate) async fn active_run(conn: &mut AnyConnection, uuid: &str) -> Result<Run> {
     let run = run_by_uuid(conn, uuid).await?;
     if run.deleted_at.is_some() {
-        return Err(Error::Conflict(format!("run {uuid} is deleted: restore it first")));
+        return Err(Error::Conflict(format!(
+            "run {uuid} is deleted: restore it first"
+        )));
     }
     Ok(run)
 }
@@ -77,12 +82,21 @@ fn check_status(status: &str) -> Result<()> {
     if RUN_STATUSES.contains(&status) {
         Ok(())
     } else {
-        Err(Error::invalid(format!("status '{status}' is not one of {}", RUN_STATUSES.join(", "))))
+        Err(Error::invalid(format!(
+            "status '{status}' is not one of {}",
+            RUN_STATUSES.join(", ")
+        )))
     }
 }
 
 /// Inserts tags (overwriting), in one statement per tag.
-pub(crate) async fn upsert_tags(conn: &mut AnyConnection, run_id: i64, tags: &[KeyValue], actor: &str, now: i64) -> Result<()> {
+pub(crate) async fn upsert_tags(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    tags: &[KeyValue],
+    actor: &str,
+    now: i64,
+) -> Result<()> {
     for tag in tags {
         sqlx::query(
             "INSERT INTO run_tags (run_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
@@ -102,20 +116,30 @@ pub(crate) async fn upsert_tags(conn: &mut AnyConnection, run_id: i64, tags: &[K
 
 /// Checks params against the stored ones and inserts the new ones. The same key with another
 /// value is a conflict; the same pair again is a no-op.
-pub(crate) async fn insert_params(conn: &mut AnyConnection, run_id: i64, params: &[KeyValue], actor: &str, now: i64) -> Result<()> {
+pub(crate) async fn insert_params(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    params: &[KeyValue],
+    actor: &str,
+    now: i64,
+) -> Result<()> {
     if params.is_empty() {
         return Ok(());
     }
-    let stored: HashMap<String, String> = sqlx::query_as::<_, KeyValue>("SELECT key, value FROM run_params WHERE run_id = $1")
-        .bind(run_id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|kv| (kv.key, kv.value))
-        .collect();
+    let stored: HashMap<String, String> =
+        sqlx::query_as::<_, KeyValue>("SELECT key, value FROM run_params WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|kv| (kv.key, kv.value))
+            .collect();
     let mut fresh: HashMap<&str, &str> = HashMap::new();
     for param in params {
-        let existing = stored.get(&param.key).map(String::as_str).or_else(|| fresh.get(param.key.as_str()).copied());
+        let existing = stored
+            .get(&param.key)
+            .map(String::as_str)
+            .or_else(|| fresh.get(param.key.as_str()).copied());
         match existing {
             Some(value) if value == param.value => {}
             Some(value) => {
@@ -151,11 +175,18 @@ fn validate_pairs(what: &str, pairs: &[KeyValue]) -> Result<()> {
 }
 
 /// Fills params, tags, latest metrics, inputs and outputs for runs, a fixed number of queries.
-pub(crate) async fn load_details(conn: &mut AnyConnection, runs: Vec<Run>) -> Result<Vec<RunDetail>> {
+pub(crate) async fn load_details(
+    conn: &mut AnyConnection,
+    runs: Vec<Run>,
+) -> Result<Vec<RunDetail>> {
     if runs.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = runs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(",");
+    let ids = runs
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let mut details: Vec<RunDetail> = runs
         .into_iter()
         .map(|run| RunDetail {
@@ -168,23 +199,49 @@ pub(crate) async fn load_details(conn: &mut AnyConnection, runs: Vec<Run>) -> Re
             model_outputs: vec![],
         })
         .collect();
-    let index: HashMap<i64, usize> = details.iter().enumerate().map(|(i, d)| (d.run.id, i)).collect();
+    let index: HashMap<i64, usize> = details
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.run.id, i))
+        .collect();
     // The ids are integers read from the database, so inlining them is safe.
     for (table, is_param) in [("run_params", true), ("run_tags", false)] {
-        let sql = format!("SELECT run_id, key, value FROM {table} WHERE run_id IN ({ids}) ORDER BY run_id, key");
-        for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+        let sql = format!(
+            "SELECT run_id, key, value FROM {table} WHERE run_id IN ({ids}) ORDER BY run_id, key"
+        );
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await?
+        {
             let run_id: i64 = row.try_get("run_id")?;
-            let kv = KeyValue { key: row.try_get("key")?, value: row.try_get("value")? };
+            let kv = KeyValue {
+                key: row.try_get("key")?,
+                value: row.try_get("value")?,
+            };
             if let Some(&i) = index.get(&run_id) {
-                if is_param { details[i].params.push(kv) } else { details[i].tags.push(kv) }
+                if is_param {
+                    details[i].params.push(kv)
+                } else {
+                    details[i].tags.push(kv)
+                }
             }
         }
     }
-    let sql = format!("SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({ids}) ORDER BY run_id, key");
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+    let sql = format!(
+        "SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({ids}) ORDER BY run_id, key"
+    );
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
         let run_id: i64 = row.try_get("run_id")?;
         let value: Option<f64> = row.try_get("value")?;
-        let point = MetricPoint { key: row.try_get("key")?, value: value.unwrap_or(f64::NAN), step: row.try_get("step")?, timestamp: row.try_get("timestamp")? };
+        let point = MetricPoint {
+            key: row.try_get("key")?,
+            value: value.unwrap_or(f64::NAN),
+            step: row.try_get("step")?,
+            timestamp: row.try_get("timestamp")?,
+        };
         if let Some(&i) = index.get(&run_id) {
             details[i].metrics.push(point);
         }
@@ -200,7 +257,10 @@ pub(crate) async fn load_details(conn: &mut AnyConnection, runs: Vec<Run>) -> Re
          JOIN projects p ON p.id = d.project_id \
          WHERE e.src_kind = 'run' AND e.dst_kind = 'dataset_version' AND e.src_id IN ({ids}) ORDER BY 4"
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
         let run_id: i64 = row.try_get("run_id")?;
         let relation: String = row.try_get("relation")?;
         let dataset = RunDataset {
@@ -212,7 +272,11 @@ pub(crate) async fn load_details(conn: &mut AnyConnection, runs: Vec<Run>) -> Re
             context: row.try_get("context")?,
         };
         if let Some(&i) = index.get(&run_id) {
-            if relation == "input" { details[i].inputs.push(dataset) } else { details[i].dataset_outputs.push(dataset) }
+            if relation == "input" {
+                details[i].inputs.push(dataset)
+            } else {
+                details[i].dataset_outputs.push(dataset)
+            }
         }
     }
     let sql = format!(
@@ -220,9 +284,16 @@ pub(crate) async fn load_details(conn: &mut AnyConnection, runs: Vec<Run>) -> Re
          JOIN model_versions mv ON mv.id = e.dst_id JOIN registered_models m ON m.id = mv.model_id \
          WHERE e.src_kind = 'run' AND e.dst_kind = 'model_version' AND e.src_id IN ({ids}) ORDER BY mv.id"
     );
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
         let run_id: i64 = row.try_get("run_id")?;
-        let output = RunModelOutput { model_version_id: row.try_get("id")?, model: row.try_get("name")?, version: row.try_get("version")? };
+        let output = RunModelOutput {
+            model_version_id: row.try_get("id")?,
+            model: row.try_get("name")?,
+            version: row.try_get("version")?,
+        };
         if let Some(&i) = index.get(&run_id) {
             details[i].model_outputs.push(output);
         }
@@ -246,7 +317,13 @@ fn bind_values<'q>(
 
 impl Store {
     /// Starts a run in an experiment of a project.
-    pub async fn create_run(&self, project: &str, experiment_id: i64, new: NewRun, actor: &str) -> Result<RunDetail> {
+    pub async fn create_run(
+        &self,
+        project: &str,
+        experiment_id: i64,
+        new: NewRun,
+        actor: &str,
+    ) -> Result<RunDetail> {
         if let Some(name) = &new.name {
             validate::name("run name", name)?;
         }
@@ -257,7 +334,9 @@ impl Store {
         let mut tx = self.inner.write.begin().await?;
         let experiment = experiment_in_project(&mut tx, project, experiment_id).await?;
         if experiment.deleted_at.is_some() {
-            return Err(Error::Conflict(format!("experiment {experiment_id} is deleted: restore it first")));
+            return Err(Error::Conflict(format!(
+                "experiment {experiment_id} is deleted: restore it first"
+            )));
         }
         let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO runs (uuid, experiment_id, name, status, start_time, created_by, created_at) \
@@ -273,7 +352,10 @@ impl Store {
         .await?;
         upsert_tags(&mut tx, run_id, &new.tags, actor, now).await?;
         let run = run_by_uuid(&mut tx, &uuid).await?;
-        let detail = load_details(&mut tx, vec![run]).await?.pop().ok_or_else(|| Error::Internal("run vanished".into()))?;
+        let detail = load_details(&mut tx, vec![run])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Internal("run vanished".into()))?;
         tx.commit().await?;
         Ok(detail)
     }
@@ -288,7 +370,10 @@ impl Store {
     pub async fn get_run_detail(&self, uuid: &str) -> Result<RunDetail> {
         let mut conn = self.inner.read.acquire().await?;
         let run = run_by_uuid(&mut conn, uuid).await?;
-        load_details(&mut conn, vec![run]).await?.pop().ok_or_else(|| Error::not_found("run", uuid))
+        load_details(&mut conn, vec![run])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found("run", uuid))
     }
 
     /// Renames a run or changes its status and end time.
@@ -308,10 +393,10 @@ impl Store {
             (None, true) => run.end_time.or(Some(now_ms())),
             (None, false) => run.end_time,
         };
-        if let Some(end) = end_time {
-            if end < run.start_time {
-                return Err(Error::invalid("end_time must not be before start_time"));
-            }
+        if let Some(end) = end_time
+            && end < run.start_time
+        {
+            return Err(Error::invalid("end_time must not be before start_time"));
         }
         sqlx::query("UPDATE runs SET name = $1, status = $2, end_time = $3 WHERE id = $4")
             .bind(update.name.unwrap_or(run.name))
@@ -329,8 +414,16 @@ impl Store {
     pub async fn set_run_deleted(&self, uuid: &str, deleted: bool) -> Result<Run> {
         let mut tx = self.inner.write.begin().await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
-        let deleted_at = if deleted { run.deleted_at.or(Some(now_ms())) } else { None };
-        sqlx::query("UPDATE runs SET deleted_at = $1 WHERE id = $2").bind(deleted_at).bind(run.id).execute(&mut *tx).await?;
+        let deleted_at = if deleted {
+            run.deleted_at.or(Some(now_ms()))
+        } else {
+            None
+        };
+        sqlx::query("UPDATE runs SET deleted_at = $1 WHERE id = $2")
+            .bind(deleted_at)
+            .bind(run.id)
+            .execute(&mut *tx)
+            .await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
         tx.commit().await?;
         Ok(run)
@@ -358,7 +451,11 @@ impl Store {
     pub async fn delete_tag(&self, uuid: &str, key: &str) -> Result<()> {
         let mut tx = self.inner.write.begin().await?;
         let run = active_run(&mut tx, uuid).await?;
-        let deleted = sqlx::query("DELETE FROM run_tags WHERE run_id = $1 AND key = $2").bind(run.id).bind(key).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM run_tags WHERE run_id = $1 AND key = $2")
+            .bind(run.id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
         if deleted.rows_affected() == 0 {
             return Err(Error::not_found("tag", key));
         }
@@ -367,17 +464,37 @@ impl Store {
     }
 
     /// Records that a run read a dataset version, in a context such as `training`.
-    pub async fn add_run_input(&self, uuid: &str, dataset_version_id: i64, context: &str, actor: &str) -> Result<RunDetail> {
+    pub async fn add_run_input(
+        &self,
+        uuid: &str,
+        dataset_version_id: i64,
+        context: &str,
+        actor: &str,
+    ) -> Result<RunDetail> {
         validate::key("input context", context)?;
-        self.add_run_dataset_edge(uuid, dataset_version_id, context, true, actor).await
+        self.add_run_dataset_edge(uuid, dataset_version_id, context, true, actor)
+            .await
     }
 
     /// Records that a run wrote a dataset version.
-    pub async fn add_run_output(&self, uuid: &str, dataset_version_id: i64, actor: &str) -> Result<RunDetail> {
-        self.add_run_dataset_edge(uuid, dataset_version_id, "", false, actor).await
+    pub async fn add_run_output(
+        &self,
+        uuid: &str,
+        dataset_version_id: i64,
+        actor: &str,
+    ) -> Result<RunDetail> {
+        self.add_run_dataset_edge(uuid, dataset_version_id, "", false, actor)
+            .await
     }
 
-    async fn add_run_dataset_edge(&self, uuid: &str, dataset_version_id: i64, context: &str, input: bool, actor: &str) -> Result<RunDetail> {
+    async fn add_run_dataset_edge(
+        &self,
+        uuid: &str,
+        dataset_version_id: i64,
+        context: &str,
+        input: bool,
+        actor: &str,
+    ) -> Result<RunDetail> {
         let mut tx = self.inner.write.begin().await?;
         let run = active_run(&mut tx, uuid).await?;
         let version = version_by_id(&mut tx, dataset_version_id).await?;
@@ -388,12 +505,29 @@ impl Store {
             )));
         }
         let edge = if input {
-            Edge::new(NodeKind::DatasetVersion, dataset_version_id, NodeKind::Run, run.id, "input", context)
+            Edge::new(
+                NodeKind::DatasetVersion,
+                dataset_version_id,
+                NodeKind::Run,
+                run.id,
+                "input",
+                context,
+            )
         } else {
-            Edge::new(NodeKind::Run, run.id, NodeKind::DatasetVersion, dataset_version_id, "output", "")
+            Edge::new(
+                NodeKind::Run,
+                run.id,
+                NodeKind::DatasetVersion,
+                dataset_version_id,
+                "output",
+                "",
+            )
         };
         insert_edge(&mut tx, &edge, actor).await?;
-        let detail = load_details(&mut tx, vec![run]).await?.pop().ok_or_else(|| Error::not_found("run", uuid))?;
+        let detail = load_details(&mut tx, vec![run])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found("run", uuid))?;
         tx.commit().await?;
         Ok(detail)
     }
@@ -410,14 +544,19 @@ impl Store {
             .enumerate()
             .map(|(i, clause)| {
                 search::parse_order_by(clause).map_err(|e| {
-                    Error::invalid(format!("order_by[{i}] is not valid: {} at position {}", e.message, e.position))
+                    Error::invalid(format!(
+                        "order_by[{i}] is not valid: {} at position {}",
+                        e.message, e.position
+                    ))
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let mut binds = vec![SqlValue::Text(project.to_string())];
         let mut experiment_condition = String::new();
         if !request.experiment_ids.is_empty() {
-            let placeholders: Vec<String> = (0..request.experiment_ids.len()).map(|i| format!("${}", i + 2)).collect();
+            let placeholders: Vec<String> = (0..request.experiment_ids.len())
+                .map(|i| format!("${}", i + 2))
+                .collect();
             experiment_condition = format!(" AND r.experiment_id IN ({})", placeholders.join(", "));
             binds.extend(request.experiment_ids.iter().map(|id| SqlValue::Int(*id)));
         }
@@ -436,13 +575,18 @@ impl Store {
             sql.push_str(&parts.order_terms);
             sql.push_str(", ");
         }
-        sql.push_str(&format!("r.start_time DESC, r.id DESC LIMIT {} OFFSET {offset}", request.page.fetch()));
+        sql.push_str(&format!(
+            "r.start_time DESC, r.id DESC LIMIT {} OFFSET {offset}",
+            request.page.fetch()
+        ));
         // The joins' binds come first in the text, so they are numbered first; keep that order.
         let mut all_binds = binds;
         all_binds.extend(parts.binds);
         let mut conn = self.inner.read.acquire().await?;
         let rows: Vec<Run> = bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), &all_binds)
-            .try_map(|row: sqlx::any::AnyRow| <Run as sqlx::FromRow<sqlx::any::AnyRow>>::from_row(&row))
+            .try_map(|row: sqlx::any::AnyRow| {
+                <Run as sqlx::FromRow<sqlx::any::AnyRow>>::from_row(&row)
+            })
             .fetch_all(&mut *conn)
             .await?;
         let mut rows = rows;

@@ -161,10 +161,26 @@ impl fmt::Display for Op {
 
 const NUMERIC_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
 const STRING_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::Like, Op::ILike, Op::In, Op::NotIn];
-const KEYED_STRING_OPS: &[Op] =
-    &[Op::Eq, Op::Ne, Op::Like, Op::ILike, Op::In, Op::NotIn, Op::IsNull, Op::IsNotNull];
-const NULLABLE_NUMERIC_OPS: &[Op] =
-    &[Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::IsNull, Op::IsNotNull];
+const KEYED_STRING_OPS: &[Op] = &[
+    Op::Eq,
+    Op::Ne,
+    Op::Like,
+    Op::ILike,
+    Op::In,
+    Op::NotIn,
+    Op::IsNull,
+    Op::IsNotNull,
+];
+const NULLABLE_NUMERIC_OPS: &[Op] = &[
+    Op::Eq,
+    Op::Ne,
+    Op::Lt,
+    Op::Le,
+    Op::Gt,
+    Op::Ge,
+    Op::IsNull,
+    Op::IsNotNull,
+];
 const ID_OPS: &[Op] = &[Op::Eq, Op::Ne, Op::In, Op::NotIn];
 
 /// A run attribute usable in filters and ordering.
@@ -457,7 +473,11 @@ fn tokenize(src: &str) -> Vec<Token> {
         }
         let start = i;
         let Some(c) = char_at(src, i) else {
-            toks.push(Token { tok: Tok::Eof, pos: i, end: i });
+            toks.push(Token {
+                tok: Tok::Eof,
+                pos: i,
+                end: i,
+            });
             return toks;
         };
         let next = char_at(src, i + c.len_utf8());
@@ -479,13 +499,18 @@ fn tokenize(src: &str) -> Vec<Token> {
             '\'' | '"' | '`' => match scan_quoted(src, start, c) {
                 Some((text, end)) => {
                     i = end;
-                    if c == '`' { Tok::Quoted(text) } else { Tok::Str(text) }
+                    if c == '`' {
+                        Tok::Quoted(text)
+                    } else {
+                        Tok::Str(text)
+                    }
                 }
                 None => Tok::Error("unterminated string starting here".to_string()),
             },
             c if is_word_start(c) => {
-                let len =
-                    src[start..].find(|c: char| !is_word_char(c)).unwrap_or(src.len() - start);
+                let len = src[start..]
+                    .find(|c: char| !is_word_char(c))
+                    .unwrap_or(src.len() - start);
                 i += len;
                 Tok::Word(src[start..i].to_string())
             }
@@ -506,7 +531,11 @@ fn tokenize(src: &str) -> Vec<Token> {
             c => Tok::Error(format!("unexpected character {c:?}")),
         };
         let is_error = matches!(tok, Tok::Error(_));
-        toks.push(Token { tok, pos: start, end: i });
+        toks.push(Token {
+            tok,
+            pos: start,
+            end: i,
+        });
         if is_error {
             return toks;
         }
@@ -517,7 +546,10 @@ fn tokenize(src: &str) -> Vec<Token> {
 // Parser
 
 fn error(position: usize, message: impl Into<String>) -> ParseError {
-    ParseError { position, message: message.into() }
+    ParseError {
+        position,
+        message: message.into(),
+    }
 }
 
 /// An error at `tok`: the lexer's own message for an error token, otherwise
@@ -560,8 +592,16 @@ struct Parser {
 
 impl Parser {
     fn new(src: &str) -> Self {
-        let eof = Token { tok: Tok::Eof, pos: src.len(), end: src.len() };
-        Parser { toks: tokenize(src), idx: 0, eof }
+        let eof = Token {
+            tok: Tok::Eof,
+            pos: src.len(),
+            end: src.len(),
+        };
+        Parser {
+            toks: tokenize(src),
+            idx: 0,
+            eof,
+        }
     }
 
     fn peek(&self) -> &Token {
@@ -616,7 +656,10 @@ impl Parser {
     fn identifier(&mut self, allow_datasets: bool) -> Result<Field, ParseError> {
         let tok = self.bump();
         let Tok::Word(word) = &tok.tok else {
-            return Err(unexpected(&tok, "expected an identifier such as metrics.accuracy"));
+            return Err(unexpected(
+                &tok,
+                "expected an identifier such as metrics.accuracy",
+            ));
         };
         let Some((prefix, rest)) = word.split_once('.') else {
             return Err(error(
@@ -650,7 +693,10 @@ impl Parser {
                     let names: Vec<&str> = Attribute::ALL.iter().map(|a| a.name()).collect();
                     Err(error(
                         tok.pos,
-                        format!("unknown attribute '{key}', expected one of {}", names.join(", ")),
+                        format!(
+                            "unknown attribute '{key}', expected one of {}",
+                            names.join(", ")
+                        ),
                     ))
                 }
             },
@@ -762,7 +808,10 @@ impl Parser {
             },
             (Tok::Number(n), ValueKind::Integer) => {
                 n.parse::<i64>().map(Literal::Int).map_err(|_| {
-                    error(tok.pos, format!("expected an integer for {}", field.describe()))
+                    error(
+                        tok.pos,
+                        format!("expected an integer for {}", field.describe()),
+                    )
                 })
             }
             (Tok::Str(_), _) => Err(error(
@@ -771,7 +820,10 @@ impl Parser {
             )),
             (Tok::Number(_), ValueKind::Text) => Err(error(
                 tok.pos,
-                format!("expected a quoted string for {}, found a number", field.describe()),
+                format!(
+                    "expected a quoted string for {}, found a number",
+                    field.describe()
+                ),
             )),
             _ => Err(unexpected(&tok, "expected a value")),
         }
@@ -928,6 +980,36 @@ impl Gen {
     }
 }
 
+/// Splits the top-level AND of a filter into numeric metric comparisons (which can be joins)
+/// and the rest (None when nothing remains).
+fn split_metric_conjuncts(filter: Option<&Filter>) -> (Vec<&Comparison>, Option<Filter>) {
+    let items: Vec<&Filter> = match filter {
+        None => return (Vec::new(), None),
+        Some(Filter::And(items)) => items.iter().collect(),
+        Some(other) => vec![other],
+    };
+    let mut metrics = Vec::new();
+    let mut rest = Vec::new();
+    for item in items {
+        match item {
+            Filter::Compare(c)
+                if matches!(c.field, Field::Metric(_))
+                    && matches!(c.op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
+                    && matches!(c.value, Operand::Single(_)) =>
+            {
+                metrics.push(c);
+            }
+            other => rest.push(other.clone()),
+        }
+    }
+    let remaining = match rest.len() {
+        0 => None,
+        1 => rest.pop(),
+        _ => Some(Filter::And(rest)),
+    };
+    (metrics, remaining)
+}
+
 /// Build SQL for a filter and ordering. Placeholders are numbered from `first_placeholder`.
 ///
 /// The order_by JOINs' placeholders come first, then the filter's, so that binds are in
@@ -940,13 +1022,42 @@ pub fn build_sql(
     dialect: Dialect,
     first_placeholder: usize,
 ) -> SqlParts {
-    let mut generator = Gen { dialect, next: first_placeholder, binds: Vec::new() };
+    let mut generator = Gen {
+        dialect,
+        next: first_placeholder,
+        binds: Vec::new(),
+    };
     let mut joins = Vec::new();
     let mut terms = Vec::new();
+    // Top-level conjuncts on metrics become inner joins on latest_metrics, so the database can
+    // drive the query from the (key, value) index instead of testing every run; an order on the
+    // same metric reuses the join (and, with it, the index order).
+    let (metric_joins, remaining) = split_metric_conjuncts(filter);
+    let mut joined: Vec<(&str, String)> = Vec::new();
+    for (j, c) in metric_joins.iter().enumerate() {
+        let Field::Metric(key) = &c.field else {
+            continue;
+        };
+        let alias = format!("f{j}");
+        let key_placeholder = generator.bind(SqlValue::Text(key.clone()));
+        let predicate = generator.predicate(&format!("{alias}.value"), c.op, &c.value);
+        joins.push(format!(
+            "JOIN latest_metrics {alias} ON {alias}.run_id = r.id AND {alias}.key = {key_placeholder} AND {predicate}"
+        ));
+        if !joined.iter().any(|(k, _)| k == key) {
+            joined.push((key.as_str(), alias));
+        }
+    }
     for (i, clause) in order_by.iter().enumerate() {
         let direction = if clause.descending { "DESC" } else { "ASC" };
         let (table, key) = match &clause.field {
-            Field::Metric(key) => ("latest_metrics", key),
+            Field::Metric(key) => {
+                if let Some((_, alias)) = joined.iter().find(|(k, _)| k == key) {
+                    terms.push(format!("{alias}.value {direction}"));
+                    continue;
+                }
+                ("latest_metrics", key)
+            }
             Field::Param(key) => ("run_params", key),
             Field::Tag(key) => ("run_tags", key),
             Field::Attribute(a) => {
@@ -967,7 +1078,7 @@ pub fn build_sql(
         terms.push(format!("({alias}.value IS NULL) ASC"));
         terms.push(format!("{alias}.value {direction}"));
     }
-    let condition = filter.map(|f| generator.filter(f)).unwrap_or_default();
+    let condition = remaining.map(|f| generator.filter(&f)).unwrap_or_default();
     SqlParts {
         joins: joins.join(" "),
         condition,
@@ -1004,12 +1115,19 @@ mod tests {
     fn assert_err(input: &str, position: usize, fragment: &str) {
         let e = err(input);
         assert_eq!(e.position, position, "{input:?}: {e}");
-        assert!(e.message.contains(fragment), "{input:?}: {e} lacks {fragment:?}");
+        assert!(
+            e.message.contains(fragment),
+            "{input:?}: {e} lacks {fragment:?}"
+        );
         assert!(!e.message.ends_with('.'), "{e}");
     }
 
     fn single(field: Field, op: Op, value: Literal) -> Comparison {
-        Comparison { field, op, value: Operand::Single(value) }
+        Comparison {
+            field,
+            op,
+            value: Operand::Single(value),
+        }
     }
 
     fn metric(key: &str, op: Op, v: f64) -> Filter {
@@ -1032,12 +1150,27 @@ mod tests {
         let more = [("<=", Op::Le), (">", Op::Gt), (">=", Op::Ge)];
         for (sym, op) in cases.into_iter().chain(more) {
             let c = cmp(&format!("metrics.acc {sym} 0.5"));
-            assert_eq!(c, single(Field::Metric("acc".into()), op, Literal::Real(0.5)));
+            assert_eq!(
+                c,
+                single(Field::Metric("acc".into()), op, Literal::Real(0.5))
+            );
         }
-        assert_eq!(cmp("metric.loss>=-1.5e-3").value, Operand::Single(Literal::Real(-1.5e-3)));
-        assert_eq!(cmp("metrics.x = 3").value, Operand::Single(Literal::Real(3.0)));
-        assert_eq!(cmp("metrics.x < .5").value, Operand::Single(Literal::Real(0.5)));
-        assert_eq!(cmp("metrics.x < +2").value, Operand::Single(Literal::Real(2.0)));
+        assert_eq!(
+            cmp("metric.loss>=-1.5e-3").value,
+            Operand::Single(Literal::Real(-1.5e-3))
+        );
+        assert_eq!(
+            cmp("metrics.x = 3").value,
+            Operand::Single(Literal::Real(3.0))
+        );
+        assert_eq!(
+            cmp("metrics.x < .5").value,
+            Operand::Single(Literal::Real(0.5))
+        );
+        assert_eq!(
+            cmp("metrics.x < +2").value,
+            Operand::Single(Literal::Real(2.0))
+        );
     }
 
     #[test]
@@ -1049,9 +1182,12 @@ mod tests {
             ("tag", Field::Tag),
         ] {
             let f = make("k".to_string());
-            for (sym, op) in
-                [("=", Op::Eq), ("!=", Op::Ne), ("LIKE", Op::Like), ("ILIKE", Op::ILike)]
-            {
+            for (sym, op) in [
+                ("=", Op::Eq),
+                ("!=", Op::Ne),
+                ("LIKE", Op::Like),
+                ("ILIKE", Op::ILike),
+            ] {
                 let c = cmp(&format!("{prefix}.k {sym} 'v%'"));
                 assert_eq!(c, single(f.clone(), op, text("v%")));
             }
@@ -1070,15 +1206,30 @@ mod tests {
         let c = cmp("attributes.run_id IN ('a', 'b')");
         assert_eq!(c.field, Field::Attribute(Attribute::RunId));
         assert_eq!(c.value, Operand::List(vec![text("a"), text("b")]));
-        assert_eq!(cmp("attribute.run_name LIKE 'x%'").field, Field::Attribute(Attribute::RunName));
-        assert_eq!(cmp("run.status = 'FINISHED'").field, Field::Attribute(Attribute::Status));
-        assert_eq!(cmp("attr.user_id != 'bob'").field, Field::Attribute(Attribute::UserId));
+        assert_eq!(
+            cmp("attribute.run_name LIKE 'x%'").field,
+            Field::Attribute(Attribute::RunName)
+        );
+        assert_eq!(
+            cmp("run.status = 'FINISHED'").field,
+            Field::Attribute(Attribute::Status)
+        );
+        assert_eq!(
+            cmp("attr.user_id != 'bob'").field,
+            Field::Attribute(Attribute::UserId)
+        );
         let c = cmp("attributes.start_time >= 1700000000000");
         assert_eq!(c.value, Operand::Single(Literal::Int(1_700_000_000_000)));
         assert_eq!(cmp("attributes.end_time IS NULL").op, Op::IsNull);
-        assert_eq!(cmp("attributes.end_time < 5").value, Operand::Single(Literal::Int(5)));
+        assert_eq!(
+            cmp("attributes.end_time < 5").value,
+            Operand::Single(Literal::Int(5))
+        );
         let c = cmp("attributes.experiment_id IN (1, 2)");
-        assert_eq!(c.value, Operand::List(vec![Literal::Int(1), Literal::Int(2)]));
+        assert_eq!(
+            c.value,
+            Operand::List(vec![Literal::Int(1), Literal::Int(2)])
+        );
         assert_eq!(cmp("attributes.experiment_id != 3").op, Op::Ne);
         for (key, field) in [
             ("name", DatasetField::Name),
@@ -1086,7 +1237,10 @@ mod tests {
             ("context", DatasetField::Context),
         ] {
             for op in ["=", "!=", "LIKE", "ILIKE"] {
-                assert_eq!(cmp(&format!("datasets.{key} {op} 'x'")).field, Field::Dataset(field));
+                assert_eq!(
+                    cmp(&format!("datasets.{key} {op} 'x'")).field,
+                    Field::Dataset(field)
+                );
             }
             assert_eq!(cmp(&format!("dataset.{key} NOT IN ('x')")).op, Op::NotIn);
         }
@@ -1094,8 +1248,11 @@ mod tests {
 
     #[test]
     fn precedence_and_parentheses() {
-        let (a, b, c) =
-            (metric("a", Op::Eq, 1.0), metric("b", Op::Eq, 2.0), metric("c", Op::Eq, 3.0));
+        let (a, b, c) = (
+            metric("a", Op::Eq, 1.0),
+            metric("b", Op::Eq, 2.0),
+            metric("c", Op::Eq, 3.0),
+        );
         assert_eq!(
             parse("metrics.a = 1 OR metrics.b = 2 AND metrics.c = 3"),
             Filter::Or(vec![a.clone(), Filter::And(vec![b.clone(), c.clone()])])
@@ -1113,19 +1270,45 @@ mod tests {
 
     #[test]
     fn keys_quoting_and_keywords() {
-        assert_eq!(cmp("metrics.val.loss < 1").field, Field::Metric("val.loss".into()));
-        assert_eq!(cmp("metrics.`val loss` < 1").field, Field::Metric("val loss".into()));
-        assert_eq!(cmp("params.\"a.b c\" = 'x'").field, Field::Param("a.b c".into()));
-        assert_eq!(cmp("tags.'my tag' = 'x'").field, Field::Tag("my tag".into()));
-        assert_eq!(cmp("tags.mlflow.runName = 'x'").field, Field::Tag("mlflow.runName".into()));
-        assert_eq!(cmp("tags.a-b/c:d = 'x'").field, Field::Tag("a-b/c:d".into()));
-        assert_eq!(cmp("params.x = 'it''s'").value, Operand::Single(text("it's")));
-        assert_eq!(cmp("params.x = \"say \"\"hi\"\"\"").value, Operand::Single(text("say \"hi\"")));
+        assert_eq!(
+            cmp("metrics.val.loss < 1").field,
+            Field::Metric("val.loss".into())
+        );
+        assert_eq!(
+            cmp("metrics.`val loss` < 1").field,
+            Field::Metric("val loss".into())
+        );
+        assert_eq!(
+            cmp("params.\"a.b c\" = 'x'").field,
+            Field::Param("a.b c".into())
+        );
+        assert_eq!(
+            cmp("tags.'my tag' = 'x'").field,
+            Field::Tag("my tag".into())
+        );
+        assert_eq!(
+            cmp("tags.mlflow.runName = 'x'").field,
+            Field::Tag("mlflow.runName".into())
+        );
+        assert_eq!(
+            cmp("tags.a-b/c:d = 'x'").field,
+            Field::Tag("a-b/c:d".into())
+        );
+        assert_eq!(
+            cmp("params.x = 'it''s'").value,
+            Operand::Single(text("it's"))
+        );
+        assert_eq!(
+            cmp("params.x = \"say \"\"hi\"\"\"").value,
+            Operand::Single(text("say \"hi\""))
+        );
         assert_eq!(cmp("params.x = ''").value, Operand::Single(text("")));
         assert_eq!(cmp("metrics.`a``b` = 1").field, Field::Metric("a`b".into()));
         assert_eq!(cmp("params.x = 'é ☃'").value, Operand::Single(text("é ☃")));
         let f = parse("METRICS.a = 1 And Params.b Like 'x' oR TAGS.c iS NoT nUlL");
-        let Filter::Or(items) = f else { panic!("expected OR: {f:?}") };
+        let Filter::Or(items) = f else {
+            panic!("expected OR: {f:?}")
+        };
         assert_eq!(items.len(), 2);
         assert_eq!(cmp("params.b not in ('x')").op, Op::NotIn);
         assert_eq!(cmp("params.b ilike 'x'").op, Op::ILike);
@@ -1134,19 +1317,43 @@ mod tests {
     #[test]
     fn error_positions() {
         assert_err("params.x = 'abc", 11, "unterminated string starting here");
-        assert_err("params.x = 'a' AND tags.\"t = 'b'", 24, "unterminated string");
+        assert_err(
+            "params.x = 'a' AND tags.\"t = 'b'",
+            24,
+            "unterminated string",
+        );
         assert_err("params.x = '1' OR 1=1 --", 18, "expected an identifier");
-        assert_err("params.x = '1'; DROP TABLE runs", 14, "unexpected character ';'");
+        assert_err(
+            "params.x = '1'; DROP TABLE runs",
+            14,
+            "unexpected character ';'",
+        );
         assert_err("metrics.a = 1 --", 14, "unexpected character '-'");
         assert_err("metrics.a = 1 foo", 14, "expected AND, OR or end of filter");
         assert_err("metrics.a = 1 'x'", 14, "expected AND, OR or end of filter");
         assert_err("foo.bar = 1", 0, "unknown identifier prefix 'foo'");
-        assert_err("metrics.a = 1 AND foo.bar = 1", 18, "unknown identifier prefix");
+        assert_err(
+            "metrics.a = 1 AND foo.bar = 1",
+            18,
+            "unknown identifier prefix",
+        );
         assert_err("acc > 1", 0, "prefix.key");
-        assert_err("attributes.nope = 'x'", 0, "unknown attribute 'nope', expected one of run_id");
+        assert_err(
+            "attributes.nope = 'x'",
+            0,
+            "unknown attribute 'nope', expected one of run_id",
+        );
         assert_err("datasets.size = 'x'", 0, "unknown dataset field");
-        assert_err("metrics.acc LIKE 'x'", 12, "operator LIKE is not supported for metrics");
-        assert_err("params.lr > 0.1", 10, "operator > is not supported for params");
+        assert_err(
+            "metrics.acc LIKE 'x'",
+            12,
+            "operator LIKE is not supported for metrics",
+        );
+        assert_err(
+            "params.lr > 0.1",
+            10,
+            "operator > is not supported for params",
+        );
         assert_err("attributes.run_id < 'x'", 18, "not supported");
         assert_err("attributes.experiment_id > 1", 25, "not supported");
         assert_err("attributes.start_time IS NULL", 22, "not supported");
@@ -1154,7 +1361,11 @@ mod tests {
         assert_err("metrics.acc > 'abc'", 14, "expected a number");
         assert_err("params.lr = 0.1", 12, "expected a quoted string");
         assert_err("attributes.start_time > 1.5", 24, "expected an integer");
-        assert_err("attributes.experiment_id IN (1, 'x')", 32, "expected a number");
+        assert_err(
+            "attributes.experiment_id IN (1, 'x')",
+            32,
+            "expected a number",
+        );
         assert_err("metrics.a > 1e999", 12, "number out of range");
         assert_err("metrics.a > 1abc", 12, "invalid number");
         assert_err("metrics.a > 1e", 12, "invalid number");
@@ -1165,10 +1376,18 @@ mod tests {
         assert_err("(metrics.a = 1", 0, "unclosed '('");
         assert_err("metrics.a = 1 AND ((metrics.b = 1)", 18, "unclosed '('");
         assert_err("metrics.a = 1)", 13, "unmatched ')'");
-        assert_err("(metrics.a = 1 metrics.b = 2)", 15, "expected AND, OR or ')'");
+        assert_err(
+            "(metrics.a = 1 metrics.b = 2)",
+            15,
+            "expected AND, OR or ')'",
+        );
         assert_err("()", 1, "expected an identifier");
         assert_err("metrics.a >", 11, "expected a value, found end of input");
-        assert_err("metrics.a > AND metrics.b = 1", 12, "expected a value, found 'AND'");
+        assert_err(
+            "metrics.a > AND metrics.b = 1",
+            12,
+            "expected a value, found 'AND'",
+        );
         assert_err("metrics.a", 9, "expected a comparison operator");
         assert_err("metrics.a == 1", 11, "expected a value, found '='");
         assert_err("metrics.a ! 1", 10, "unexpected character '!'");
@@ -1182,7 +1401,11 @@ mod tests {
         assert_err("params.x = 'a' OR", 17, "expected an identifier");
         let deep = format!("{}metrics.a = 1{}", "(".repeat(200), ")".repeat(200));
         assert_err(&deep, MAX_DEPTH, "nested too deeply");
-        let fine = format!("{}metrics.a = 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        let fine = format!(
+            "{}metrics.a = 1{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
         assert!(parse_filter(&fine).is_ok());
         assert_eq!(
             err("x = 1").to_string(),
@@ -1194,12 +1417,18 @@ mod tests {
     fn order_by_parsing() -> Result<(), ParseError> {
         assert_eq!(
             parse_order_by("metrics.acc DESC")?,
-            OrderBy { field: Field::Metric("acc".into()), descending: true }
+            OrderBy {
+                field: Field::Metric("acc".into()),
+                descending: true
+            }
         );
         assert!(!parse_order_by("params.lr")?.descending);
         assert!(!parse_order_by("attributes.start_time ASC")?.descending);
         assert!(parse_order_by("  tags.team desc ")?.descending);
-        assert_eq!(parse_order_by("metrics.`val loss`")?.field, Field::Metric("val loss".into()));
+        assert_eq!(
+            parse_order_by("metrics.`val loss`")?.field,
+            Field::Metric("val loss".into())
+        );
         let e = parse_order_by("metrics.acc DOWN").err();
         assert_eq!(e.map(|e| e.position), Some(12));
         let e = parse_order_by("metrics.acc DESC x").err();
@@ -1211,20 +1440,29 @@ mod tests {
         let e = parse_order_by("attributes.bogus").err();
         assert_eq!(e.map(|e| e.position), Some(0));
         let e = parse_order_by_list(&["metrics.a", "params.b sideways"]).err();
-        assert_eq!(e.as_ref().map(|e| (e.index, e.error.position)), Some((1, 9)));
-        assert_eq!(parse_order_by_list(&["metrics.a", "tags.b DESC"]).map(|v| v.len()), Ok(2));
+        assert_eq!(
+            e.as_ref().map(|e| (e.index, e.error.position)),
+            Some((1, 9))
+        );
+        assert_eq!(
+            parse_order_by_list(&["metrics.a", "tags.b DESC"]).map(|v| v.len()),
+            Ok(2)
+        );
         Ok(())
     }
 
     #[test]
     fn sql_for_and_on_both_dialects() -> Result<(), ParseError> {
         let filter = parse_filter("metrics.acc > 0.5 AND params.opt = 'adam'")?;
-        let expected = "(EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.id AND m.key = $3 AND m.value > $4) \
-             AND EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = r.id AND p.key = $5 AND p.value = $6))";
+        // The top-level metric comparison becomes an inner join; the rest stays a condition.
+        let expected = "EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = r.id AND p.key = $5 AND p.value = $6)";
         for dialect in [Dialect::Sqlite, Dialect::Postgres] {
             let parts = build_sql(filter.as_ref(), &[], dialect, 3);
             assert_eq!(parts.condition, expected);
-            assert_eq!(parts.joins, "");
+            assert_eq!(
+                parts.joins,
+                "JOIN latest_metrics f0 ON f0.run_id = r.id AND f0.key = $3 AND f0.value > $4"
+            );
             assert_eq!(parts.order_terms, "");
             assert_eq!(
                 parts.binds,
@@ -1236,6 +1474,42 @@ mod tests {
                 ]
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn metric_conjunct_join_serves_the_order_on_the_same_key() -> Result<(), ParseError> {
+        let filter = parse_filter("metrics.acc > 0.9 and (params.lr = '0.1' or metrics.loss < 1)")?;
+        let order = [
+            parse_order_by("metrics.acc DESC")?,
+            parse_order_by("metrics.loss")?,
+        ];
+        let parts = build_sql(filter.as_ref(), &order, Dialect::Sqlite, 1);
+        assert_eq!(
+            parts.joins,
+            "JOIN latest_metrics f0 ON f0.run_id = r.id AND f0.key = $1 AND f0.value > $2 \
+             LEFT JOIN latest_metrics o1 ON o1.run_id = r.id AND o1.key = $3"
+        );
+        assert_eq!(
+            parts.order_terms,
+            "f0.value DESC, (o1.value IS NULL) ASC, o1.value ASC"
+        );
+        assert!(
+            parts
+                .condition
+                .starts_with("(EXISTS (SELECT 1 FROM run_params p"),
+            "{}",
+            parts.condition
+        );
+        assert_eq!(parts.binds.len(), 7);
+        // OR at the top level keeps every comparison in the condition.
+        let parts = build_sql(
+            parse_filter("metrics.a > 1 or metrics.b > 2")?.as_ref(),
+            &[],
+            Dialect::Sqlite,
+            1,
+        );
+        assert_eq!(parts.joins, "");
         Ok(())
     }
 
@@ -1264,9 +1538,18 @@ mod tests {
             sql("params.x IS NOT NULL")?.0,
             "EXISTS (SELECT 1 FROM run_params p WHERE p.run_id = r.id AND p.key = $1)"
         );
-        assert_eq!(sql("attributes.run_id NOT IN ('a', 'b')")?.0, "r.uuid NOT IN ($1, $2)");
-        assert_eq!(sql("attributes.end_time IS NOT NULL")?.0, "r.end_time IS NOT NULL");
-        assert_eq!(sql("attributes.user_id LIKE 'a%'")?.0, "r.created_by LIKE $1");
+        assert_eq!(
+            sql("attributes.run_id NOT IN ('a', 'b')")?.0,
+            "r.uuid NOT IN ($1, $2)"
+        );
+        assert_eq!(
+            sql("attributes.end_time IS NOT NULL")?.0,
+            "r.end_time IS NOT NULL"
+        );
+        assert_eq!(
+            sql("attributes.user_id LIKE 'a%'")?.0,
+            "r.created_by LIKE $1"
+        );
         let (cond, binds) = sql("attributes.experiment_id IN (1, 2)")?;
         assert_eq!(cond, "r.experiment_id IN ($1, $2)");
         assert_eq!(binds, vec![SqlValue::Int(1), SqlValue::Int(2)]);
@@ -1280,7 +1563,10 @@ mod tests {
         assert!(!cond.contains("OR"), "{cond}");
         assert_eq!(binds[1], SqlValue::Text("1' OR 1=1 --".into()));
         assert_eq!(
-            sql("metrics.a = 1 OR (metrics.b = 2 AND metrics.c = 3)")?.0.matches('(').count(),
+            sql("metrics.a = 1 OR (metrics.b = 2 AND metrics.c = 3)")?
+                .0
+                .matches('(')
+                .count(),
             // two groups plus three EXISTS
             5
         );
@@ -1343,7 +1629,7 @@ mod tests {
                 for dialect in [Dialect::Sqlite, Dialect::Postgres] {
                     let parts = build_sql(filter.as_ref(), &[], dialect, 1);
                     assert_eq!(
-                        parts.condition.matches('$').count(),
+                        parts.condition.matches('$').count() + parts.joins.matches('$').count(),
                         parts.binds.len(),
                         "{input:?}"
                     );
@@ -1351,7 +1637,10 @@ mod tests {
                     let rest = ["'run'", "'dataset_version'", "'input'"]
                         .iter()
                         .fold(parts.condition.clone(), |s, lit| s.replace(lit, ""));
-                    assert!(!rest.contains('\'') && !rest.contains('"'), "{input:?}: {rest}");
+                    assert!(
+                        !rest.contains('\'') && !rest.contains('"'),
+                        "{input:?}: {rest}"
+                    );
                 }
             }
         }
@@ -1416,7 +1705,9 @@ mod tests {
                 String::from_utf8_lossy(&bytes).into_owned()
             } else {
                 let count = rng.below(12);
-                (0..count).map(|_| fragments[rng.below(fragments.len())]).collect()
+                (0..count)
+                    .map(|_| fragments[rng.below(fragments.len())])
+                    .collect()
             };
             check_never_panics(&input);
         }

@@ -15,10 +15,14 @@ pub const MAX_PATH_LEN: usize = 1024;
 
 fn check_text(what: &str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
-        return Err(Error::invalid(format!("{what} is longer than {max} characters")));
+        return Err(Error::invalid(format!(
+            "{what} is longer than {max} characters"
+        )));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("{what} contains control characters")));
+        return Err(Error::invalid(format!(
+            "{what} contains control characters"
+        )));
     }
     Ok(())
 }
@@ -30,7 +34,9 @@ pub fn name(what: &str, value: &str) -> Result<()> {
     }
     check_text(what, value, MAX_NAME_LEN)?;
     if value.trim() != value {
-        return Err(Error::invalid(format!("{what} must not start or end with whitespace")));
+        return Err(Error::invalid(format!(
+            "{what} must not start or end with whitespace"
+        )));
     }
     if value.contains('/') {
         return Err(Error::invalid(format!("{what} must not contain '/'")));
@@ -45,11 +51,18 @@ pub fn key(what: &str, value: &str) -> Result<()> {
         return Err(Error::invalid(format!("{what} must not be empty")));
     }
     check_text(what, value, MAX_KEY_LEN)?;
-    if let Some(c) = value.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ' ' | ':'))) {
-        return Err(Error::invalid(format!("{what} '{value}' contains '{c}': use letters, digits and _ - . / : or space")));
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ' ' | ':')))
+    {
+        return Err(Error::invalid(format!(
+            "{what} '{value}' contains '{c}': use letters, digits and _ - . / : or space"
+        )));
     }
     if value.starts_with('/') || value.split('/').any(|s| s == "..") {
-        return Err(Error::invalid(format!("{what} '{value}' must not start with '/' or contain '..'")));
+        return Err(Error::invalid(format!(
+            "{what} '{value}' must not start with '/' or contain '..'"
+        )));
     }
     Ok(())
 }
@@ -57,10 +70,17 @@ pub fn key(what: &str, value: &str) -> Result<()> {
 /// A param or tag value: at most 8000 characters; tabs and newlines allowed.
 pub fn value(what: &str, value: &str) -> Result<()> {
     if value.chars().count() > MAX_VALUE_LEN {
-        return Err(Error::invalid(format!("{what} is longer than {MAX_VALUE_LEN} characters")));
+        return Err(Error::invalid(format!(
+            "{what} is longer than {MAX_VALUE_LEN} characters"
+        )));
     }
-    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(Error::invalid(format!("{what} contains control characters")));
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Error::invalid(format!(
+            "{what} contains control characters"
+        )));
     }
     Ok(())
 }
@@ -68,7 +88,9 @@ pub fn value(what: &str, value: &str) -> Result<()> {
 /// A free-text description.
 pub fn description(value: &str) -> Result<()> {
     if value.len() > MAX_DESCRIPTION_LEN {
-        return Err(Error::invalid(format!("description is longer than {MAX_DESCRIPTION_LEN} bytes")));
+        return Err(Error::invalid(format!(
+            "description is longer than {MAX_DESCRIPTION_LEN} bytes"
+        )));
     }
     if value.contains('\0') {
         return Err(Error::invalid("description contains a NUL byte"));
@@ -93,8 +115,16 @@ pub fn artifact_path(value: &str) -> Result<()> {
     }
     for segment in value.split('/') {
         match segment {
-            "" => return Err(Error::invalid("artifact path has an empty segment ('//' or a trailing '/')")),
-            "." | ".." => return Err(Error::invalid("artifact path must not contain '.' or '..' segments")),
+            "" => {
+                return Err(Error::invalid(
+                    "artifact path has an empty segment ('//' or a trailing '/')",
+                ));
+            }
+            "." | ".." => {
+                return Err(Error::invalid(
+                    "artifact path must not contain '.' or '..' segments",
+                ));
+            }
             _ => {}
         }
     }
@@ -106,11 +136,17 @@ pub fn alias(value: &str) -> Result<()> {
     if value.is_empty() || value.len() > 255 {
         return Err(Error::invalid("alias must have 1 to 255 characters"));
     }
-    if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(Error::invalid(format!("alias '{value}' may contain only letters, digits, '_' and '-'")));
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::invalid(format!(
+            "alias '{value}' may contain only letters, digits, '_' and '-'"
+        )));
     }
     let lower = value.to_ascii_lowercase();
-    let version_like = lower.len() > 1 && lower.starts_with('v') && lower[1..].chars().all(|c| c.is_ascii_digit());
+    let version_like =
+        lower.len() > 1 && lower.starts_with('v') && lower[1..].chars().all(|c| c.is_ascii_digit());
     if lower == "latest" || version_like {
         return Err(Error::invalid(format!("alias '{value}' is reserved")));
     }
@@ -145,7 +181,19 @@ mod tests {
         for ok in ["model.pkl", "dir/sub/file.txt", "a..b/c"] {
             assert!(artifact_path(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a/", "a\0b", "a\\b", "C:/x", "a\nb"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a/./b",
+            "a//b",
+            "a/",
+            "a\0b",
+            "a\\b",
+            "C:/x",
+            "a\nb",
+        ] {
             assert!(artifact_path(bad).is_err(), "{bad:?}");
         }
     }

@@ -17,11 +17,12 @@ use sha2::{Digest as _, Sha256};
 use sqlx::Connection as _;
 use tempfile::TempDir;
 use verity_store::model::{
-    Dataset, DatasetVersion, Direction, KeyValue, LogBatch, MetricPoint, NodeKind, RunDetail, ViewType,
+    Dataset, DatasetVersion, Direction, KeyValue, LogBatch, MetricPoint, NodeKind, RunDetail,
+    ViewType,
 };
 use verity_store::{
-    BlobStore, DataFormat, Error, ErrorKind, ModelSource, NewDatasetVersion, NewModelVersion, NewRun, PageRequest,
-    RunSearch, RunUpdate, StagedBlob, Store, VersionRef, VersionSource,
+    BlobStore, DataFormat, Error, ErrorKind, ModelSource, NewDatasetVersion, NewModelVersion,
+    NewRun, PageRequest, RunSearch, RunUpdate, StagedBlob, Store, VersionRef, VersionSource,
 };
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -84,17 +85,29 @@ where
             (url.to_string(), Some(db))
         }
     };
-    let store = Store::connect(&database_url, blobs).await.unwrap_or_else(|e| panic!("connecting to {database_url}: {e}"));
+    let store = Store::connect(&database_url, blobs)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {database_url}: {e}"));
     let migrated = store.migrate().await;
     let outcome = match migrated {
-        Ok(()) => AssertUnwindSafe(case(Ctx { store: store.clone(), blob_dir })).catch_unwind().await,
+        Ok(()) => {
+            AssertUnwindSafe(case(Ctx {
+                store: store.clone(),
+                blob_dir,
+            }))
+            .catch_unwind()
+            .await
+        }
         Err(e) => Ok(Err(format!("migrate failed: {e}").into())),
     };
     store.close().await;
     if let Some(db) = pg_database {
         let mut admin = pg_admin(&admin_url).await;
-        if let Err(e) =
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))).execute(&mut admin).await
+        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
         {
             eprintln!("dropping database {db} failed: {e}");
         }
@@ -180,11 +193,19 @@ contract_tests!(
 // Helpers
 
 fn kv(key: &str, value: &str) -> KeyValue {
-    KeyValue { key: key.to_string(), value: value.to_string() }
+    KeyValue {
+        key: key.to_string(),
+        value: value.to_string(),
+    }
 }
 
 fn point(key: &str, value: f64, step: i64) -> MetricPoint {
-    MetricPoint { key: key.to_string(), value, step, timestamp: 1_000 + step }
+    MetricPoint {
+        key: key.to_string(),
+        value,
+        step,
+        timestamp: 1_000 + step,
+    }
 }
 
 fn page(limit: u32, cursor: Option<&str>) -> PageRequest {
@@ -197,7 +218,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Asserts that `result` failed with `kind`, and returns the error.
 #[track_caller]
-fn expect_err<T: std::fmt::Debug>(result: verity_store::Result<T>, kind: ErrorKind, what: &str) -> Error {
+fn expect_err<T: std::fmt::Debug>(
+    result: verity_store::Result<T>,
+    kind: ErrorKind,
+    what: &str,
+) -> Error {
     match result {
         Ok(value) => panic!("{what}: expected {kind:?}, got Ok({value:?})"),
         Err(e) => {
@@ -211,11 +236,19 @@ async fn stage(ctx: &Ctx, bytes: impl Into<Vec<u8>>) -> verity_store::Result<Sta
     let bytes = Bytes::from(bytes.into());
     // Two chunks, to exercise streaming.
     let mid = bytes.len() / 2;
-    let chunks = vec![Ok::<_, std::io::Error>(bytes.slice(..mid)), Ok(bytes.slice(mid..))];
+    let chunks = vec![
+        Ok::<_, std::io::Error>(bytes.slice(..mid)),
+        Ok(bytes.slice(mid..)),
+    ];
     ctx.store.blobs().stage(futures::stream::iter(chunks)).await
 }
 
-async fn upload(ctx: &Ctx, project: &str, dataset: &str, bytes: impl Into<Vec<u8>>) -> verity_store::Result<verity_store::AddedVersion> {
+async fn upload(
+    ctx: &Ctx,
+    project: &str,
+    dataset: &str,
+    bytes: impl Into<Vec<u8>>,
+) -> verity_store::Result<verity_store::AddedVersion> {
     upload_with(ctx, project, dataset, bytes, None, None).await
 }
 
@@ -234,7 +267,9 @@ async fn upload_with(
         derived_from_id,
         description: String::new(),
     };
-    ctx.store.add_dataset_version(project, dataset, new, "tester").await
+    ctx.store
+        .add_dataset_version(project, dataset, new, "tester")
+        .await
 }
 
 /// Every file under `dir`, recursively (none when it does not exist).
@@ -242,7 +277,9 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries {
             let path = entry.expect("directory entry").path();
             if path.is_dir() {
@@ -264,16 +301,48 @@ async fn blob_bytes(ctx: &Ctx, hash: &str) -> verity_store::Result<Vec<u8>> {
 
 async fn project_with_experiment(ctx: &Ctx, project: &str) -> verity_store::Result<i64> {
     ctx.store.create_project(project, "", "tester").await?;
-    Ok(ctx.store.create_experiment(project, "exp", "", "tester").await?.id)
+    Ok(ctx
+        .store
+        .create_experiment(project, "exp", "", "tester")
+        .await?
+        .id)
 }
 
-async fn run_named(ctx: &Ctx, project: &str, experiment: i64, name: &str, start: i64) -> verity_store::Result<RunDetail> {
-    let new = NewRun { name: Some(name.to_string()), start_time: Some(start), tags: vec![] };
-    ctx.store.create_run(project, experiment, new, "tester").await
+async fn run_named(
+    ctx: &Ctx,
+    project: &str,
+    experiment: i64,
+    name: &str,
+    start: i64,
+) -> verity_store::Result<RunDetail> {
+    let new = NewRun {
+        name: Some(name.to_string()),
+        start_time: Some(start),
+        tags: vec![],
+    };
+    ctx.store
+        .create_run(project, experiment, new, "tester")
+        .await
 }
 
-async fn log(ctx: &Ctx, uuid: &str, params: Vec<KeyValue>, tags: Vec<KeyValue>, metrics: Vec<MetricPoint>) -> verity_store::Result<()> {
-    ctx.store.log_batch(uuid, &LogBatch { params, tags, metrics }, "tester").await
+async fn log(
+    ctx: &Ctx,
+    uuid: &str,
+    params: Vec<KeyValue>,
+    tags: Vec<KeyValue>,
+    metrics: Vec<MetricPoint>,
+) -> verity_store::Result<()> {
+    ctx.store
+        .log_batch(
+            uuid,
+            &LogBatch {
+                params,
+                tags,
+                metrics,
+            },
+            "tester",
+        )
+        .await
 }
 
 const CSV: &str = "id,name,score\n1,alpha,0.5\n2,beta,1.5\n3,gamma,2.25\n";
@@ -303,12 +372,17 @@ fn parquet_bytes(rows: i64) -> Vec<u8> {
     ]));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(0..rows)),
-        Arc::new(StringArray::from_iter_values((0..rows).map(|i| format!("row-{i}")))),
-        Arc::new(Float64Array::from_iter_values((0..rows).map(|i| i as f64 / 2.0))),
+        Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("row-{i}")),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            (0..rows).map(|i| i as f64 / 2.0),
+        )),
     ];
     let batch = RecordBatch::try_new(Arc::clone(&schema), columns).expect("record batch");
     let mut buf = Vec::new();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut buf, schema, None).expect("parquet writer");
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut buf, schema, None).expect("parquet writer");
     writer.write(&batch).expect("write batch");
     writer.close().expect("close parquet writer");
     buf
@@ -336,16 +410,31 @@ mod cases {
     // --- projects ---------------------------------------------------------
 
     pub async fn projects_create_get_duplicate(ctx: Ctx) -> TestResult {
-        let created = ctx.store.create_project("vision", "image models", "alice").await?;
+        let created = ctx
+            .store
+            .create_project("vision", "image models", "alice")
+            .await?;
         assert_eq!(created.name, "vision");
         assert_eq!(created.description, "image models");
         assert_eq!(created.created_by, "alice");
         assert!(created.created_at > 0);
         let got = ctx.store.get_project("vision").await?;
         assert_eq!(got, created);
-        expect_err(ctx.store.create_project("vision", "again", "bob").await, ErrorKind::AlreadyExists, "duplicate project");
-        assert_eq!(ctx.store.get_project("vision").await?.description, "image models", "the duplicate changed nothing");
-        expect_err(ctx.store.get_project("nope").await, ErrorKind::NotFound, "unknown project");
+        expect_err(
+            ctx.store.create_project("vision", "again", "bob").await,
+            ErrorKind::AlreadyExists,
+            "duplicate project",
+        );
+        assert_eq!(
+            ctx.store.get_project("vision").await?.description,
+            "image models",
+            "the duplicate changed nothing"
+        );
+        expect_err(
+            ctx.store.get_project("nope").await,
+            ErrorKind::NotFound,
+            "unknown project",
+        );
         let updated = ctx.store.update_project("vision", "new text").await?;
         assert_eq!(updated.description, "new text");
         Ok(())
@@ -353,7 +442,9 @@ mod cases {
 
     pub async fn projects_list_pagination(ctx: Ctx) -> TestResult {
         for i in 0..5 {
-            ctx.store.create_project(&format!("p{i}"), "", "tester").await?;
+            ctx.store
+                .create_project(&format!("p{i}"), "", "tester")
+                .await?;
         }
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
@@ -372,20 +463,42 @@ mod cases {
         assert_eq!(seen, strings(&["p0", "p1", "p2", "p3", "p4"]));
         let all = ctx.store.list_projects(&page(5, None)).await?;
         assert_eq!(all.items.len(), 5);
-        assert_eq!(all.next_cursor, None, "exactly one full page has no next cursor");
-        expect_err(PageRequest::new(Some(2), Some("garbage!")), ErrorKind::InvalidArgument, "bad cursor");
+        assert_eq!(
+            all.next_cursor, None,
+            "exactly one full page has no next cursor"
+        );
+        expect_err(
+            PageRequest::new(Some(2), Some("garbage!")),
+            ErrorKind::InvalidArgument,
+            "bad cursor",
+        );
         Ok(())
     }
 
     pub async fn projects_invalid_names_store_nothing(ctx: Ctx) -> TestResult {
         let long = "x".repeat(257);
-        for bad in ["", long.as_str(), "bell\u{7}", "new\nline", "a/b", " padded"] {
-            expect_err(ctx.store.create_project(bad, "", "tester").await, ErrorKind::InvalidArgument, &format!("name {bad:?}"));
+        for bad in [
+            "",
+            long.as_str(),
+            "bell\u{7}",
+            "new\nline",
+            "a/b",
+            " padded",
+        ] {
+            expect_err(
+                ctx.store.create_project(bad, "", "tester").await,
+                ErrorKind::InvalidArgument,
+                &format!("name {bad:?}"),
+            );
         }
         let ok = "y".repeat(256);
         ctx.store.create_project(&ok, "", "tester").await?;
         let all = ctx.store.list_projects(&page(100, None)).await?;
-        assert_eq!(all.items.iter().map(|p| p.name.clone()).collect::<Vec<_>>(), vec![ok], "only the valid name was stored");
+        assert_eq!(
+            all.items.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            vec![ok],
+            "only the valid name was stored"
+        );
         Ok(())
     }
 
@@ -393,9 +506,19 @@ mod cases {
 
     pub async fn datasets_csv_upload_schema_and_rows(ctx: Ctx) -> TestResult {
         ctx.store.create_project("p", "", "tester").await?;
-        let ds: Dataset = ctx.store.create_dataset("p", "iris", "flowers", "alice").await?;
-        assert_eq!((ds.project.as_str(), ds.name.as_str(), ds.version_count), ("p", "iris", 0));
-        expect_err(ctx.store.create_dataset("p", "iris", "", "bob").await, ErrorKind::AlreadyExists, "duplicate dataset");
+        let ds: Dataset = ctx
+            .store
+            .create_dataset("p", "iris", "flowers", "alice")
+            .await?;
+        assert_eq!(
+            (ds.project.as_str(), ds.name.as_str(), ds.version_count),
+            ("p", "iris", 0)
+        );
+        expect_err(
+            ctx.store.create_dataset("p", "iris", "", "bob").await,
+            ErrorKind::AlreadyExists,
+            "duplicate dataset",
+        );
         let added = upload(&ctx, "p", "iris", CSV).await?;
         assert!(added.created);
         let v = added.version;
@@ -432,7 +555,10 @@ mod cases {
         assert!(blobs[0].ends_with(&first.version.content_hash));
         let all = files_under(&ctx.blob_dir);
         assert_eq!(all, blobs, "no temporary files are left behind");
-        let versions = ctx.store.list_dataset_versions("p", "d", &page(10, None)).await?;
+        let versions = ctx
+            .store
+            .list_dataset_versions("p", "d", &page(10, None))
+            .await?;
         assert_eq!(versions.items.len(), 1);
         // Other bytes make version 2.
         let other = upload(&ctx, "p", "d", "id\n1\n2\n").await?;
@@ -449,7 +575,11 @@ mod cases {
         let bytes = parquet_bytes(50);
         let added = upload(&ctx, "p", "pq", bytes.clone()).await?;
         let v = added.version;
-        assert_eq!(v.format, DataFormat::Parquet, "sniffed from the magic bytes");
+        assert_eq!(
+            v.format,
+            DataFormat::Parquet,
+            "sniffed from the magic bytes"
+        );
         assert_eq!(v.row_count, 50);
         assert_eq!(v.byte_size, bytes.len() as i64);
         assert_eq!(
@@ -461,9 +591,19 @@ mod cases {
             ]
         );
         // Declared format works as well.
-        let declared = upload_with(&ctx, "p", "pq", parquet_bytes(7), Some(DataFormat::Parquet), None).await?;
-        assert_eq!((declared.version.version, declared.version.row_count), (2, 7));
-        // Parquet bytes declared as CSV are rejected or read as CSV, never mislabelled silently as Parquet.
+        let declared = upload_with(
+            &ctx,
+            "p",
+            "pq",
+            parquet_bytes(7),
+            Some(DataFormat::Parquet),
+            None,
+        )
+        .await?;
+        assert_eq!(
+            (declared.version.version, declared.version.row_count),
+            (2, 7)
+        );
         Ok(())
     }
 
@@ -474,15 +614,33 @@ mod cases {
         assert!(bytes.len() > 200);
         bytes.truncate(bytes.len() - 100);
         let hash = sha256_hex(&bytes);
-        expect_err(upload(&ctx, "p", "pq", bytes.clone()).await, ErrorKind::InvalidArgument, "truncated parquet (sniffed)");
+        expect_err(
+            upload(&ctx, "p", "pq", bytes.clone()).await,
+            ErrorKind::InvalidArgument,
+            "truncated parquet (sniffed)",
+        );
         expect_err(
             upload_with(&ctx, "p", "pq", bytes, Some(DataFormat::Parquet), None).await,
             ErrorKind::InvalidArgument,
             "truncated parquet (declared)",
         );
-        assert!(ctx.store.list_dataset_versions("p", "pq", &page(10, None)).await?.items.is_empty(), "no version row");
-        assert!(!ctx.store.blobs().contains(&hash).await?, "no committed blob");
-        assert_eq!(files_under(&ctx.blob_dir), Vec::<PathBuf>::new(), "nothing left in the blob store");
+        assert!(
+            ctx.store
+                .list_dataset_versions("p", "pq", &page(10, None))
+                .await?
+                .items
+                .is_empty(),
+            "no version row"
+        );
+        assert!(
+            !ctx.store.blobs().contains(&hash).await?,
+            "no committed blob"
+        );
+        assert_eq!(
+            files_under(&ctx.blob_dir),
+            Vec::<PathBuf>::new(),
+            "nothing left in the blob store"
+        );
         assert_eq!(ctx.store.get_dataset("p", "pq").await?.version_count, 0);
         Ok(())
     }
@@ -493,15 +651,29 @@ mod cases {
         let ragged = b"a,b\n1,2,3\n4\n".to_vec();
         let bad_utf8 = b"a,b\n1,\xff\xfe\x80\n".to_vec();
         let no_header = b"".to_vec();
-        for (what, bytes) in [("ragged rows", ragged), ("invalid utf-8", bad_utf8), ("empty", no_header)] {
-            expect_err(upload(&ctx, "p", "d", bytes.clone()).await, ErrorKind::InvalidArgument, what);
+        for (what, bytes) in [
+            ("ragged rows", ragged),
+            ("invalid utf-8", bad_utf8),
+            ("empty", no_header),
+        ] {
+            expect_err(
+                upload(&ctx, "p", "d", bytes.clone()).await,
+                ErrorKind::InvalidArgument,
+                what,
+            );
             expect_err(
                 upload_with(&ctx, "p", "d", bytes, Some(DataFormat::Csv), None).await,
                 ErrorKind::InvalidArgument,
                 &format!("{what} (declared csv)"),
             );
         }
-        assert!(ctx.store.list_dataset_versions("p", "d", &page(10, None)).await?.items.is_empty());
+        assert!(
+            ctx.store
+                .list_dataset_versions("p", "d", &page(10, None))
+                .await?
+                .items
+                .is_empty()
+        );
         assert_eq!(files_under(&ctx.blob_dir), Vec::<PathBuf>::new());
         Ok(())
     }
@@ -510,7 +682,9 @@ mod cases {
         ctx.store.create_project("p", "", "tester").await?;
         ctx.store.create_dataset("p", "d", "", "tester").await?;
         let v1 = upload(&ctx, "p", "d", CSV).await?.version;
-        let v2 = upload_with(&ctx, "p", "d", "id,name,score\n9,z,0\n", None, Some(v1.id)).await?.version;
+        let v2 = upload_with(&ctx, "p", "d", "id,name,score\n9,z,0\n", None, Some(v1.id))
+            .await?
+            .version;
         assert_eq!(v2.version, 2);
         assert_eq!(v2.derived_from_id, Some(v1.id));
         expect_err(
@@ -518,33 +692,92 @@ mod cases {
             ErrorKind::NotFound,
             "derived from a missing version",
         );
-        let graph = ctx.store.lineage(NodeKind::DatasetVersion, &v2.id.to_string(), Direction::Upstream, 1).await?;
+        let graph = ctx
+            .store
+            .lineage(
+                NodeKind::DatasetVersion,
+                &v2.id.to_string(),
+                Direction::Upstream,
+                1,
+            )
+            .await?;
         assert_eq!(graph.edges.len(), 1);
         let edge = &graph.edges[0];
-        assert_eq!((edge.from_kind, edge.from_id.clone()), (NodeKind::DatasetVersion, v1.id.to_string()));
-        assert_eq!((edge.to_kind, edge.to_id.clone()), (NodeKind::DatasetVersion, v2.id.to_string()));
+        assert_eq!(
+            (edge.from_kind, edge.from_id.clone()),
+            (NodeKind::DatasetVersion, v1.id.to_string())
+        );
+        assert_eq!(
+            (edge.to_kind, edge.to_id.clone()),
+            (NodeKind::DatasetVersion, v2.id.to_string())
+        );
         assert_eq!(edge.relation, "derived");
-        let listed = ctx.store.list_dataset_versions("p", "d", &page(10, None)).await?;
-        assert_eq!(listed.items.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+        let listed = ctx
+            .store
+            .list_dataset_versions("p", "d", &page(10, None))
+            .await?;
+        assert_eq!(
+            listed.items.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(listed.next_cursor, None);
-        let first = ctx.store.list_dataset_versions("p", "d", &page(1, None)).await?;
+        let first = ctx
+            .store
+            .list_dataset_versions("p", "d", &page(1, None))
+            .await?;
         assert_eq!(first.items.len(), 1);
-        let second = ctx.store.list_dataset_versions("p", "d", &page(1, first.next_cursor.as_deref())).await?;
-        assert_eq!(second.items.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2]);
+        let second = ctx
+            .store
+            .list_dataset_versions("p", "d", &page(1, first.next_cursor.as_deref()))
+            .await?;
+        assert_eq!(
+            second.items.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![2]
+        );
         assert_eq!(ctx.store.get_dataset_version_by_id(v1.id).await?, v1);
         assert_eq!(ctx.store.get_dataset_version("p", "d", 2).await?, v2);
-        expect_err(ctx.store.get_dataset_version("p", "d", 3).await, ErrorKind::NotFound, "version 3");
-        expect_err(ctx.store.get_dataset_version_by_id(v2.id + 1000).await, ErrorKind::NotFound, "unknown version id");
+        expect_err(
+            ctx.store.get_dataset_version("p", "d", 3).await,
+            ErrorKind::NotFound,
+            "version 3",
+        );
+        expect_err(
+            ctx.store.get_dataset_version_by_id(v2.id + 1000).await,
+            ErrorKind::NotFound,
+            "unknown version id",
+        );
         Ok(())
     }
 
     pub async fn datasets_unknown_is_not_found(ctx: Ctx) -> TestResult {
         ctx.store.create_project("p", "", "tester").await?;
-        expect_err(ctx.store.get_dataset("p", "nope").await, ErrorKind::NotFound, "get unknown dataset");
-        expect_err(upload(&ctx, "p", "nope", CSV).await, ErrorKind::NotFound, "upload to unknown dataset");
-        expect_err(ctx.store.list_dataset_versions("p", "nope", &page(10, None)).await, ErrorKind::NotFound, "list unknown");
-        expect_err(ctx.store.create_dataset("nope", "d", "", "tester").await, ErrorKind::NotFound, "unknown project");
-        assert_eq!(files_under(&ctx.blob_dir), Vec::<PathBuf>::new(), "the staged upload was discarded");
+        expect_err(
+            ctx.store.get_dataset("p", "nope").await,
+            ErrorKind::NotFound,
+            "get unknown dataset",
+        );
+        expect_err(
+            upload(&ctx, "p", "nope", CSV).await,
+            ErrorKind::NotFound,
+            "upload to unknown dataset",
+        );
+        expect_err(
+            ctx.store
+                .list_dataset_versions("p", "nope", &page(10, None))
+                .await,
+            ErrorKind::NotFound,
+            "list unknown",
+        );
+        expect_err(
+            ctx.store.create_dataset("nope", "d", "", "tester").await,
+            ErrorKind::NotFound,
+            "unknown project",
+        );
+        assert_eq!(
+            files_under(&ctx.blob_dir),
+            Vec::<PathBuf>::new(),
+            "the staged upload was discarded"
+        );
         Ok(())
     }
 
@@ -552,25 +785,68 @@ mod cases {
 
     pub async fn experiments_create_rename_duplicate(ctx: Ctx) -> TestResult {
         ctx.store.create_project("p", "", "tester").await?;
-        let a = ctx.store.create_experiment("p", "baseline", "first", "alice").await?;
-        assert_eq!((a.project.as_str(), a.name.as_str(), a.description.as_str()), ("p", "baseline", "first"));
+        let a = ctx
+            .store
+            .create_experiment("p", "baseline", "first", "alice")
+            .await?;
+        assert_eq!(
+            (a.project.as_str(), a.name.as_str(), a.description.as_str()),
+            ("p", "baseline", "first")
+        );
         assert_eq!(a.deleted_at, None);
-        let b = ctx.store.create_experiment("p", "tuned", "", "alice").await?;
-        expect_err(ctx.store.create_experiment("p", "baseline", "", "bob").await, ErrorKind::AlreadyExists, "duplicate experiment");
-        let renamed = ctx.store.update_experiment("p", a.id, Some("baseline-v2"), Some("renamed")).await?;
-        assert_eq!((renamed.name.as_str(), renamed.description.as_str()), ("baseline-v2", "renamed"));
-        assert_eq!(ctx.store.get_experiment_by_name("p", "baseline-v2").await?.id, a.id);
-        expect_err(ctx.store.get_experiment_by_name("p", "baseline").await, ErrorKind::NotFound, "old name");
+        let b = ctx
+            .store
+            .create_experiment("p", "tuned", "", "alice")
+            .await?;
         expect_err(
-            ctx.store.update_experiment("p", b.id, Some("baseline-v2"), None).await,
+            ctx.store
+                .create_experiment("p", "baseline", "", "bob")
+                .await,
+            ErrorKind::AlreadyExists,
+            "duplicate experiment",
+        );
+        let renamed = ctx
+            .store
+            .update_experiment("p", a.id, Some("baseline-v2"), Some("renamed"))
+            .await?;
+        assert_eq!(
+            (renamed.name.as_str(), renamed.description.as_str()),
+            ("baseline-v2", "renamed")
+        );
+        assert_eq!(
+            ctx.store
+                .get_experiment_by_name("p", "baseline-v2")
+                .await?
+                .id,
+            a.id
+        );
+        expect_err(
+            ctx.store.get_experiment_by_name("p", "baseline").await,
+            ErrorKind::NotFound,
+            "old name",
+        );
+        expect_err(
+            ctx.store
+                .update_experiment("p", b.id, Some("baseline-v2"), None)
+                .await,
             ErrorKind::AlreadyExists,
             "rename onto an existing name",
         );
-        assert_eq!(ctx.store.get_experiment("p", b.id).await?.name, "tuned", "the failed rename changed nothing");
+        assert_eq!(
+            ctx.store.get_experiment("p", b.id).await?.name,
+            "tuned",
+            "the failed rename changed nothing"
+        );
         // The same name in another project is fine; an id from another project is not found.
         ctx.store.create_project("q", "", "tester").await?;
-        ctx.store.create_experiment("q", "tuned", "", "tester").await?;
-        expect_err(ctx.store.get_experiment("q", a.id).await, ErrorKind::NotFound, "experiment of another project");
+        ctx.store
+            .create_experiment("q", "tuned", "", "tester")
+            .await?;
+        expect_err(
+            ctx.store.get_experiment("q", a.id).await,
+            ErrorKind::NotFound,
+            "experiment of another project",
+        );
         Ok(())
     }
 
@@ -580,35 +856,79 @@ mod cases {
         let b = ctx.store.create_experiment("p", "b", "", "tester").await?;
         let deleted = ctx.store.set_experiment_deleted("p", b.id, true).await?;
         assert!(deleted.deleted_at.is_some());
-        let names = |v: Vec<verity_store::model::Experiment>| v.into_iter().map(|e| e.name).collect::<Vec<_>>();
-        let active = ctx.store.list_experiments("p", ViewType::ActiveOnly, &page(10, None)).await?;
+        let names = |v: Vec<verity_store::model::Experiment>| {
+            v.into_iter().map(|e| e.name).collect::<Vec<_>>()
+        };
+        let active = ctx
+            .store
+            .list_experiments("p", ViewType::ActiveOnly, &page(10, None))
+            .await?;
         assert_eq!(names(active.items), strings(&["a"]));
-        let gone = ctx.store.list_experiments("p", ViewType::DeletedOnly, &page(10, None)).await?;
+        let gone = ctx
+            .store
+            .list_experiments("p", ViewType::DeletedOnly, &page(10, None))
+            .await?;
         assert_eq!(names(gone.items), strings(&["b"]));
-        let all = ctx.store.list_experiments("p", ViewType::All, &page(10, None)).await?;
+        let all = ctx
+            .store
+            .list_experiments("p", ViewType::All, &page(10, None))
+            .await?;
+        let all_ids: Vec<i64> = all.items.iter().map(|e| e.id).collect();
         assert_eq!(names(all.items), strings(&["a", "b"]));
-        expect_err(ctx.store.update_experiment("p", b.id, Some("c"), None).await, ErrorKind::Conflict, "rename a deleted experiment");
+        expect_err(
+            ctx.store
+                .update_experiment("p", b.id, Some("c"), None)
+                .await,
+            ErrorKind::Conflict,
+            "rename a deleted experiment",
+        );
         let restored = ctx.store.set_experiment_deleted("p", b.id, false).await?;
         assert_eq!(restored.deleted_at, None);
-        let active = ctx.store.list_experiments("p", ViewType::ActiveOnly, &page(10, None)).await?;
+        let active = ctx
+            .store
+            .list_experiments("p", ViewType::ActiveOnly, &page(10, None))
+            .await?;
         assert_eq!(names(active.items), strings(&["a", "b"]));
-        let first = ctx.store.list_experiments("p", ViewType::All, &page(1, None)).await?;
+        let first = ctx
+            .store
+            .list_experiments("p", ViewType::All, &page(1, None))
+            .await?;
         assert_eq!(names(first.items), strings(&["a"]));
-        let second = ctx.store.list_experiments("p", ViewType::All, &page(1, first.next_cursor.as_deref())).await?;
+        let second = ctx
+            .store
+            .list_experiments("p", ViewType::All, &page(1, first.next_cursor.as_deref()))
+            .await?;
         assert_eq!(names(second.items), strings(&["b"]));
         assert_eq!(second.next_cursor, None);
-        let _ = a;
+        assert_eq!(all_ids, vec![a.id, b.id]);
         Ok(())
     }
 
     pub async fn experiments_deleted_rejects_new_runs(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         ctx.store.set_experiment_deleted("p", exp, true).await?;
-        expect_err(ctx.store.create_run("p", exp, NewRun::default(), "tester").await, ErrorKind::Conflict, "run in deleted experiment");
-        let none = ctx.store.search_runs("p", &RunSearch { view: ViewType::All, ..RunSearch::default() }).await?;
+        expect_err(
+            ctx.store
+                .create_run("p", exp, NewRun::default(), "tester")
+                .await,
+            ErrorKind::Conflict,
+            "run in deleted experiment",
+        );
+        let none = ctx
+            .store
+            .search_runs(
+                "p",
+                &RunSearch {
+                    view: ViewType::All,
+                    ..RunSearch::default()
+                },
+            )
+            .await?;
         assert!(none.items.is_empty(), "no run was created");
         ctx.store.set_experiment_deleted("p", exp, false).await?;
-        ctx.store.create_run("p", exp, NewRun::default(), "tester").await?;
+        ctx.store
+            .create_run("p", exp, NewRun::default(), "tester")
+            .await?;
         Ok(())
     }
 
@@ -616,31 +936,84 @@ mod cases {
 
     pub async fn runs_create_with_tags_and_finish(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        let new = NewRun { name: Some("first".into()), start_time: Some(1_000), tags: vec![kv("team", "vision"), kv("git", "abc")] };
+        let new = NewRun {
+            name: Some("first".into()),
+            start_time: Some(1_000),
+            tags: vec![kv("team", "vision"), kv("git", "abc")],
+        };
         let detail = ctx.store.create_run("p", exp, new, "alice").await?;
         let run = &detail.run;
         assert_eq!(run.uuid.len(), 32);
-        assert!(run.uuid.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_eq!((run.name.as_str(), run.status.as_str(), run.start_time), ("first", "RUNNING", 1_000));
-        assert_eq!((run.end_time, run.experiment_id, run.created_by.as_str()), (None, exp, "alice"));
-        assert_eq!(detail.tags, vec![kv("git", "abc"), kv("team", "vision")], "tags sorted by key");
-        let generated = ctx.store.create_run("p", exp, NewRun::default(), "alice").await?;
-        assert!(generated.run.name.starts_with("run-"), "{}", generated.run.name);
-        let finished = ctx.store.update_run(&run.uuid, RunUpdate { status: Some("FINISHED".into()), ..RunUpdate::default() }).await?;
+        assert!(
+            run.uuid
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_eq!(
+            (run.name.as_str(), run.status.as_str(), run.start_time),
+            ("first", "RUNNING", 1_000)
+        );
+        assert_eq!(
+            (run.end_time, run.experiment_id, run.created_by.as_str()),
+            (None, exp, "alice")
+        );
+        assert_eq!(
+            detail.tags,
+            vec![kv("git", "abc"), kv("team", "vision")],
+            "tags sorted by key"
+        );
+        let generated = ctx
+            .store
+            .create_run("p", exp, NewRun::default(), "alice")
+            .await?;
+        assert!(
+            generated.run.name.starts_with("run-"),
+            "{}",
+            generated.run.name
+        );
+        let finished = ctx
+            .store
+            .update_run(
+                &run.uuid,
+                RunUpdate {
+                    status: Some("FINISHED".into()),
+                    ..RunUpdate::default()
+                },
+            )
+            .await?;
         assert_eq!(finished.status, "FINISHED");
         let end = finished.end_time.expect("a terminal status sets end_time");
         assert!(end >= 1_000);
         let explicit = ctx
             .store
-            .update_run(&generated.run.uuid, RunUpdate { status: Some("FAILED".into()), end_time: Some(i64::MAX / 2), ..RunUpdate::default() })
+            .update_run(
+                &generated.run.uuid,
+                RunUpdate {
+                    status: Some("FAILED".into()),
+                    end_time: Some(i64::MAX / 2),
+                    ..RunUpdate::default()
+                },
+            )
             .await?;
         assert_eq!(explicit.end_time, Some(i64::MAX / 2));
         expect_err(
-            ctx.store.update_run(&run.uuid, RunUpdate { status: Some("DONE".into()), ..RunUpdate::default() }).await,
+            ctx.store
+                .update_run(
+                    &run.uuid,
+                    RunUpdate {
+                        status: Some("DONE".into()),
+                        ..RunUpdate::default()
+                    },
+                )
+                .await,
             ErrorKind::InvalidArgument,
             "unknown status",
         );
-        expect_err(ctx.store.get_run("0123456789abcdef0123456789abcdef").await, ErrorKind::NotFound, "unknown run");
+        expect_err(
+            ctx.store.get_run("0123456789abcdef0123456789abcdef").await,
+            ErrorKind::NotFound,
+            "unknown run",
+        );
         assert_eq!(ctx.store.get_run(&run.uuid).await?, finished);
         Ok(())
     }
@@ -648,28 +1021,79 @@ mod cases {
     pub async fn runs_params_immutable_and_batches_atomic(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        log(&ctx, &uuid, vec![kv("lr", "0.1"), kv("opt", "adam")], vec![], vec![]).await?;
+        log(
+            &ctx,
+            &uuid,
+            vec![kv("lr", "0.1"), kv("opt", "adam")],
+            vec![],
+            vec![],
+        )
+        .await?;
         log(&ctx, &uuid, vec![kv("lr", "0.1")], vec![], vec![]).await?; // same pair: a no-op
         expect_err(
-            log(&ctx, &uuid, vec![kv("fresh", "1"), kv("lr", "0.2")], vec![kv("t", "x")], vec![point("acc", 0.5, 1)]).await,
+            log(
+                &ctx,
+                &uuid,
+                vec![kv("fresh", "1"), kv("lr", "0.2")],
+                vec![kv("t", "x")],
+                vec![point("acc", 0.5, 1)],
+            )
+            .await,
             ErrorKind::Conflict,
             "changing a param",
         );
         expect_err(
-            log(&ctx, &uuid, vec![kv("dup", "1"), kv("dup", "2")], vec![kv("t", "y")], vec![point("acc", 0.7, 2)]).await,
+            log(
+                &ctx,
+                &uuid,
+                vec![kv("dup", "1"), kv("dup", "2")],
+                vec![kv("t", "y")],
+                vec![point("acc", 0.7, 2)],
+            )
+            .await,
             ErrorKind::Conflict,
             "one key with two values in one batch",
         );
         let detail = ctx.store.get_run_detail(&uuid).await?;
-        assert_eq!(detail.params, vec![kv("lr", "0.1"), kv("opt", "adam")], "the failed batches stored no params");
-        assert!(detail.tags.is_empty(), "the failed batches stored no tags: {:?}", detail.tags);
-        assert!(detail.metrics.is_empty(), "the failed batches stored no metrics: {:?}", detail.metrics);
-        expect_err(ctx.store.metric_history(&uuid, "acc", None, None).await, ErrorKind::NotFound, "no history either");
-        expect_err(log(&ctx, &uuid, vec![kv("bad$key", "1")], vec![], vec![]).await, ErrorKind::InvalidArgument, "bad key");
+        assert_eq!(
+            detail.params,
+            vec![kv("lr", "0.1"), kv("opt", "adam")],
+            "the failed batches stored no params"
+        );
+        assert!(
+            detail.tags.is_empty(),
+            "the failed batches stored no tags: {:?}",
+            detail.tags
+        );
+        assert!(
+            detail.metrics.is_empty(),
+            "the failed batches stored no metrics: {:?}",
+            detail.metrics
+        );
+        expect_err(
+            ctx.store.metric_history(&uuid, "acc", None, None).await,
+            ErrorKind::NotFound,
+            "no history either",
+        );
+        expect_err(
+            log(&ctx, &uuid, vec![kv("bad$key", "1")], vec![], vec![]).await,
+            ErrorKind::InvalidArgument,
+            "bad key",
+        );
         // A good batch with everything lands whole.
-        log(&ctx, &uuid, vec![kv("fresh", "1"), kv("lr", "0.1")], vec![kv("t", "x")], vec![point("acc", 0.5, 1)]).await?;
+        log(
+            &ctx,
+            &uuid,
+            vec![kv("fresh", "1"), kv("lr", "0.1")],
+            vec![kv("t", "x")],
+            vec![point("acc", 0.5, 1)],
+        )
+        .await?;
         let detail = ctx.store.get_run_detail(&uuid).await?;
-        assert_eq!(detail.params, vec![kv("fresh", "1"), kv("lr", "0.1"), kv("opt", "adam")]);
+        assert_eq!(
+            detail.params,
+            vec![kv("fresh", "1"), kv("lr", "0.1"), kv("opt", "adam")]
+        );
         assert_eq!(detail.tags, vec![kv("t", "x")]);
         assert_eq!(detail.metrics.len(), 1);
         Ok(())
@@ -677,45 +1101,135 @@ mod cases {
 
     pub async fn runs_tags_overwrite_and_delete(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        let new = NewRun { tags: vec![kv("stage", "dev")], ..NewRun::default() };
-        let uuid = ctx.store.create_run("p", exp, new, "tester").await?.run.uuid;
-        log(&ctx, &uuid, vec![], vec![kv("stage", "prod"), kv("note", "multi\nline\ttext")], vec![]).await?;
-        assert_eq!(ctx.store.get_run_detail(&uuid).await?.tags, vec![kv("note", "multi\nline\ttext"), kv("stage", "prod")]);
+        let new = NewRun {
+            tags: vec![kv("stage", "dev")],
+            ..NewRun::default()
+        };
+        let uuid = ctx
+            .store
+            .create_run("p", exp, new, "tester")
+            .await?
+            .run
+            .uuid;
+        log(
+            &ctx,
+            &uuid,
+            vec![],
+            vec![kv("stage", "prod"), kv("note", "multi\nline\ttext")],
+            vec![],
+        )
+        .await?;
+        assert_eq!(
+            ctx.store.get_run_detail(&uuid).await?.tags,
+            vec![kv("note", "multi\nline\ttext"), kv("stage", "prod")]
+        );
         log(&ctx, &uuid, vec![], vec![kv("stage", "archived")], vec![]).await?;
         ctx.store.delete_tag(&uuid, "note").await?;
-        assert_eq!(ctx.store.get_run_detail(&uuid).await?.tags, vec![kv("stage", "archived")]);
-        expect_err(ctx.store.delete_tag(&uuid, "note").await, ErrorKind::NotFound, "deleting a missing tag");
+        assert_eq!(
+            ctx.store.get_run_detail(&uuid).await?.tags,
+            vec![kv("stage", "archived")]
+        );
+        expect_err(
+            ctx.store.delete_tag(&uuid, "note").await,
+            ErrorKind::NotFound,
+            "deleting a missing tag",
+        );
         Ok(())
     }
 
     pub async fn runs_non_finite_metrics_round_trip(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        let values = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.5, 1e300, f64::MIN_POSITIVE];
-        let points: Vec<MetricPoint> = values.iter().enumerate().map(|(i, v)| point("x", *v, i as i64)).collect();
-        let singles = vec![point("nan", f64::NAN, 0), point("pinf", f64::INFINITY, 0), point("ninf", f64::NEG_INFINITY, 0)];
-        log(&ctx, &uuid, vec![], vec![], points.into_iter().chain(singles).collect()).await?;
+        let values = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.5,
+            1e300,
+            f64::MIN_POSITIVE,
+        ];
+        let points: Vec<MetricPoint> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| point("x", *v, i as i64))
+            .collect();
+        let singles = vec![
+            point("nan", f64::NAN, 0),
+            point("pinf", f64::INFINITY, 0),
+            point("ninf", f64::NEG_INFINITY, 0),
+        ];
+        log(
+            &ctx,
+            &uuid,
+            vec![],
+            vec![],
+            points.into_iter().chain(singles).collect(),
+        )
+        .await?;
         let history = ctx.store.metric_history(&uuid, "x", None, None).await?;
         assert_eq!(history.items.len(), values.len());
-        assert!(history.items[0].value.is_nan(), "NaN stays NaN: {:?}", history.items[0]);
+        assert!(
+            history.items[0].value.is_nan(),
+            "NaN stays NaN: {:?}",
+            history.items[0]
+        );
         for (i, (got, want)) in history.items.iter().zip(values).enumerate().skip(1) {
-            assert_eq!(got.value.to_bits(), want.to_bits(), "value {i}: {} != {want}", got.value);
+            assert_eq!(
+                got.value.to_bits(),
+                want.to_bits(),
+                "value {i}: {} != {want}",
+                got.value
+            );
             assert_eq!(got.step, i as i64);
             assert_eq!(got.timestamp, 1_000 + i as i64);
         }
         let latest = ctx.store.latest_metrics(&uuid).await?;
-        let by_key = |k: &str| latest.iter().find(|p| p.key == k).unwrap_or_else(|| panic!("latest {k} missing: {latest:?}")).value;
+        let by_key = |k: &str| {
+            latest
+                .iter()
+                .find(|p| p.key == k)
+                .unwrap_or_else(|| panic!("latest {k} missing: {latest:?}"))
+                .value
+        };
         assert!(by_key("nan").is_nan());
         assert_eq!(by_key("pinf"), f64::INFINITY);
         assert_eq!(by_key("ninf"), f64::NEG_INFINITY);
         assert_eq!(by_key("x"), f64::MIN_POSITIVE);
+        // NaN first, numbers later, in separate calls (statements are prepared once and reused).
+        for (i, v) in [f64::NAN, 2.5, f64::NAN, f64::INFINITY]
+            .into_iter()
+            .enumerate()
+        {
+            log(&ctx, &uuid, vec![], vec![], vec![point("seq", v, i as i64)]).await?;
+        }
+        let seq = ctx.store.metric_history(&uuid, "seq", None, None).await?;
+        let got: Vec<f64> = seq.items.iter().map(|p| p.value).collect();
+        assert!(
+            got.len() == 4
+                && got[0].is_nan()
+                && got[1] == 2.5
+                && got[2].is_nan()
+                && got[3] == f64::INFINITY,
+            "{got:?}"
+        );
         Ok(())
     }
 
     pub async fn runs_latest_metric_is_highest_step(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        log(&ctx, &uuid, vec![], vec![], vec![point("loss", 0.9, 5), point("loss", 0.5, 10), point("loss", 0.7, 3)]).await?;
+        log(
+            &ctx,
+            &uuid,
+            vec![],
+            vec![],
+            vec![
+                point("loss", 0.9, 5),
+                point("loss", 0.5, 10),
+                point("loss", 0.7, 3),
+            ],
+        )
+        .await?;
         let latest = ctx.store.latest_metrics(&uuid).await?;
         assert_eq!(latest.len(), 1);
         assert_eq!((latest[0].value, latest[0].step), (0.5, 10));
@@ -727,19 +1241,31 @@ mod cases {
         let latest = ctx.store.latest_metrics(&uuid).await?;
         assert_eq!((latest[0].value, latest[0].step), (0.3, 11));
         let history = ctx.store.metric_history(&uuid, "loss", None, None).await?;
-        assert_eq!(history.items.iter().map(|p| p.step).collect::<Vec<_>>(), vec![2, 3, 5, 10, 11], "history ordered by step");
+        assert_eq!(
+            history.items.iter().map(|p| p.step).collect::<Vec<_>>(),
+            vec![2, 3, 5, 10, 11],
+            "history ordered by step"
+        );
         Ok(())
     }
 
     pub async fn runs_large_batch_in_one_call(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        let points: Vec<MetricPoint> = (0..10_000).map(|i| point("loss", 1.0 / (1.0 + i as f64), i)).collect();
+        let points: Vec<MetricPoint> = (0..10_000)
+            .map(|i| point("loss", 1.0 / (1.0 + i as f64), i))
+            .collect();
         log(&ctx, &uuid, vec![], vec![], points).await?;
         let history = ctx.store.metric_history(&uuid, "loss", None, None).await?;
         assert_eq!(history.items.len(), 10_000);
         assert_eq!(history.next_cursor, None);
-        assert!(history.items.iter().enumerate().all(|(i, p)| p.step == i as i64 && p.value == 1.0 / (1.0 + i as f64)));
+        assert!(
+            history
+                .items
+                .iter()
+                .enumerate()
+                .all(|(i, p)| p.step == i as i64 && p.value == 1.0 / (1.0 + i as f64))
+        );
         let latest = ctx.store.latest_metrics(&uuid).await?;
         assert_eq!(latest[0].step, 9_999);
         Ok(())
@@ -750,19 +1276,50 @@ mod cases {
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
         let deleted = ctx.store.set_run_deleted(&uuid, true).await?;
         assert!(deleted.deleted_at.is_some());
-        expect_err(log(&ctx, &uuid, vec![kv("a", "1")], vec![], vec![point("m", 1.0, 0)]).await, ErrorKind::Conflict, "log to deleted run");
         expect_err(
-            ctx.store.update_run(&uuid, RunUpdate { status: Some("FINISHED".into()), ..RunUpdate::default() }).await,
+            log(
+                &ctx,
+                &uuid,
+                vec![kv("a", "1")],
+                vec![],
+                vec![point("m", 1.0, 0)],
+            )
+            .await,
+            ErrorKind::Conflict,
+            "log to deleted run",
+        );
+        expect_err(
+            ctx.store
+                .update_run(
+                    &uuid,
+                    RunUpdate {
+                        status: Some("FINISHED".into()),
+                        ..RunUpdate::default()
+                    },
+                )
+                .await,
             ErrorKind::Conflict,
             "update a deleted run",
         );
         let active = ctx.store.search_runs("p", &RunSearch::default()).await?;
         assert!(active.items.is_empty(), "deleted runs are not active");
-        let gone = ctx.store.search_runs("p", &RunSearch { view: ViewType::DeletedOnly, ..RunSearch::default() }).await?;
+        let gone = ctx
+            .store
+            .search_runs(
+                "p",
+                &RunSearch {
+                    view: ViewType::DeletedOnly,
+                    ..RunSearch::default()
+                },
+            )
+            .await?;
         assert_eq!(gone.items.len(), 1);
         ctx.store.set_run_deleted(&uuid, false).await?;
         log(&ctx, &uuid, vec![kv("a", "1")], vec![], vec![]).await?;
-        assert_eq!(ctx.store.get_run_detail(&uuid).await?.params, vec![kv("a", "1")]);
+        assert_eq!(
+            ctx.store.get_run_detail(&uuid).await?.params,
+            vec![kv("a", "1")]
+        );
         Ok(())
     }
 
@@ -773,20 +1330,42 @@ mod cases {
         let train = upload(&ctx, "p", "train", CSV).await?.version;
         let preds = upload(&ctx, "p", "preds", "id,pred\n1,0\n").await?.version;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        ctx.store.add_run_input(&uuid, train.id, "training", "tester").await?;
-        ctx.store.add_run_input(&uuid, train.id, "training", "tester").await?; // idempotent
+        ctx.store
+            .add_run_input(&uuid, train.id, "training", "tester")
+            .await?;
+        ctx.store
+            .add_run_input(&uuid, train.id, "training", "tester")
+            .await?; // idempotent
         ctx.store.add_run_output(&uuid, preds.id, "tester").await?;
         let detail = ctx.store.get_run_detail(&uuid).await?;
         assert_eq!(detail.inputs.len(), 1, "{:?}", detail.inputs);
         let input = &detail.inputs[0];
         assert_eq!(
-            (input.dataset_version_id, input.project.as_str(), input.dataset.as_str(), input.version, input.context.as_str()),
+            (
+                input.dataset_version_id,
+                input.project.as_str(),
+                input.dataset.as_str(),
+                input.version,
+                input.context.as_str()
+            ),
             (train.id, "p", "train", 1, "training")
         );
         assert_eq!(input.content_hash, train.content_hash);
         assert_eq!(detail.dataset_outputs.len(), 1);
-        assert_eq!((detail.dataset_outputs[0].dataset_version_id, detail.dataset_outputs[0].dataset.as_str()), (preds.id, "preds"));
-        expect_err(ctx.store.add_run_input(&uuid, preds.id + 1000, "training", "tester").await, ErrorKind::NotFound, "unknown version");
+        assert_eq!(
+            (
+                detail.dataset_outputs[0].dataset_version_id,
+                detail.dataset_outputs[0].dataset.as_str()
+            ),
+            (preds.id, "preds")
+        );
+        expect_err(
+            ctx.store
+                .add_run_input(&uuid, preds.id + 1000, "training", "tester")
+                .await,
+            ErrorKind::NotFound,
+            "unknown version",
+        );
         Ok(())
     }
 
@@ -796,8 +1375,18 @@ mod cases {
         ctx.store.create_dataset("other", "d", "", "tester").await?;
         let foreign = upload(&ctx, "other", "d", CSV).await?.version;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        expect_err(ctx.store.add_run_input(&uuid, foreign.id, "training", "tester").await, ErrorKind::Conflict, "foreign input");
-        expect_err(ctx.store.add_run_output(&uuid, foreign.id, "tester").await, ErrorKind::Conflict, "foreign output");
+        expect_err(
+            ctx.store
+                .add_run_input(&uuid, foreign.id, "training", "tester")
+                .await,
+            ErrorKind::Conflict,
+            "foreign input",
+        );
+        expect_err(
+            ctx.store.add_run_output(&uuid, foreign.id, "tester").await,
+            ErrorKind::Conflict,
+            "foreign output",
+        );
         let detail = ctx.store.get_run_detail(&uuid).await?;
         assert!(detail.inputs.is_empty() && detail.dataset_outputs.is_empty());
         Ok(())
@@ -808,12 +1397,22 @@ mod cases {
     pub async fn metrics_history_paging(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        log(&ctx, &uuid, vec![], vec![], (0..25).map(|i| point("m", i as f64, i)).collect()).await?;
+        log(
+            &ctx,
+            &uuid,
+            vec![],
+            vec![],
+            (0..25).map(|i| point("m", i as f64, i)).collect(),
+        )
+        .await?;
         let mut steps = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = 0;
         loop {
-            let p = ctx.store.metric_history(&uuid, "m", Some(10), cursor.as_deref()).await?;
+            let p = ctx
+                .store
+                .metric_history(&uuid, "m", Some(10), cursor.as_deref())
+                .await?;
             pages += 1;
             assert!(p.items.len() <= 10);
             steps.extend(p.items.iter().map(|v| v.step));
@@ -825,30 +1424,72 @@ mod cases {
         }
         assert_eq!(pages, 3);
         assert_eq!(steps, (0..25).collect::<Vec<_>>());
-        expect_err(ctx.store.metric_history(&uuid, "m", Some(0), None).await, ErrorKind::InvalidArgument, "limit 0");
-        expect_err(ctx.store.metric_history(&uuid, "m", Some(1), Some("junk")).await, ErrorKind::InvalidArgument, "bad cursor");
-        expect_err(ctx.store.metric_history(&uuid, "nope", None, None).await, ErrorKind::NotFound, "unknown key");
+        expect_err(
+            ctx.store.metric_history(&uuid, "m", Some(0), None).await,
+            ErrorKind::InvalidArgument,
+            "limit 0",
+        );
+        expect_err(
+            ctx.store
+                .metric_history(&uuid, "m", Some(1), Some("junk"))
+                .await,
+            ErrorKind::InvalidArgument,
+            "bad cursor",
+        );
+        expect_err(
+            ctx.store.metric_history(&uuid, "nope", None, None).await,
+            ErrorKind::NotFound,
+            "unknown key",
+        );
         Ok(())
     }
 
     pub async fn metrics_downsample_keeps_spikes(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        let points: Vec<MetricPoint> = (0..1000).map(|i| point("loss", if i == 500 { 1000.0 } else { i as f64 / 1000.0 }, i)).collect();
+        let points: Vec<MetricPoint> = (0..1000)
+            .map(|i| point("loss", if i == 500 { 1000.0 } else { i as f64 / 1000.0 }, i))
+            .collect();
         log(&ctx, &uuid, vec![], vec![], points).await?;
-        let buckets = ctx.store.metric_downsample(&uuid, "loss", 10, None, None).await?;
-        assert!(!buckets.is_empty() && buckets.len() <= 10, "{} buckets", buckets.len());
+        let buckets = ctx
+            .store
+            .metric_downsample(&uuid, "loss", 10, None, None)
+            .await?;
+        assert!(
+            !buckets.is_empty() && buckets.len() <= 10,
+            "{} buckets",
+            buckets.len()
+        );
         assert_eq!(buckets.iter().map(|b| b.count).sum::<i64>(), 1000);
         assert_eq!(buckets.first().map(|b| b.start_step), Some(0));
         assert_eq!(buckets.last().map(|b| b.end_step), Some(999));
-        let spike = buckets.iter().find(|b| b.start_step <= 500 && 500 <= b.end_step).expect("a bucket holds step 500");
+        let spike = buckets
+            .iter()
+            .find(|b| b.start_step <= 500 && 500 <= b.end_step)
+            .expect("a bucket holds step 500");
         assert_eq!(spike.max, 1000.0, "the spike survives as the bucket max");
         let overall_max = buckets.iter().map(|b| b.max).fold(f64::MIN, f64::max);
         assert_eq!(overall_max, 1000.0);
         for b in &buckets {
             assert!(b.start_step <= b.end_step);
-            assert_eq!(b.first, if b.start_step == 500 { 1000.0 } else { b.start_step as f64 / 1000.0 }, "first of {b:?}");
-            assert_eq!(b.last, if b.end_step == 500 { 1000.0 } else { b.end_step as f64 / 1000.0 }, "last of {b:?}");
+            assert_eq!(
+                b.first,
+                if b.start_step == 500 {
+                    1000.0
+                } else {
+                    b.start_step as f64 / 1000.0
+                },
+                "first of {b:?}"
+            );
+            assert_eq!(
+                b.last,
+                if b.end_step == 500 {
+                    1000.0
+                } else {
+                    b.end_step as f64 / 1000.0
+                },
+                "last of {b:?}"
+            );
             assert_eq!(b.count, b.end_step - b.start_step + 1);
             if b.start_step > 500 || b.end_step < 500 {
                 assert_eq!(b.min, b.start_step as f64 / 1000.0);
@@ -856,7 +1497,10 @@ mod cases {
             }
         }
         for pair in buckets.windows(2) {
-            assert!(pair[0].end_step < pair[1].start_step, "buckets are ordered and disjoint");
+            assert!(
+                pair[0].end_step < pair[1].start_step,
+                "buckets are ordered and disjoint"
+            );
         }
         Ok(())
     }
@@ -867,35 +1511,91 @@ mod cases {
         let mut points: Vec<MetricPoint> = (0..100).map(|i| point("acc", i as f64, i)).collect();
         points.push(point("acc", f64::NAN, 100));
         log(&ctx, &uuid, vec![], vec![], points).await?;
-        let ranged = ctx.store.metric_downsample(&uuid, "acc", 4, Some(20), Some(39)).await?;
+        let ranged = ctx
+            .store
+            .metric_downsample(&uuid, "acc", 4, Some(20), Some(39))
+            .await?;
         assert_eq!(ranged.len(), 4);
         assert_eq!(
-            ranged.iter().map(|b| (b.start_step, b.end_step, b.count)).collect::<Vec<_>>(),
+            ranged
+                .iter()
+                .map(|b| (b.start_step, b.end_step, b.count))
+                .collect::<Vec<_>>(),
             vec![(20, 24, 5), (25, 29, 5), (30, 34, 5), (35, 39, 5)]
         );
-        assert_eq!((ranged[0].min, ranged[0].max, ranged[0].first, ranged[0].last), (20.0, 24.0, 20.0, 24.0));
+        assert_eq!(
+            (
+                ranged[0].min,
+                ranged[0].max,
+                ranged[0].first,
+                ranged[0].last
+            ),
+            (20.0, 24.0, 20.0, 24.0)
+        );
         // More buckets than points: one per point.
-        let fine = ctx.store.metric_downsample(&uuid, "acc", 1000, Some(0), Some(9)).await?;
+        let fine = ctx
+            .store
+            .metric_downsample(&uuid, "acc", 1000, Some(0), Some(9))
+            .await?;
         assert_eq!(fine.len(), 10);
         assert!(fine.iter().all(|b| b.count == 1 && b.min == b.max));
         // A NaN-only bucket has NaN min/max/first/last; NaN is ignored next to numbers.
-        let nan = ctx.store.metric_downsample(&uuid, "acc", 1, Some(100), Some(100)).await?;
+        let nan = ctx
+            .store
+            .metric_downsample(&uuid, "acc", 1, Some(100), Some(100))
+            .await?;
         assert_eq!(nan.len(), 1);
-        assert!(nan[0].min.is_nan() && nan[0].max.is_nan() && nan[0].first.is_nan() && nan[0].last.is_nan(), "{:?}", nan[0]);
-        let whole = ctx.store.metric_downsample(&uuid, "acc", 1, None, None).await?;
+        assert!(
+            nan[0].min.is_nan()
+                && nan[0].max.is_nan()
+                && nan[0].first.is_nan()
+                && nan[0].last.is_nan(),
+            "{:?}",
+            nan[0]
+        );
+        let whole = ctx
+            .store
+            .metric_downsample(&uuid, "acc", 1, None, None)
+            .await?;
         assert_eq!(whole.len(), 1);
-        assert_eq!((whole[0].count, whole[0].min, whole[0].max, whole[0].first), (101, 0.0, 99.0, 0.0));
+        assert_eq!(
+            (whole[0].count, whole[0].min, whole[0].max, whole[0].first),
+            (101, 0.0, 99.0, 0.0)
+        );
         assert!(whole[0].last.is_nan());
-        let empty = ctx.store.metric_downsample(&uuid, "acc", 5, Some(500), Some(600)).await?;
+        let empty = ctx
+            .store
+            .metric_downsample(&uuid, "acc", 5, Some(500), Some(600))
+            .await?;
         assert!(empty.is_empty(), "no points in range: {empty:?}");
-        expect_err(ctx.store.metric_downsample(&uuid, "nope", 10, None, None).await, ErrorKind::NotFound, "unknown key");
-        expect_err(ctx.store.metric_downsample(&uuid, "acc", 0, None, None).await, ErrorKind::InvalidArgument, "0 buckets");
         expect_err(
-            ctx.store.metric_downsample(&uuid, "acc", verity_store::MAX_BUCKETS + 1, None, None).await,
+            ctx.store
+                .metric_downsample(&uuid, "nope", 10, None, None)
+                .await,
+            ErrorKind::NotFound,
+            "unknown key",
+        );
+        expect_err(
+            ctx.store
+                .metric_downsample(&uuid, "acc", 0, None, None)
+                .await,
+            ErrorKind::InvalidArgument,
+            "0 buckets",
+        );
+        expect_err(
+            ctx.store
+                .metric_downsample(&uuid, "acc", verity_store::MAX_BUCKETS + 1, None, None)
+                .await,
             ErrorKind::InvalidArgument,
             "too many buckets",
         );
-        expect_err(ctx.store.metric_downsample(&uuid, "acc", 10, Some(50), Some(10)).await, ErrorKind::InvalidArgument, "end < start");
+        expect_err(
+            ctx.store
+                .metric_downsample(&uuid, "acc", 10, Some(50), Some(10))
+                .await,
+            ErrorKind::InvalidArgument,
+            "end < start",
+        );
         Ok(())
     }
 
@@ -910,23 +1610,59 @@ mod cases {
         let r1 = run_named(ctx, "p", exp, "r1", 1_000).await?.run.uuid;
         let r2 = run_named(ctx, "p", exp, "r2", 2_000).await?.run.uuid;
         let r3 = run_named(ctx, "p", exp, "r3", 3_000).await?.run.uuid;
-        log(ctx, &r1, vec![kv("lr", "0.1"), kv("opt", "adam")], vec![kv("team", "ML-Core")], vec![point("acc", 0.9, 0)]).await?;
-        log(ctx, &r2, vec![kv("lr", "0.01"), kv("opt", "sgd")], vec![kv("team", "ml-research")], vec![point("acc", 0.7, 0)]).await?;
-        log(ctx, &r3, vec![kv("lr", "0.1"), kv("opt", "sgd")], vec![], vec![point("loss", 0.2, 0)]).await?;
-        ctx.store.update_run(&r3, RunUpdate { status: Some("FINISHED".into()), ..RunUpdate::default() }).await?;
-        ctx.store.add_run_input(&r1, train.id, "training", "tester").await?;
+        log(
+            ctx,
+            &r1,
+            vec![kv("lr", "0.1"), kv("opt", "adam")],
+            vec![kv("team", "ML-Core")],
+            vec![point("acc", 0.9, 0)],
+        )
+        .await?;
+        log(
+            ctx,
+            &r2,
+            vec![kv("lr", "0.01"), kv("opt", "sgd")],
+            vec![kv("team", "ml-research")],
+            vec![point("acc", 0.7, 0)],
+        )
+        .await?;
+        log(
+            ctx,
+            &r3,
+            vec![kv("lr", "0.1"), kv("opt", "sgd")],
+            vec![],
+            vec![point("loss", 0.2, 0)],
+        )
+        .await?;
+        ctx.store
+            .update_run(
+                &r3,
+                RunUpdate {
+                    status: Some("FINISHED".into()),
+                    ..RunUpdate::default()
+                },
+            )
+            .await?;
+        ctx.store
+            .add_run_input(&r1, train.id, "training", "tester")
+            .await?;
         Ok((exp, [r1, r2, r3]))
     }
 
     async fn matching(ctx: &Ctx, filter: &str) -> verity_store::Result<Vec<String>> {
-        let request = RunSearch { filter: Some(filter.to_string()), ..RunSearch::default() };
+        let request = RunSearch {
+            filter: Some(filter.to_string()),
+            ..RunSearch::default()
+        };
         let found = ctx.store.search_runs("p", &request).await?;
         Ok(sorted(run_names(&found.items)))
     }
 
     async fn check(ctx: &Ctx, cases: &[(&str, &[&str])]) -> TestResult {
         for (filter, want) in cases {
-            let got = matching(ctx, filter).await.map_err(|e| format!("filter {filter:?}: {e}"))?;
+            let got = matching(ctx, filter)
+                .await
+                .map_err(|e| format!("filter {filter:?}: {e}"))?;
             assert_eq!(got, strings(want), "filter {filter:?}");
         }
         Ok(())
@@ -943,10 +1679,22 @@ mod cases {
                 ("metrics.acc != 0.9", &["r2"]),
                 ("params.lr = '0.1' AND params.opt = 'sgd'", &["r3"]),
                 ("params.lr = '0.1' and metrics.acc < 1", &["r1"]),
-                ("params.opt = 'adam' OR params.opt = 'sgd' AND params.lr = '0.01'", &["r1", "r2"]),
-                ("(params.opt = 'adam' OR params.opt = 'sgd') AND params.lr = '0.01'", &["r2"]),
-                ("params.opt = 'adam' OR (params.opt = 'sgd' AND params.lr = '0.1')", &["r1", "r3"]),
-                ("((metrics.acc < 0.8) OR (metrics.loss < 1)) AND params.opt = 'sgd'", &["r2", "r3"]),
+                (
+                    "params.opt = 'adam' OR params.opt = 'sgd' AND params.lr = '0.01'",
+                    &["r1", "r2"],
+                ),
+                (
+                    "(params.opt = 'adam' OR params.opt = 'sgd') AND params.lr = '0.01'",
+                    &["r2"],
+                ),
+                (
+                    "params.opt = 'adam' OR (params.opt = 'sgd' AND params.lr = '0.1')",
+                    &["r1", "r3"],
+                ),
+                (
+                    "((metrics.acc < 0.8) OR (metrics.loss < 1)) AND params.opt = 'sgd'",
+                    &["r2", "r3"],
+                ),
                 ("tags.team = 'ML-Core' OR metrics.loss > 0", &["r1", "r3"]),
                 ("params.missing = 'x'", &[]),
             ],
@@ -992,11 +1740,23 @@ mod cases {
                 ("attributes.run_name = 'r2'", &["r2"]),
                 ("attributes.user_id = 'tester'", &["r1", "r2", "r3"]),
                 ("attributes.start_time >= 2000", &["r2", "r3"]),
-                ("attributes.start_time < 2000 OR attributes.status = 'FINISHED'", &["r1", "r3"]),
-                (&format!("attributes.experiment_id = {exp}"), &["r1", "r2", "r3"]),
-                (&format!("attributes.experiment_id IN ({})", exp + 1000), &[]),
+                (
+                    "attributes.start_time < 2000 OR attributes.status = 'FINISHED'",
+                    &["r1", "r3"],
+                ),
+                (
+                    &format!("attributes.experiment_id = {exp}"),
+                    &["r1", "r2", "r3"],
+                ),
+                (
+                    &format!("attributes.experiment_id IN ({})", exp + 1000),
+                    &[],
+                ),
                 (&format!("attributes.run_id = '{r1}'"), &["r1"]),
-                (&format!("attributes.run_id IN ('{r1}', '{r3}')"), &["r1", "r3"]),
+                (
+                    &format!("attributes.run_id IN ('{r1}', '{r3}')"),
+                    &["r1", "r3"],
+                ),
                 ("datasets.name = 'train'", &["r1"]),
                 ("datasets.context = 'training'", &["r1"]),
                 ("datasets.name IN ('eval', 'test')", &[]),
@@ -1004,37 +1764,101 @@ mod cases {
         )
         .await?;
         // Restricting to experiments.
-        let other = ctx.store.create_experiment("p", "other", "", "tester").await?;
+        let other = ctx
+            .store
+            .create_experiment("p", "other", "", "tester")
+            .await?;
         run_named(&ctx, "p", other.id, "r4", 4_000).await?;
-        let only_other = RunSearch { experiment_ids: vec![other.id], ..RunSearch::default() };
-        assert_eq!(run_names(&ctx.store.search_runs("p", &only_other).await?.items), strings(&["r4"]));
-        let both = RunSearch { experiment_ids: vec![exp, other.id], filter: Some("params.opt = 'sgd'".into()), ..RunSearch::default() };
-        assert_eq!(sorted(run_names(&ctx.store.search_runs("p", &both).await?.items)), strings(&["r2", "r3"]));
+        let only_other = RunSearch {
+            experiment_ids: vec![other.id],
+            ..RunSearch::default()
+        };
+        assert_eq!(
+            run_names(&ctx.store.search_runs("p", &only_other).await?.items),
+            strings(&["r4"])
+        );
+        let both = RunSearch {
+            experiment_ids: vec![exp, other.id],
+            filter: Some("params.opt = 'sgd'".into()),
+            ..RunSearch::default()
+        };
+        assert_eq!(
+            sorted(run_names(&ctx.store.search_runs("p", &both).await?.items)),
+            strings(&["r2", "r3"])
+        );
         // Details come with the results.
-        let found = ctx.store.search_runs("p", &RunSearch { filter: Some("metrics.acc > 0.8".into()), ..RunSearch::default() }).await?;
-        assert_eq!(found.items[0].params, vec![kv("lr", "0.1"), kv("opt", "adam")]);
+        let found = ctx
+            .store
+            .search_runs(
+                "p",
+                &RunSearch {
+                    filter: Some("metrics.acc > 0.8".into()),
+                    ..RunSearch::default()
+                },
+            )
+            .await?;
+        assert_eq!(
+            found.items[0].params,
+            vec![kv("lr", "0.1"), kv("opt", "adam")]
+        );
         assert_eq!(found.items[0].inputs.len(), 1);
         Ok(())
     }
 
     pub async fn search_order_by_metric_missing_last(ctx: Ctx) -> TestResult {
         search_fixture(&ctx).await?;
-        let order = |clause: &str| RunSearch { order_by: vec![clause.to_string()], ..RunSearch::default() };
-        let desc = ctx.store.search_runs("p", &order("metrics.acc DESC")).await?;
-        assert_eq!(run_names(&desc.items), strings(&["r1", "r2", "r3"]), "runs lacking the metric come last");
-        let asc = ctx.store.search_runs("p", &order("metrics.acc ASC")).await?;
-        assert_eq!(run_names(&asc.items), strings(&["r2", "r1", "r3"]), "also when ascending");
-        let by_param = RunSearch { order_by: vec!["params.lr DESC".into(), "attributes.start_time ASC".into()], ..RunSearch::default() };
-        assert_eq!(run_names(&ctx.store.search_runs("p", &by_param).await?.items), strings(&["r1", "r3", "r2"]));
+        let order = |clause: &str| RunSearch {
+            order_by: vec![clause.to_string()],
+            ..RunSearch::default()
+        };
+        let desc = ctx
+            .store
+            .search_runs("p", &order("metrics.acc DESC"))
+            .await?;
+        assert_eq!(
+            run_names(&desc.items),
+            strings(&["r1", "r2", "r3"]),
+            "runs lacking the metric come last"
+        );
+        let asc = ctx
+            .store
+            .search_runs("p", &order("metrics.acc ASC"))
+            .await?;
+        assert_eq!(
+            run_names(&asc.items),
+            strings(&["r2", "r1", "r3"]),
+            "also when ascending"
+        );
+        let by_param = RunSearch {
+            order_by: vec!["params.lr DESC".into(), "attributes.start_time ASC".into()],
+            ..RunSearch::default()
+        };
+        assert_eq!(
+            run_names(&ctx.store.search_runs("p", &by_param).await?.items),
+            strings(&["r1", "r3", "r2"])
+        );
         let default = ctx.store.search_runs("p", &RunSearch::default()).await?;
-        assert_eq!(run_names(&default.items), strings(&["r3", "r2", "r1"]), "newest first by default");
+        assert_eq!(
+            run_names(&default.items),
+            strings(&["r3", "r2", "r1"]),
+            "newest first by default"
+        );
         let filtered = RunSearch {
             filter: Some("params.opt = 'sgd'".into()),
             order_by: vec!["tags.team DESC".into()],
             ..RunSearch::default()
         };
-        assert_eq!(run_names(&ctx.store.search_runs("p", &filtered).await?.items), strings(&["r2", "r3"]));
-        let bad = expect_err(ctx.store.search_runs("p", &order("metrics.acc SIDEWAYS")).await, ErrorKind::InvalidArgument, "bad order");
+        assert_eq!(
+            run_names(&ctx.store.search_runs("p", &filtered).await?.items),
+            strings(&["r2", "r3"])
+        );
+        let bad = expect_err(
+            ctx.store
+                .search_runs("p", &order("metrics.acc SIDEWAYS"))
+                .await,
+            ErrorKind::InvalidArgument,
+            "bad order",
+        );
         assert!(bad.to_string().contains("position 12"), "{bad}");
         Ok(())
     }
@@ -1042,8 +1866,18 @@ mod cases {
     pub async fn search_pagination(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         for i in 0..5 {
-            let uuid = run_named(&ctx, "p", exp, &format!("r{i}"), 1_000 + i).await?.run.uuid;
-            log(&ctx, &uuid, vec![], vec![], vec![point("score", i as f64, 0)]).await?;
+            let uuid = run_named(&ctx, "p", exp, &format!("r{i}"), 1_000 + i)
+                .await?
+                .run
+                .uuid;
+            log(
+                &ctx,
+                &uuid,
+                vec![],
+                vec![],
+                vec![point("score", i as f64, 0)],
+            )
+            .await?;
         }
         let mut names = Vec::new();
         let mut cursor: Option<String> = None;
@@ -1070,29 +1904,58 @@ mod cases {
 
     pub async fn search_malformed_filter_and_injection(ctx: Ctx) -> TestResult {
         search_fixture(&ctx).await?;
-        let search = |filter: &str| RunSearch { filter: Some(filter.to_string()), ..RunSearch::default() };
-        let e = expect_err(ctx.store.search_runs("p", &search("metrics.acc >")).await, ErrorKind::InvalidArgument, "malformed");
+        let search = |filter: &str| RunSearch {
+            filter: Some(filter.to_string()),
+            ..RunSearch::default()
+        };
+        let e = expect_err(
+            ctx.store.search_runs("p", &search("metrics.acc >")).await,
+            ErrorKind::InvalidArgument,
+            "malformed",
+        );
         assert!(e.to_string().contains("position 13"), "{e}");
-        let e = expect_err(ctx.store.search_runs("p", &search("params.x = '1' OR 1=1 --")).await, ErrorKind::InvalidArgument, "injection");
+        let e = expect_err(
+            ctx.store
+                .search_runs("p", &search("params.x = '1' OR 1=1 --"))
+                .await,
+            ErrorKind::InvalidArgument,
+            "injection",
+        );
         assert!(e.to_string().contains("position 18"), "{e}");
         let e = expect_err(
-            ctx.store.search_runs("p", &search("params.x = '1'; DROP TABLE runs")).await,
+            ctx.store
+                .search_runs("p", &search("params.x = '1'; DROP TABLE runs"))
+                .await,
             ErrorKind::InvalidArgument,
             "statement injection",
         );
         assert!(e.to_string().contains("position 14"), "{e}");
         // Quotes inside a value are data, not SQL.
-        assert_eq!(matching(&ctx, "params.opt = 'sgd'' OR ''1''=''1'").await?, Vec::<String>::new());
-        assert_eq!(matching(&ctx, "params.`opt' OR 1=1 --` = 'x'").await?, Vec::<String>::new());
+        assert_eq!(
+            matching(&ctx, "params.opt = 'sgd'' OR ''1''=''1'").await?,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            matching(&ctx, "params.`opt' OR 1=1 --` = 'x'").await?,
+            Vec::<String>::new()
+        );
         // The tables are intact.
         assert_eq!(matching(&ctx, "").await?, strings(&["r1", "r2", "r3"]));
-        assert_eq!(ctx.store.list_projects(&page(10, None)).await?.items.len(), 1);
+        assert_eq!(
+            ctx.store.list_projects(&page(10, None)).await?.items.len(),
+            1
+        );
         Ok(())
     }
 
     // --- artifacts ------------------------------------------------------------
 
-    async fn put(ctx: &Ctx, uuid: &str, path: &str, bytes: &[u8]) -> verity_store::Result<verity_store::model::StoredFile> {
+    async fn put(
+        ctx: &Ctx,
+        uuid: &str,
+        path: &str,
+        bytes: &[u8],
+    ) -> verity_store::Result<verity_store::model::StoredFile> {
         let staged = stage(ctx, bytes.to_vec()).await?;
         ctx.store.put_artifact(uuid, path, staged, "tester").await
     }
@@ -1108,7 +1971,10 @@ mod cases {
         put(&ctx, &uuid, "data2.txt", b"sibling with a common prefix").await?;
         let root = ctx.store.list_artifacts(&uuid, None).await?;
         let summary = |entries: &[verity_store::ArtifactEntry]| {
-            entries.iter().map(|e| (e.path.clone(), e.is_dir, e.byte_size)).collect::<Vec<_>>()
+            entries
+                .iter()
+                .map(|e| (e.path.clone(), e.is_dir, e.byte_size))
+                .collect::<Vec<_>>()
         };
         assert_eq!(
             summary(&root),
@@ -1119,20 +1985,47 @@ mod cases {
             ]
         );
         let data = ctx.store.list_artifacts(&uuid, Some("data")).await?;
-        assert_eq!(summary(&data), vec![("data/sub".to_string(), true, None), ("data/train.csv".to_string(), false, Some(8))]);
+        assert_eq!(
+            summary(&data),
+            vec![
+                ("data/sub".to_string(), true, None),
+                ("data/train.csv".to_string(), false, Some(8))
+            ]
+        );
         let sub = ctx.store.list_artifacts(&uuid, Some("data/sub")).await?;
-        assert_eq!(summary(&sub), vec![("data/sub/deep.txt".to_string(), false, Some(4))]);
-        assert!(ctx.store.list_artifacts(&uuid, Some("nothing")).await?.is_empty());
+        assert_eq!(
+            summary(&sub),
+            vec![("data/sub/deep.txt".to_string(), false, Some(4))]
+        );
+        assert!(
+            ctx.store
+                .list_artifacts(&uuid, Some("nothing"))
+                .await?
+                .is_empty()
+        );
         let files = ctx.store.list_artifact_files(&uuid, None).await?;
         assert_eq!(
             files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
-            vec!["data/sub/deep.txt", "data/train.csv", "data2.txt", "model.pkl"]
+            vec![
+                "data/sub/deep.txt",
+                "data/train.csv",
+                "data2.txt",
+                "model.pkl"
+            ]
         );
         let got = ctx.store.get_artifact(&uuid, "data/train.csv").await?;
         assert_eq!(got.content_hash, sha256_hex(b"a,b\n1,2\n"));
         assert_eq!(blob_bytes(&ctx, &got.content_hash).await?, b"a,b\n1,2\n");
-        expect_err(ctx.store.get_artifact(&uuid, "data").await, ErrorKind::NotFound, "a directory is not a file");
-        expect_err(ctx.store.get_artifact(&uuid, "missing.bin").await, ErrorKind::NotFound, "missing artifact");
+        expect_err(
+            ctx.store.get_artifact(&uuid, "data").await,
+            ErrorKind::NotFound,
+            "a directory is not a file",
+        );
+        expect_err(
+            ctx.store.get_artifact(&uuid, "missing.bin").await,
+            ErrorKind::NotFound,
+            "missing artifact",
+        );
         Ok(())
     }
 
@@ -1142,15 +2035,45 @@ mod cases {
         let first = put(&ctx, &uuid, "dir/model.bin", b"v1").await?;
         let again = put(&ctx, &uuid, "dir/model.bin", b"v1").await?;
         assert_eq!(again.content_hash, first.content_hash);
-        expect_err(put(&ctx, &uuid, "dir/model.bin", b"v2").await, ErrorKind::Conflict, "same path, other bytes");
-        expect_err(put(&ctx, &uuid, "dir/model.bin/inner.txt", b"x").await, ErrorKind::Conflict, "file under a file");
-        expect_err(put(&ctx, &uuid, "dir", b"x").await, ErrorKind::Conflict, "file where a directory is");
-        assert_eq!(ctx.store.get_artifact(&uuid, "dir/model.bin").await?.content_hash, sha256_hex(b"v1"));
+        expect_err(
+            put(&ctx, &uuid, "dir/model.bin", b"v2").await,
+            ErrorKind::Conflict,
+            "same path, other bytes",
+        );
+        expect_err(
+            put(&ctx, &uuid, "dir/model.bin/inner.txt", b"x").await,
+            ErrorKind::Conflict,
+            "file under a file",
+        );
+        expect_err(
+            put(&ctx, &uuid, "dir", b"x").await,
+            ErrorKind::Conflict,
+            "file where a directory is",
+        );
+        assert_eq!(
+            ctx.store
+                .get_artifact(&uuid, "dir/model.bin")
+                .await?
+                .content_hash,
+            sha256_hex(b"v1")
+        );
         assert_eq!(ctx.store.list_artifact_files(&uuid, None).await?.len(), 1);
-        assert!(!ctx.store.blobs().contains(&sha256_hex(b"v2")).await?, "rejected bytes are not committed");
-        assert_eq!(files_under(&ctx.blob_dir).len(), 1, "{:?}", files_under(&ctx.blob_dir));
+        assert!(
+            !ctx.store.blobs().contains(&sha256_hex(b"v2")).await?,
+            "rejected bytes are not committed"
+        );
+        assert_eq!(
+            files_under(&ctx.blob_dir).len(),
+            1,
+            "{:?}",
+            files_under(&ctx.blob_dir)
+        );
         ctx.store.set_run_deleted(&uuid, true).await?;
-        expect_err(put(&ctx, &uuid, "late.txt", b"x").await, ErrorKind::Conflict, "artifact on a deleted run");
+        expect_err(
+            put(&ctx, &uuid, "late.txt", b"x").await,
+            ErrorKind::Conflict,
+            "artifact on a deleted run",
+        );
         Ok(())
     }
 
@@ -1158,10 +2081,22 @@ mod cases {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
         for bad in ["../x", "/abs", "a\0b", "a/../b", "a//b", "a\\b", "", "dir/"] {
-            expect_err(put(&ctx, &uuid, bad, b"x").await, ErrorKind::InvalidArgument, &format!("path {bad:?}"));
+            expect_err(
+                put(&ctx, &uuid, bad, b"x").await,
+                ErrorKind::InvalidArgument,
+                &format!("path {bad:?}"),
+            );
         }
-        expect_err(ctx.store.get_artifact(&uuid, "../x").await, ErrorKind::InvalidArgument, "get ../x");
-        expect_err(ctx.store.list_artifacts(&uuid, Some("/abs")).await, ErrorKind::InvalidArgument, "list /abs");
+        expect_err(
+            ctx.store.get_artifact(&uuid, "../x").await,
+            ErrorKind::InvalidArgument,
+            "get ../x",
+        );
+        expect_err(
+            ctx.store.list_artifacts(&uuid, Some("/abs")).await,
+            ErrorKind::InvalidArgument,
+            "list /abs",
+        );
         assert!(ctx.store.list_artifact_files(&uuid, None).await?.is_empty());
         assert_eq!(files_under(&ctx.blob_dir), Vec::<PathBuf>::new());
         Ok(())
@@ -1169,14 +2104,25 @@ mod cases {
 
     // --- models -----------------------------------------------------------------
 
-    async fn upload_version(ctx: &Ctx, model: &str, bytes: &[u8], run_id: Option<String>) -> verity_store::Result<verity_store::model::ModelVersion> {
+    async fn upload_version(
+        ctx: &Ctx,
+        model: &str,
+        bytes: &[u8],
+        run_id: Option<String>,
+    ) -> verity_store::Result<verity_store::model::ModelVersion> {
         let staged = stage(ctx, bytes.to_vec()).await?;
         let new = NewModelVersion {
-            source: ModelSource::Upload { staged, file_name: "model.onnx".into(), run_id },
+            source: ModelSource::Upload {
+                staged,
+                file_name: "model.onnx".into(),
+                run_id,
+            },
             description: String::new(),
             tags: vec![],
         };
-        ctx.store.create_model_version("p", model, new, "tester").await
+        ctx.store
+            .create_model_version("p", model, new, "tester")
+            .await
     }
 
     pub async fn models_version_from_run_artifact_directory(ctx: Ctx) -> TestResult {
@@ -1186,21 +2132,41 @@ mod cases {
         put(&ctx, &uuid, "model/conf/config.json", b"{}").await?;
         put(&ctx, &uuid, "model2/other.bin", b"not part of it").await?;
         put(&ctx, &uuid, "notes.txt", b"hi").await?;
-        let model = ctx.store.create_model("p", "classifier", "a model", "alice").await?;
-        assert_eq!((model.name.as_str(), model.latest_version), ("classifier", 0));
-        expect_err(ctx.store.create_model("p", "classifier", "", "bob").await, ErrorKind::AlreadyExists, "duplicate model");
+        let model = ctx
+            .store
+            .create_model("p", "classifier", "a model", "alice")
+            .await?;
+        assert_eq!(
+            (model.name.as_str(), model.latest_version),
+            ("classifier", 0)
+        );
+        expect_err(
+            ctx.store.create_model("p", "classifier", "", "bob").await,
+            ErrorKind::AlreadyExists,
+            "duplicate model",
+        );
         let new = NewModelVersion {
-            source: ModelSource::RunArtifact { run_id: uuid.clone(), path: "model".into() },
+            source: ModelSource::RunArtifact {
+                run_id: uuid.clone(),
+                path: "model".into(),
+            },
             description: "from the run".into(),
             tags: vec![kv("framework", "torch")],
         };
-        let mv = ctx.store.create_model_version("p", "classifier", new, "alice").await?;
+        let mv = ctx
+            .store
+            .create_model_version("p", "classifier", new, "alice")
+            .await?;
         assert_eq!(mv.version, 1);
         assert_eq!(mv.source_run_id.as_deref(), Some(uuid.as_str()));
         assert_eq!(mv.source_path.as_deref(), Some("model"));
         assert_eq!(mv.status, "READY");
         assert_eq!(mv.tags, vec![kv("framework", "torch")]);
-        let files: Vec<(String, String, i64)> = mv.files.iter().map(|f| (f.path.clone(), f.content_hash.clone(), f.byte_size)).collect();
+        let files: Vec<(String, String, i64)> = mv
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.content_hash.clone(), f.byte_size))
+            .collect();
         assert_eq!(
             files,
             vec![
@@ -1210,32 +2176,74 @@ mod cases {
         );
         // A single file keeps its name.
         let single = NewModelVersion {
-            source: ModelSource::RunArtifact { run_id: uuid.clone(), path: "notes.txt".into() },
+            source: ModelSource::RunArtifact {
+                run_id: uuid.clone(),
+                path: "notes.txt".into(),
+            },
             description: String::new(),
             tags: vec![],
         };
-        let v2 = ctx.store.create_model_version("p", "classifier", single, "alice").await?;
-        assert_eq!(v2.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), vec!["notes.txt"]);
+        let v2 = ctx
+            .store
+            .create_model_version("p", "classifier", single, "alice")
+            .await?;
+        assert_eq!(
+            v2.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+            vec!["notes.txt"]
+        );
         let missing = NewModelVersion {
-            source: ModelSource::RunArtifact { run_id: uuid.clone(), path: "nothing".into() },
+            source: ModelSource::RunArtifact {
+                run_id: uuid.clone(),
+                path: "nothing".into(),
+            },
             description: String::new(),
             tags: vec![],
         };
-        expect_err(ctx.store.create_model_version("p", "classifier", missing, "alice").await, ErrorKind::NotFound, "missing artifact");
+        expect_err(
+            ctx.store
+                .create_model_version("p", "classifier", missing, "alice")
+                .await,
+            ErrorKind::NotFound,
+            "missing artifact",
+        );
         // Lineage run -> model version.
         let detail = ctx.store.get_run_detail(&uuid).await?;
         assert_eq!(
-            detail.model_outputs.iter().map(|o| (o.model_version_id, o.model.as_str(), o.version)).collect::<Vec<_>>(),
+            detail
+                .model_outputs
+                .iter()
+                .map(|o| (o.model_version_id, o.model.as_str(), o.version))
+                .collect::<Vec<_>>(),
             vec![(mv.id, "classifier", 1), (v2.id, "classifier", 2)]
         );
-        let graph = ctx.store.lineage(NodeKind::ModelVersion, &mv.id.to_string(), Direction::Upstream, 1).await?;
+        let graph = ctx
+            .store
+            .lineage(
+                NodeKind::ModelVersion,
+                &mv.id.to_string(),
+                Direction::Upstream,
+                1,
+            )
+            .await?;
         assert_eq!(graph.edges.len(), 1);
-        assert_eq!((graph.edges[0].from_kind, graph.edges[0].from_id.as_str()), (NodeKind::Run, uuid.as_str()));
+        assert_eq!(
+            (graph.edges[0].from_kind, graph.edges[0].from_id.as_str()),
+            (NodeKind::Run, uuid.as_str())
+        );
         assert_eq!(graph.edges[0].relation, "produced");
-        assert_eq!(ctx.store.get_model("p", "classifier").await?.latest_version, 2);
+        assert_eq!(
+            ctx.store.get_model("p", "classifier").await?.latest_version,
+            2
+        );
         assert_eq!(ctx.store.get_model_version("p", "classifier", 1).await?, mv);
-        let listed = ctx.store.list_model_versions("p", "classifier", &page(10, None)).await?;
-        assert_eq!(listed.items.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+        let listed = ctx
+            .store
+            .list_model_versions("p", "classifier", &page(10, None))
+            .await?;
+        assert_eq!(
+            listed.items.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         Ok(())
     }
 
@@ -1246,15 +2254,75 @@ mod cases {
         assert_eq!(mv.version, 1);
         assert_eq!(mv.source_run_id, None);
         assert_eq!(mv.files.len(), 1);
-        assert_eq!((mv.files[0].path.as_str(), mv.files[0].byte_size), ("model.onnx", 10));
+        assert_eq!(
+            (mv.files[0].path.as_str(), mv.files[0].byte_size),
+            ("model.onnx", 10)
+        );
         assert_eq!(mv.files[0].content_hash, sha256_hex(b"onnx bytes"));
-        assert_eq!(blob_bytes(&ctx, &mv.files[0].content_hash).await?, b"onnx bytes");
+        assert_eq!(
+            blob_bytes(&ctx, &mv.files[0].content_hash).await?,
+            b"onnx bytes"
+        );
         let v2 = upload_version(&ctx, "m", b"onnx bytes", None).await?;
         assert_eq!(v2.version, 2, "model versions are not deduplicated");
         assert_eq!(files_under(&ctx.blob_dir).len(), 1, "but the bytes are");
-        expect_err(upload_version(&ctx, "nope", b"x", None).await, ErrorKind::NotFound, "unknown model");
-        let updated = ctx.store.update_model_version("p", "m", 1, Some("described"), &[kv("stage", "qa")], "tester").await?;
-        assert_eq!((updated.description.as_str(), updated.tags.clone()), ("described", vec![kv("stage", "qa")]));
+        expect_err(
+            upload_version(&ctx, "nope", b"x", None).await,
+            ErrorKind::NotFound,
+            "unknown model",
+        );
+        let updated = ctx
+            .store
+            .update_model_version(
+                "p",
+                "m",
+                1,
+                Some("described"),
+                &[kv("stage", "qa")],
+                "tester",
+            )
+            .await?;
+        assert_eq!(
+            (updated.description.as_str(), updated.tags.clone()),
+            ("described", vec![kv("stage", "qa")])
+        );
+        // A run of another project cannot produce a version, and its bytes are not kept.
+        let foreign_exp = project_with_experiment(&ctx, "q").await?;
+        let foreign = run_named(&ctx, "q", foreign_exp, "r", 1).await?.run.uuid;
+        expect_err(
+            upload_version(&ctx, "m", b"foreign bytes", Some(foreign.clone())).await,
+            ErrorKind::Conflict,
+            "run of another project",
+        );
+        assert!(
+            !ctx.store
+                .blobs()
+                .contains(&sha256_hex(b"foreign bytes"))
+                .await?
+        );
+        assert_eq!(
+            files_under(&ctx.blob_dir).len(),
+            1,
+            "{:?}",
+            files_under(&ctx.blob_dir)
+        );
+        put(&ctx, &foreign, "model.bin", b"artifact").await?;
+        let from_artifact = NewModelVersion {
+            source: ModelSource::RunArtifact {
+                run_id: foreign,
+                path: "model.bin".into(),
+            },
+            description: String::new(),
+            tags: vec![],
+        };
+        expect_err(
+            ctx.store
+                .create_model_version("p", "m", from_artifact, "tester")
+                .await,
+            ErrorKind::Conflict,
+            "artifact of a run of another project",
+        );
+        assert_eq!(ctx.store.get_model("p", "m").await?.latest_version, 2);
         Ok(())
     }
 
@@ -1263,37 +2331,114 @@ mod cases {
         ctx.store.create_model("p", "m", "", "tester").await?;
         let v1 = upload_version(&ctx, "m", b"one", None).await?;
         let v2 = upload_version(&ctx, "m", b"two", None).await?;
-        let set = ctx.store.set_alias("p", "m", "champion", VersionRef::Number(1), "alice").await?;
-        assert_eq!((set.version, set.aliases.clone()), (1, strings(&["champion"])));
+        let set = ctx
+            .store
+            .set_alias("p", "m", "champion", VersionRef::Number(1), "alice")
+            .await?;
+        assert_eq!(
+            (set.id, set.version, set.aliases.clone()),
+            (v1.id, 1, strings(&["champion"]))
+        );
         // Setting it to the same version again records nothing.
-        ctx.store.set_alias("p", "m", "champion", VersionRef::Number(1), "alice").await?;
-        let moved = ctx.store.set_alias("p", "m", "champion", VersionRef::Id(v2.id), "bob").await?;
+        ctx.store
+            .set_alias("p", "m", "champion", VersionRef::Number(1), "alice")
+            .await?;
+        let moved = ctx
+            .store
+            .set_alias("p", "m", "champion", VersionRef::Id(v2.id), "bob")
+            .await?;
         assert_eq!(moved.version, 2);
         let model = ctx.store.get_model("p", "m").await?;
-        assert_eq!(model.aliases.iter().map(|a| (a.alias.as_str(), a.version, a.set_by.as_str())).collect::<Vec<_>>(), vec![("champion", 2, "bob")]);
-        assert!(ctx.store.get_model_version("p", "m", 1).await?.aliases.is_empty());
-        assert_eq!(ctx.store.resolve_alias("p", "m", "champion", None).await?.id, v2.id);
-        ctx.store.delete_alias("p", "m", "champion", "carol").await?;
-        expect_err(ctx.store.resolve_alias("p", "m", "champion", None).await, ErrorKind::NotFound, "deleted alias");
-        expect_err(ctx.store.delete_alias("p", "m", "champion", "carol").await, ErrorKind::NotFound, "delete twice");
+        assert_eq!(
+            model
+                .aliases
+                .iter()
+                .map(|a| (a.alias.as_str(), a.version, a.set_by.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("champion", 2, "bob")]
+        );
+        assert!(
+            ctx.store
+                .get_model_version("p", "m", 1)
+                .await?
+                .aliases
+                .is_empty()
+        );
+        assert_eq!(
+            ctx.store
+                .resolve_alias("p", "m", "champion", None)
+                .await?
+                .id,
+            v2.id
+        );
+        ctx.store
+            .delete_alias("p", "m", "champion", "carol")
+            .await?;
+        expect_err(
+            ctx.store.resolve_alias("p", "m", "champion", None).await,
+            ErrorKind::NotFound,
+            "deleted alias",
+        );
+        expect_err(
+            ctx.store.delete_alias("p", "m", "champion", "carol").await,
+            ErrorKind::NotFound,
+            "delete twice",
+        );
         assert!(ctx.store.get_model("p", "m").await?.aliases.is_empty());
-        let history = ctx.store.alias_history("p", "m", Some("champion"), &page(10, None)).await?;
-        let events: Vec<_> = history.items.iter().map(|e| (e.alias.as_str(), e.old_version, e.new_version, e.actor.as_str())).collect();
+        let history = ctx
+            .store
+            .alias_history("p", "m", Some("champion"), &page(10, None))
+            .await?;
+        let events: Vec<_> = history
+            .items
+            .iter()
+            .map(|e| {
+                (
+                    e.alias.as_str(),
+                    e.old_version,
+                    e.new_version,
+                    e.actor.as_str(),
+                )
+            })
+            .collect();
         assert_eq!(
             events,
-            vec![("champion", None, Some(1), "alice"), ("champion", Some(1), Some(2), "bob"), ("champion", Some(2), None, "carol")]
+            vec![
+                ("champion", None, Some(1), "alice"),
+                ("champion", Some(1), Some(2), "bob"),
+                ("champion", Some(2), None, "carol")
+            ]
         );
         assert!(history.items.windows(2).all(|w| w[0].at <= w[1].at));
-        ctx.store.set_alias("p", "m", "staging", VersionRef::Number(1), "dave").await?;
-        let everything = ctx.store.alias_history("p", "m", None, &page(10, None)).await?;
+        ctx.store
+            .set_alias("p", "m", "staging", VersionRef::Number(1), "dave")
+            .await?;
+        let everything = ctx
+            .store
+            .alias_history("p", "m", None, &page(10, None))
+            .await?;
         assert_eq!(everything.items.len(), 4);
-        let only_staging = ctx.store.alias_history("p", "m", Some("staging"), &page(10, None)).await?;
+        let only_staging = ctx
+            .store
+            .alias_history("p", "m", Some("staging"), &page(10, None))
+            .await?;
         assert_eq!(only_staging.items.len(), 1);
-        let first_page = ctx.store.alias_history("p", "m", None, &page(3, None)).await?;
+        let first_page = ctx
+            .store
+            .alias_history("p", "m", None, &page(3, None))
+            .await?;
         assert_eq!(first_page.items.len(), 3);
-        let rest = ctx.store.alias_history("p", "m", None, &page(3, first_page.next_cursor.as_deref())).await?;
-        assert_eq!(rest.items.iter().map(|e| e.alias.as_str()).collect::<Vec<_>>(), vec!["staging"]);
-        let _ = v1;
+        let rest = ctx
+            .store
+            .alias_history("p", "m", None, &page(3, first_page.next_cursor.as_deref()))
+            .await?;
+        assert_eq!(
+            rest.items
+                .iter()
+                .map(|e| e.alias.as_str())
+                .collect::<Vec<_>>(),
+            vec!["staging"]
+        );
         Ok(())
     }
 
@@ -1304,24 +2449,66 @@ mod cases {
         let v2 = upload_version(&ctx, "m", b"two", None).await?;
         let before = verity_store::now_ms();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        ctx.store.set_alias("p", "m", "prod", VersionRef::Number(1), "alice").await?;
+        ctx.store
+            .set_alias("p", "m", "prod", VersionRef::Number(1), "alice")
+            .await?;
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t1 = verity_store::now_ms();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        ctx.store.set_alias("p", "m", "prod", VersionRef::Number(2), "alice").await?;
+        ctx.store
+            .set_alias("p", "m", "prod", VersionRef::Number(2), "alice")
+            .await?;
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t2 = verity_store::now_ms();
         tokio::time::sleep(Duration::from_millis(5)).await;
         ctx.store.delete_alias("p", "m", "prod", "alice").await?;
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t3 = verity_store::now_ms();
-        expect_err(ctx.store.resolve_alias("p", "m", "prod", Some(before)).await, ErrorKind::NotFound, "before it existed");
-        assert_eq!(ctx.store.resolve_alias("p", "m", "prod", Some(t1)).await?.id, v1.id);
-        assert_eq!(ctx.store.resolve_alias("p", "m", "prod", Some(t2)).await?.id, v2.id);
-        expect_err(ctx.store.resolve_alias("p", "m", "prod", Some(t3)).await, ErrorKind::NotFound, "after deletion");
-        let history = ctx.store.alias_history("p", "m", None, &page(10, None)).await?;
-        assert_eq!(ctx.store.resolve_alias("p", "m", "prod", Some(history.items[0].at)).await?.version, 1, "inclusive at the move");
-        assert_eq!(ctx.store.resolve_alias("p", "m", "prod", Some(history.items[1].at)).await?.version, 2);
+        expect_err(
+            ctx.store
+                .resolve_alias("p", "m", "prod", Some(before))
+                .await,
+            ErrorKind::NotFound,
+            "before it existed",
+        );
+        assert_eq!(
+            ctx.store
+                .resolve_alias("p", "m", "prod", Some(t1))
+                .await?
+                .id,
+            v1.id
+        );
+        assert_eq!(
+            ctx.store
+                .resolve_alias("p", "m", "prod", Some(t2))
+                .await?
+                .id,
+            v2.id
+        );
+        expect_err(
+            ctx.store.resolve_alias("p", "m", "prod", Some(t3)).await,
+            ErrorKind::NotFound,
+            "after deletion",
+        );
+        let history = ctx
+            .store
+            .alias_history("p", "m", None, &page(10, None))
+            .await?;
+        assert_eq!(
+            ctx.store
+                .resolve_alias("p", "m", "prod", Some(history.items[0].at))
+                .await?
+                .version,
+            1,
+            "inclusive at the move"
+        );
+        assert_eq!(
+            ctx.store
+                .resolve_alias("p", "m", "prod", Some(history.items[1].at))
+                .await?
+                .version,
+            2
+        );
         Ok(())
     }
 
@@ -1331,20 +2518,62 @@ mod cases {
         ctx.store.create_model("p", "other", "", "tester").await?;
         upload_version(&ctx, "m", b"one", None).await?;
         let foreign = upload_version(&ctx, "other", b"two", None).await?;
-        expect_err(ctx.store.set_alias("p", "m", "prod", VersionRef::Id(foreign.id), "alice").await, ErrorKind::Conflict, "foreign version id");
+        expect_err(
+            ctx.store
+                .set_alias("p", "m", "prod", VersionRef::Id(foreign.id), "alice")
+                .await,
+            ErrorKind::Conflict,
+            "foreign version id",
+        );
         for reserved in ["latest", "LATEST", "v3"] {
             expect_err(
-                ctx.store.set_alias("p", "m", reserved, VersionRef::Number(1), "alice").await,
+                ctx.store
+                    .set_alias("p", "m", reserved, VersionRef::Number(1), "alice")
+                    .await,
                 ErrorKind::InvalidArgument,
                 &format!("reserved alias {reserved}"),
             );
         }
-        expect_err(ctx.store.set_alias("p", "m", "bad alias", VersionRef::Number(1), "alice").await, ErrorKind::InvalidArgument, "space");
-        expect_err(ctx.store.set_alias("p", "m", "prod", VersionRef::Number(99), "alice").await, ErrorKind::NotFound, "missing number");
-        expect_err(ctx.store.set_alias("p", "m", "prod", VersionRef::Id(foreign.id + 1000), "alice").await, ErrorKind::NotFound, "missing id");
-        expect_err(ctx.store.set_alias("p", "nope", "prod", VersionRef::Number(1), "alice").await, ErrorKind::NotFound, "missing model");
-        assert!(ctx.store.get_model("p", "m").await?.aliases.is_empty(), "no alias was set");
-        assert!(ctx.store.alias_history("p", "m", None, &page(10, None)).await?.items.is_empty(), "no history was written");
+        expect_err(
+            ctx.store
+                .set_alias("p", "m", "bad alias", VersionRef::Number(1), "alice")
+                .await,
+            ErrorKind::InvalidArgument,
+            "space",
+        );
+        expect_err(
+            ctx.store
+                .set_alias("p", "m", "prod", VersionRef::Number(99), "alice")
+                .await,
+            ErrorKind::NotFound,
+            "missing number",
+        );
+        expect_err(
+            ctx.store
+                .set_alias("p", "m", "prod", VersionRef::Id(foreign.id + 1000), "alice")
+                .await,
+            ErrorKind::NotFound,
+            "missing id",
+        );
+        expect_err(
+            ctx.store
+                .set_alias("p", "nope", "prod", VersionRef::Number(1), "alice")
+                .await,
+            ErrorKind::NotFound,
+            "missing model",
+        );
+        assert!(
+            ctx.store.get_model("p", "m").await?.aliases.is_empty(),
+            "no alias was set"
+        );
+        assert!(
+            ctx.store
+                .alias_history("p", "m", None, &page(10, None))
+                .await?
+                .items
+                .is_empty(),
+            "no history was written"
+        );
         Ok(())
     }
 
@@ -1354,16 +2583,35 @@ mod cases {
         let exp = project_with_experiment(&ctx, "p").await?;
         ctx.store.create_dataset("p", "d", "", "tester").await?;
         let v1 = upload(&ctx, "p", "d", CSV).await?.version;
-        let v2 = upload_with(&ctx, "p", "d", "id,name,score\n4,delta,3\n", None, Some(v1.id)).await?.version;
+        let v2 = upload_with(
+            &ctx,
+            "p",
+            "d",
+            "id,name,score\n4,delta,3\n",
+            None,
+            Some(v1.id),
+        )
+        .await?
+        .version;
         let run = run_named(&ctx, "p", exp, "train", 1).await?.run;
-        ctx.store.add_run_input(&run.uuid, v2.id, "training", "tester").await?;
+        ctx.store
+            .add_run_input(&run.uuid, v2.id, "training", "tester")
+            .await?;
         ctx.store.create_model("p", "m", "", "tester").await?;
         let mv = upload_version(&ctx, "m", b"model", Some(run.uuid.clone())).await?;
         let mv_id = mv.id.to_string();
         let node = |kind: NodeKind, id: &str| (kind, id.to_string());
-        let nodes_of = |g: &verity_store::model::LineageGraph| g.nodes.iter().map(|n| (n.kind, n.id.clone(), n.depth)).collect::<Vec<_>>();
+        let nodes_of = |g: &verity_store::model::LineageGraph| {
+            g.nodes
+                .iter()
+                .map(|n| (n.kind, n.id.clone(), n.depth))
+                .collect::<Vec<_>>()
+        };
 
-        let up3 = ctx.store.lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, 3).await?;
+        let up3 = ctx
+            .store
+            .lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, 3)
+            .await?;
         assert_eq!(
             nodes_of(&up3),
             vec![
@@ -1373,23 +2621,54 @@ mod cases {
                 (NodeKind::DatasetVersion, v1.id.to_string(), 3),
             ]
         );
-        let mut relations: Vec<_> = up3.edges.iter().map(|e| (e.relation.clone(), e.context.clone())).collect();
+        let mut relations: Vec<_> = up3
+            .edges
+            .iter()
+            .map(|e| (e.relation.clone(), e.context.clone()))
+            .collect();
         relations.sort();
         assert_eq!(
             relations,
-            vec![("derived".into(), String::new()), ("input".into(), "training".into()), ("produced".into(), String::new())]
+            vec![
+                ("derived".into(), String::new()),
+                ("input".into(), "training".into()),
+                ("produced".into(), String::new())
+            ]
         );
         assert_eq!(up3.nodes[3].label, "p/d@v1");
         assert_eq!(up3.nodes[0].label, "p/m@v1");
         assert_eq!(up3.nodes[1].label, "p/exp/train");
 
-        let up1 = ctx.store.lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, 1).await?;
-        assert_eq!(up1.nodes.iter().map(|n| (n.kind, n.id.clone())).collect::<Vec<_>>(), vec![node(NodeKind::ModelVersion, &mv_id), node(NodeKind::Run, &run.uuid)]);
+        let up1 = ctx
+            .store
+            .lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, 1)
+            .await?;
+        assert_eq!(
+            up1.nodes
+                .iter()
+                .map(|n| (n.kind, n.id.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                node(NodeKind::ModelVersion, &mv_id),
+                node(NodeKind::Run, &run.uuid)
+            ]
+        );
         assert_eq!(up1.edges.len(), 1);
 
-        let down = ctx.store.lineage(NodeKind::DatasetVersion, &v1.id.to_string(), Direction::Downstream, 3).await?;
+        let down = ctx
+            .store
+            .lineage(
+                NodeKind::DatasetVersion,
+                &v1.id.to_string(),
+                Direction::Downstream,
+                3,
+            )
+            .await?;
         assert_eq!(
-            down.nodes.iter().map(|n| (n.kind, n.id.clone())).collect::<Vec<_>>(),
+            down.nodes
+                .iter()
+                .map(|n| (n.kind, n.id.clone()))
+                .collect::<Vec<_>>(),
             vec![
                 node(NodeKind::DatasetVersion, &v1.id.to_string()),
                 node(NodeKind::DatasetVersion, &v2.id.to_string()),
@@ -1397,23 +2676,71 @@ mod cases {
                 node(NodeKind::ModelVersion, &mv_id),
             ]
         );
-        let down_from_v1_upstream = ctx.store.lineage(NodeKind::DatasetVersion, &v1.id.to_string(), Direction::Upstream, 3).await?;
+        let down_from_v1_upstream = ctx
+            .store
+            .lineage(
+                NodeKind::DatasetVersion,
+                &v1.id.to_string(),
+                Direction::Upstream,
+                3,
+            )
+            .await?;
         assert_eq!(down_from_v1_upstream.nodes.len(), 1, "v1 has no upstream");
         assert!(down_from_v1_upstream.edges.is_empty());
 
-        let both = ctx.store.lineage(NodeKind::Run, &run.uuid, Direction::Both, 1).await?;
+        let both = ctx
+            .store
+            .lineage(NodeKind::Run, &run.uuid, Direction::Both, 1)
+            .await?;
         let mut kinds: Vec<_> = both.nodes.iter().map(|n| n.kind).collect();
         kinds.sort();
-        assert_eq!(kinds, vec![NodeKind::DatasetVersion, NodeKind::Run, NodeKind::ModelVersion]);
+        assert_eq!(
+            kinds,
+            vec![
+                NodeKind::DatasetVersion,
+                NodeKind::Run,
+                NodeKind::ModelVersion
+            ]
+        );
 
-        expect_err(ctx.store.lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, 0).await, ErrorKind::InvalidArgument, "depth 0");
         expect_err(
-            ctx.store.lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, verity_store::MAX_DEPTH + 1).await,
+            ctx.store
+                .lineage(NodeKind::ModelVersion, &mv_id, Direction::Upstream, 0)
+                .await,
+            ErrorKind::InvalidArgument,
+            "depth 0",
+        );
+        expect_err(
+            ctx.store
+                .lineage(
+                    NodeKind::ModelVersion,
+                    &mv_id,
+                    Direction::Upstream,
+                    verity_store::MAX_DEPTH + 1,
+                )
+                .await,
             ErrorKind::InvalidArgument,
             "depth too large",
         );
-        expect_err(ctx.store.lineage(NodeKind::ModelVersion, "abc", Direction::Upstream, 1).await, ErrorKind::InvalidArgument, "bad id");
-        expect_err(ctx.store.lineage(NodeKind::Run, "0123456789abcdef0123456789abcdef", Direction::Upstream, 1).await, ErrorKind::NotFound, "unknown run");
+        expect_err(
+            ctx.store
+                .lineage(NodeKind::ModelVersion, "abc", Direction::Upstream, 1)
+                .await,
+            ErrorKind::InvalidArgument,
+            "bad id",
+        );
+        expect_err(
+            ctx.store
+                .lineage(
+                    NodeKind::Run,
+                    "0123456789abcdef0123456789abcdef",
+                    Direction::Upstream,
+                    1,
+                )
+                .await,
+            ErrorKind::NotFound,
+            "unknown run",
+        );
         Ok(())
     }
 }
