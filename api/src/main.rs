@@ -34,8 +34,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let store = open_store(&args.storage).await?;
             store.migrate().await.context("applying migrations")?;
-            let state = AppState { store: store.clone(), local_principal: Arc::from(args.local_principal.as_str()) };
-            let app = routes::app(state, args.max_body_bytes);
+            let state = AppState {
+                store: store.clone(),
+                local_principal: Arc::from(args.local_principal.as_str()),
+                max_body_bytes: args.max_body_bytes,
+            };
+            let app = routes::app(state);
             let listener = TcpListener::bind(&args.bind).await.with_context(|| format!("binding {}", args.bind))?;
             let addr = listener.local_addr()?;
             println!("verity listening on http://{addr}");

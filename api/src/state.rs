@@ -11,6 +11,8 @@ pub struct AppState {
     pub store: Store,
     /// The principal that acts while access control is not configured.
     pub local_principal: Arc<str>,
+    /// Largest JSON body, in bytes.
+    pub max_body_bytes: usize,
 }
 
 impl std::ops::Deref for AppState {

@@ -48,7 +48,12 @@ impl TestServer {
             }
         };
         let mut command = Command::new(bin.as_ref());
-        command.arg("serve").arg("--bind").arg("127.0.0.1:0").arg("--data-dir").arg(&data_dir);
+        command
+            .arg("serve")
+            .arg("--bind")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(&data_dir);
         if let Some(url) = &options.database_url {
             command.arg("--database-url").arg(url);
         }
@@ -64,10 +69,18 @@ impl TestServer {
         for (k, v) in &options.env {
             command.env(k, v);
         }
-        command.env("VERITY_LOG", std::env::var("VERITY_LOG").unwrap_or_else(|_| "warn".into()));
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        command.env(
+            "VERITY_LOG",
+            std::env::var("VERITY_LOG").unwrap_or_else(|_| "warn".into()),
+        );
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         let started = Instant::now();
-        let mut child = command.spawn().with_context(|| format!("spawning {}", bin.as_ref().display()))?;
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("spawning {}", bin.as_ref().display()))?;
         let stdout = child.stdout.take().context("no stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -86,8 +99,17 @@ impl TestServer {
             }
         };
         let started_in = started.elapsed();
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(300)).build()?;
-        Ok(Self { child, base, data_dir, _temp: temp, client, started_in })
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .build()?;
+        Ok(Self {
+            child,
+            base,
+            data_dir,
+            _temp: temp,
+            client,
+            started_in,
+        })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -133,7 +155,8 @@ impl Drop for TestServer {
 
 /// The PostgreSQL server used by tests: `VERITY_TEST_POSTGRES_URL` or the local one.
 pub fn postgres_admin_url() -> String {
-    std::env::var("VERITY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_string())
+    std::env::var("VERITY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_string())
 }
 
 /// A database created for one test run and dropped afterwards.
@@ -150,19 +173,36 @@ impl FreshDatabase {
         let admin_url = postgres_admin_url();
         let name = format!("verity_e2e_{}", random_hex(8));
         psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).context("postgres url has no database")?;
-        Ok(Self { url: format!("{base}/{name}"), admin_url, name })
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .context("postgres url has no database")?;
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
     }
 }
 
 impl Drop for FreshDatabase {
     fn drop(&mut self) {
-        let _ = psql(&self.admin_url, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        let _ = psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
     }
 }
 
 fn psql(url: &str, sql: &str) -> Result<()> {
-    let out = Command::new("psql").arg(url).arg("-v").arg("ON_ERROR_STOP=1").arg("-qc").arg(sql).output().context("running psql")?;
+    let out = Command::new("psql")
+        .arg(url)
+        .arg("-v")
+        .arg("ON_ERROR_STOP=1")
+        .arg("-qc")
+        .arg(sql)
+        .output()
+        .context("running psql")?;
     if !out.status.success() {
         bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -193,7 +233,9 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts `moto_server` (from `pip install 'moto[server]'`) and waits until it answers.
     pub fn start() -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_string());
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -201,11 +243,19 @@ impl MotoServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("spawning {bin}: install it with pip install 'moto[server]'"))?;
+            .with_context(|| {
+                format!("spawning {bin}: install it with pip install 'moto[server]'")
+            })?;
         let endpoint = format!("http://127.0.0.1:{port}");
-        let server = Self { child, endpoint };
+        let mut server = Self { child, endpoint };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            // A wrapper (e.g. a pyenv shim) may start and exit at once when moto is not installed.
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "{bin} exited ({status}) before listening: install it with pip install 'moto[server]'"
+                );
+            }
             if Instant::now() > deadline {
                 bail!("moto_server did not listen within 30 s");
             }
@@ -231,7 +281,10 @@ impl MotoServer {
 
     /// Creates a bucket (moto accepts unsigned requests).
     pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
-        let response = reqwest::Client::new().put(format!("{}/{bucket}", self.endpoint)).send().await?;
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.endpoint))
+            .send()
+            .await?;
         if !response.status().is_success() {
             bail!("creating bucket {bucket}: {}", response.status());
         }
@@ -240,7 +293,11 @@ impl MotoServer {
 
     /// Puts an object directly (bypassing Verity).
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
-        let response = reqwest::Client::new().put(format!("{}/{bucket}/{key}", self.endpoint)).body(body).send().await?;
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}/{key}", self.endpoint))
+            .body(body)
+            .send()
+            .await?;
         if !response.status().is_success() {
             bail!("putting {bucket}/{key}: {}", response.status());
         }
@@ -250,12 +307,20 @@ impl MotoServer {
     /// Keys in a bucket under a prefix (ListObjectsV2, first 1000).
     pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
         let text = reqwest::Client::new()
-            .get(format!("{}/{bucket}?list-type=2&prefix={prefix}", self.endpoint))
+            .get(format!(
+                "{}/{bucket}?list-type=2&prefix={prefix}",
+                self.endpoint
+            ))
             .send()
             .await?
             .text()
             .await?;
-        Ok(text.split("<Key>").skip(1).filter_map(|s| s.split("</Key>").next()).map(str::to_string).collect())
+        Ok(text
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|s| s.split("</Key>").next())
+            .map(str::to_string)
+            .collect())
     }
 }
 

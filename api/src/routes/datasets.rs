@@ -11,9 +11,9 @@ use utoipa_axum::routes;
 use verity_store::model::{Dataset, DatasetVersion};
 use verity_store::{DataFormat, NewDatasetVersion, VersionSource};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Actor, Json, Path, Query};
-use crate::routes::{download, stage_body};
+use crate::routes::{download, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 
@@ -201,11 +201,7 @@ pub async fn create_dataset_version(
     state.get_dataset(&project, &dataset).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let new = if content_type.starts_with("application/json") {
-        let bytes = axum::body::to_bytes(body, 1024 * 1024)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string()))?;
-        let register: RegisterVersion = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+        let register: RegisterVersion = read_json_body(&state, body).await?;
         NewDatasetVersion {
             source: VersionSource::Url(register.source_uri),
             format: register.format.as_deref().map(DataFormat::parse).transpose()?,

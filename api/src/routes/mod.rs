@@ -63,7 +63,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The complete application.
-pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+pub fn app(state: AppState) -> Router {
+    let max_body_bytes = state.max_body_bytes;
     let (router, _) = api_routes().split_for_parts();
     let spec = openapi();
     router
@@ -71,6 +72,9 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .fallback(|| async { ApiError::no_route() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method")
+        })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
@@ -92,6 +96,18 @@ async fn ready(State(state): State<AppState>) -> Response {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "database or object store unreachable").into_response()
         }
     }
+}
+
+/// Reads a JSON body of a route that also accepts raw uploads, with the same limits and the
+/// same error codes as the `Json` extractor (413, 400 for syntax, 422 for types).
+pub(crate) async fn read_json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Body) -> ApiResult<T> {
+    let bytes = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("JSON body exceeds {} bytes", state.max_body_bytes))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()),
+    })
 }
 
 /// Streams a request body into the blob store (bounded by the configured maximum).

@@ -14,7 +14,7 @@ use verity_store::{ModelSource, NewModelVersion, VersionRef};
 use super::artifacts::FileResponse;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Actor, Json, Path, Query};
-use crate::routes::{download, stage_body};
+use crate::routes::{download, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{KeyValue, ListResponse, PageQuery};
 
@@ -304,11 +304,7 @@ pub async fn create_model_version(
     state.get_model(&project, &model).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let new = if content_type.starts_with("application/json") {
-        let bytes = axum::body::to_bytes(body, 1024 * 1024)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string()))?;
-        let req: CreateVersionFromRun = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+        let req: CreateVersionFromRun = read_json_body(&state, body).await?;
         NewModelVersion {
             source: ModelSource::RunArtifact { run_id: req.run_id, path: req.artifact_path },
             description: req.description,

@@ -211,7 +211,8 @@ async fn search(server: &TestServer, args: &Args) -> Result<Row> {
         .map(|i| {
             let create = create.clone();
             async move {
-                let run = post(server, &create, &json!({"name": format!("run-{i}"), "tags": [{"key": "team", "value": ["a", "b", "c"][i % 3]}]})).await?;
+                let team = ["a", "b", "c"][i % 3];
+                let run = post(server, &create, &json!({"name": format!("run-{i}"), "tags": [{"key": "team", "value": team}]})).await?;
                 let run_id = run["run_id"].as_str().context("run id")?.to_string();
                 let lr = ["0.1", "0.01", "0.001", "0.0001"][i % 4];
                 let acc = ((i * 7919) % 10_000) as f64 / 10_000.0;
