@@ -21,7 +21,9 @@ use crate::state::AppState;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("VERITY_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_env("VERITY_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
@@ -40,11 +42,15 @@ async fn main() -> anyhow::Result<()> {
                 max_body_bytes: args.max_body_bytes,
             };
             let app = routes::app(state);
-            let listener = TcpListener::bind(&args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+            let listener = TcpListener::bind(&args.bind)
+                .await
+                .with_context(|| format!("binding {}", args.bind))?;
             let addr = listener.local_addr()?;
             println!("verity listening on http://{addr}");
             tracing::info!(%addr, database = ?store.backend(), blobs = store.blobs().description(), "serving");
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
             store.close().await;
             Ok(())
         }
@@ -53,14 +59,20 @@ async fn main() -> anyhow::Result<()> {
 
 /// Opens the metadata and blob stores from the storage options.
 async fn open_store(args: &StorageArgs) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let blobs = match &args.object_store {
         Some(url) => BlobStore::from_url(url, args.max_upload_bytes)?,
         None => BlobStore::local(&data_dir.join("blobs"), args.max_upload_bytes)?,
     };
-    let database_url = args.database_url.clone().unwrap_or_else(|| sqlite_url_for(&data_dir));
-    Store::connect(&database_url, blobs).await.context("connecting to the database")
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| sqlite_url_for(&data_dir));
+    Store::connect(&database_url, blobs)
+        .await
+        .context("connecting to the database")
 }
 
 async fn shutdown_signal() {

@@ -38,7 +38,10 @@ impl<T> ListResponse<T> {
     /// Converts a store page.
     pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
         let page = page.map(f);
-        Self { items: page.items, next_cursor: page.next_cursor }
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
     }
 }
 
@@ -54,13 +57,19 @@ pub struct KeyValue {
 
 impl From<verity_store::model::KeyValue> for KeyValue {
     fn from(kv: verity_store::model::KeyValue) -> Self {
-        Self { key: kv.key, value: kv.value }
+        Self {
+            key: kv.key,
+            value: kv.value,
+        }
     }
 }
 
 impl From<KeyValue> for verity_store::model::KeyValue {
     fn from(kv: KeyValue) -> Self {
-        Self { key: kv.key, value: kv.value }
+        Self {
+            key: kv.key,
+            value: kv.value,
+        }
     }
 }
 
@@ -108,7 +117,9 @@ impl<'de> Deserialize<'de> for Float {
                     "NaN" => Ok(Float(f64::NAN)),
                     "Infinity" => Ok(Float(f64::INFINITY)),
                     "-Infinity" => Ok(Float(f64::NEG_INFINITY)),
-                    other => Err(E::custom(format!("expected a number or \"NaN\", \"Infinity\", \"-Infinity\", found \"{other}\""))),
+                    other => Err(E::custom(format!(
+                        "expected a number or \"NaN\", \"Infinity\", \"-Infinity\", found \"{other}\""
+                    ))),
                 }
             }
         }
@@ -122,13 +133,17 @@ mod tests {
 
     #[test]
     fn floats_keep_nan_and_infinities() -> Result<(), serde_json::Error> {
-        let values: Vec<Float> = serde_json::from_str(r#"[1.5, 2, "NaN", "Infinity", "-Infinity"]"#)?;
+        let values: Vec<Float> =
+            serde_json::from_str(r#"[1.5, 2, "NaN", "Infinity", "-Infinity"]"#)?;
         assert_eq!(values[0], Float(1.5));
         assert_eq!(values[1], Float(2.0));
         assert!(values[2].0.is_nan());
         assert_eq!(values[3].0, f64::INFINITY);
         assert_eq!(values[4].0, f64::NEG_INFINITY);
-        assert_eq!(serde_json::to_string(&values)?, r#"[1.5,2.0,"NaN","Infinity","-Infinity"]"#);
+        assert_eq!(
+            serde_json::to_string(&values)?,
+            r#"[1.5,2.0,"NaN","Infinity","-Infinity"]"#
+        );
         assert!(serde_json::from_str::<Float>(r#""abc""#).is_err());
         assert!(serde_json::from_str::<Float>("true").is_err());
         Ok(())

@@ -100,7 +100,8 @@ CREATE TABLE metrics (
     timestamp INTEGER NOT NULL,
     batch_id  INTEGER NOT NULL
 );
-CREATE INDEX metrics_series ON metrics (run_id, key, step);
+-- Covers history reads and downsampling: (step, timestamp) order with the value, no table lookups.
+CREATE INDEX metrics_series ON metrics (run_id, key, step, timestamp, value);
 
 -- The latest point of each (run, key): highest step, then timestamp, then insertion.
 CREATE TABLE latest_metrics (

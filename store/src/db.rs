@@ -54,6 +54,10 @@ pub(crate) struct Inner {
     /// Pool for writes: a single connection on SQLite (writes serialise there anyway, and one
     /// writer avoids busy errors), the same pool as `read` on PostgreSQL.
     pub(crate) write: AnyPool,
+    /// SQLite only: a native pool with a large row buffer for reads of many rows (metric
+    /// history). Any cannot set the buffer, and its default of 50 rows makes the reader and the
+    /// database thread hand over every few rows, which halves the throughput.
+    pub(crate) bulk_read: Option<sqlx::SqlitePool>,
     pub(crate) blobs: BlobStore,
 }
 
@@ -67,6 +71,7 @@ impl Store {
     pub async fn connect(database_url: &str, blobs: BlobStore) -> Result<Self> {
         install_default_drivers();
         let backend = Backend::from_url(database_url)?;
+        let mut bulk_read = None;
         let (read, write) = match backend {
             Backend::Sqlite => {
                 let read = sqlite_pool(database_url, 4).await?;
@@ -75,6 +80,7 @@ impl Store {
                 sqlx::query("PRAGMA journal_mode=WAL")
                     .execute(&write)
                     .await?;
+                bulk_read = Some(sqlite_bulk_read_pool(database_url).await?);
                 (read, write)
             }
             Backend::Postgres => {
@@ -91,6 +97,7 @@ impl Store {
                 backend,
                 read,
                 write,
+                bulk_read,
                 blobs,
             }),
         })
@@ -134,6 +141,20 @@ impl Store {
             Backend::Postgres => crate::search::Dialect::Postgres,
         }
     }
+}
+
+async fn sqlite_bulk_read_pool(url: &str) -> Result<sqlx::SqlitePool> {
+    use std::str::FromStr as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        .row_buffer_size(4096)
+        .busy_timeout(Duration::from_secs(10))
+        .read_only(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
 }
 
 async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {

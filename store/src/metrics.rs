@@ -7,34 +7,42 @@ use sqlx::{AnyConnection, Row as _};
 use crate::model::{MetricBucket, MetricPoint, MetricValue, Page};
 use crate::page::Cursor;
 use crate::runs::run_by_uuid;
-use crate::{Error, Result, Store};
+use crate::{Backend, Error, Result, Store};
 
-/// Rows per INSERT statement (6 binds each: well under SQLite's and PostgreSQL's bind limits).
+/// Rows per INSERT statement (7 binds each: 14,000, under SQLite's 32,766 and PostgreSQL's 65,535).
 const ROWS_PER_INSERT: usize = 2000;
 /// Binds per metric row in [`insert_sql`].
-const BINDS_PER_ROW: usize = 6;
+const BINDS_PER_ROW: usize = 7;
 /// Largest page of a metric history.
 pub const MAX_HISTORY_PAGE: u32 = 100_000;
 /// Most buckets a downsampled view may ask for.
 pub const MAX_BUCKETS: u32 = 10_000;
 
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::with_capacity(40 + rows * 40);
+/// The multi-row INSERT for `rows` points. SQLite gets anonymous `?` placeholders: it looks
+/// named ones (`$n`) up in a linked list on every bind, which makes a 14,000-parameter statement
+/// quadratic; PostgreSQL needs numbered ones.
+fn insert_sql(rows: usize, backend: Backend) -> String {
+    let mut sql = String::with_capacity(80 + rows * 60);
     sql.push_str("INSERT INTO metrics (run_id, key, value, step, timestamp, batch_id) VALUES ");
     for i in 0..rows {
-        let b = i * BINDS_PER_ROW + 2;
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!(
-            "($1,${},CASE WHEN ${} = 1 THEN NULL ELSE ${} END,${},${},${})",
-            b,
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5
-        ));
+        match backend {
+            Backend::Sqlite => sql.push_str("(?,?,CASE WHEN ? = 1 THEN NULL ELSE ? END,?,?,?)"),
+            Backend::Postgres => {
+                let b = i * BINDS_PER_ROW + 1;
+                sql.push_str(&format!(
+                    "(${b},${},CASE WHEN ${} = 1 THEN NULL ELSE ${} END,${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                ));
+            }
+        }
     }
     sql
 }
@@ -52,6 +60,7 @@ fn to_db(value: f64) -> (i64, f64) {
 /// Appends points to a run, records who logged them, and moves the latest value per key.
 pub(crate) async fn insert_points(
     conn: &mut AnyConnection,
+    backend: Backend,
     run_id: i64,
     points: &[MetricPoint],
     actor: &str,
@@ -70,19 +79,20 @@ pub(crate) async fn insert_points(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    let full_sql = insert_sql(ROWS_PER_INSERT);
+    let full_sql = insert_sql(ROWS_PER_INSERT, backend);
     for chunk in points.chunks(ROWS_PER_INSERT) {
         let partial_sql;
         let sql = if chunk.len() == ROWS_PER_INSERT {
             full_sql.as_str()
         } else {
-            partial_sql = insert_sql(chunk.len());
+            partial_sql = insert_sql(chunk.len(), backend);
             partial_sql.as_str()
         };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
             let (is_nan, value) = to_db(p.value);
             query = query
+                .bind(run_id)
                 .bind(p.key.as_str())
                 .bind(is_nan)
                 .bind(value)
@@ -131,7 +141,7 @@ impl Store {
         Ok(self.get_run_detail(uuid).await?.metrics)
     }
 
-    /// The full history of one metric, ordered by step then insertion; the cursor is an offset.
+    /// The full history of one metric, ordered by step then timestamp; the cursor is an offset.
     pub async fn metric_history(
         &self,
         uuid: &str,
@@ -151,25 +161,37 @@ impl Store {
         };
         let mut conn = self.inner.read.acquire().await?;
         let run = run_by_uuid(&mut conn, uuid).await?;
-        let rows = sqlx::query(
-            "SELECT value, step, timestamp FROM metrics WHERE run_id = $1 AND key = $2 ORDER BY step, id LIMIT $3 OFFSET $4",
-        )
-        .bind(run.id)
-        .bind(key)
-        .bind(i64::from(limit) + 1)
-        .bind(offset)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut points = rows
-            .iter()
-            .map(|row| {
-                Ok(MetricValue {
-                    value: value_of(row, "value")?,
-                    step: row.try_get("step")?,
-                    timestamp: row.try_get("timestamp")?,
-                })
+        const HISTORY: &str = "SELECT value, step, timestamp FROM metrics WHERE run_id = $1 AND key = $2 \
+             ORDER BY step, timestamp LIMIT $3 OFFSET $4";
+        let fetch = i64::from(limit) + 1;
+        let rows: Vec<(Option<f64>, i64, i64)> = match &self.inner.bulk_read {
+            Some(pool) => {
+                sqlx::query_as(HISTORY)
+                    .bind(run.id)
+                    .bind(key)
+                    .bind(fetch)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(HISTORY)
+                    .bind(run.id)
+                    .bind(key)
+                    .bind(fetch)
+                    .bind(offset)
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        };
+        let mut points: Vec<MetricValue> = rows
+            .into_iter()
+            .map(|(value, step, timestamp)| MetricValue {
+                value: value.unwrap_or(f64::NAN),
+                step,
+                timestamp,
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         let next_cursor = if points.len() > limit as usize {
             points.truncate(limit as usize);
             Some(Cursor(offset + i64::from(limit)).encode())
@@ -236,8 +258,8 @@ impl Store {
             .max(1);
         let rows = sqlx::query(
             "SELECT g.start_step, g.end_step, g.n, g.vmin, g.vmax, \
-             (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.start_step ORDER BY m.id LIMIT 1) AS first_value, \
-             (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.end_step ORDER BY m.id DESC LIMIT 1) AS last_value \
+             (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.start_step ORDER BY m.timestamp LIMIT 1) AS first_value, \
+             (SELECT m.value FROM metrics m WHERE m.run_id = $1 AND m.key = $2 AND m.step = g.end_step ORDER BY m.timestamp DESC LIMIT 1) AS last_value \
              FROM (SELECT (step - $3) / $5 AS b, MIN(step) AS start_step, MAX(step) AS end_step, COUNT(*) AS n, \
                    MIN(value) AS vmin, MAX(value) AS vmax \
                    FROM metrics WHERE run_id = $1 AND key = $2 AND step >= $3 AND step <= $4 GROUP BY 1) g ORDER BY g.b",

@@ -442,7 +442,15 @@ impl Store {
         lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
         insert_params(&mut tx, run.id, &batch.params, actor, now).await?;
         upsert_tags(&mut tx, run.id, &batch.tags, actor, now).await?;
-        crate::metrics::insert_points(&mut tx, run.id, &batch.metrics, actor, now).await?;
+        crate::metrics::insert_points(
+            &mut tx,
+            self.inner.backend,
+            run.id,
+            &batch.metrics,
+            actor,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -32,7 +32,13 @@ pub struct FileResponse {
 
 impl From<StoredFile> for FileResponse {
     fn from(f: StoredFile) -> Self {
-        Self { path: f.path, content_hash: f.content_hash, byte_size: f.byte_size, created_by: f.created_by, created_at: f.created_at }
+        Self {
+            path: f.path,
+            content_hash: f.content_hash,
+            byte_size: f.byte_size,
+            created_by: f.created_by,
+            created_at: f.created_at,
+        }
     }
 }
 
@@ -49,7 +55,11 @@ pub struct ArtifactEntryResponse {
 
 impl From<ArtifactEntry> for ArtifactEntryResponse {
     fn from(e: ArtifactEntry) -> Self {
-        Self { path: e.path, is_dir: e.is_dir, byte_size: e.byte_size }
+        Self {
+            path: e.path,
+            is_dir: e.is_dir,
+            byte_size: e.byte_size,
+        }
     }
 }
 
@@ -86,7 +96,12 @@ pub async fn upload_artifact(
     verity_store::validate::artifact_path(&path)?;
     state.get_run(&run_id).await?;
     let staged = stage_body(&state, body).await?;
-    Ok(Json(state.put_artifact(&run_id, &path, staged, &actor).await?.into()))
+    Ok(Json(
+        state
+            .put_artifact(&run_id, &path, staged, &actor)
+            .await?
+            .into(),
+    ))
 }
 
 /// Lists one level of a run's artifacts.
@@ -98,22 +113,45 @@ pub async fn list_artifacts(
     Path(run_id): Path<String>,
     Query(query): Query<ListArtifactsQuery>,
 ) -> ApiResult<Json<ArtifactListResponse>> {
-    let dir = query.path.as_deref().map(|p| p.trim_end_matches('/')).filter(|p| !p.is_empty());
+    let dir = query
+        .path
+        .as_deref()
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| !p.is_empty());
     let files = state.list_artifacts(&run_id, dir).await?;
-    Ok(Json(ArtifactListResponse { root: dir.unwrap_or("").to_string(), files: files.into_iter().map(Into::into).collect() }))
+    Ok(Json(ArtifactListResponse {
+        root: dir.unwrap_or("").to_string(),
+        files: files.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Downloads an artifact (streamed).
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/artifacts/{*path}", tag = "artifacts",
     params(("run_id" = String, Path), ("path" = String, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
-pub async fn download_artifact(State(state): State<AppState>, Path((run_id, path)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn download_artifact(
+    State(state): State<AppState>,
+    Path((run_id, path)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let file = state.get_artifact(&run_id, &path).await?;
-    let name = file.path.rsplit('/').next().unwrap_or("artifact").to_string();
-    download(&state, &file.content_hash, "application/octet-stream", &name).await
+    let name = file
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or("artifact")
+        .to_string();
+    download(
+        &state,
+        &file.content_hash,
+        "application/octet-stream",
+        &name,
+    )
+    .await
 }
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(upload_artifact, download_artifact)).routes(routes!(list_artifacts))
+    OpenApiRouter::new()
+        .routes(routes!(upload_artifact, download_artifact))
+        .routes(routes!(list_artifacts))
 }

@@ -153,7 +153,9 @@ pub async fn create_dataset(
     Path(project): Path<String>,
     Json(body): Json<CreateDataset>,
 ) -> ApiResult<(StatusCode, Json<DatasetResponse>)> {
-    let dataset = state.create_dataset(&project, &body.name, &body.description, &actor).await?;
+    let dataset = state
+        .create_dataset(&project, &body.name, &body.description, &actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(dataset.into())))
 }
 
@@ -174,7 +176,10 @@ pub async fn list_datasets(
 #[utoipa::path(get, path = "/api/v1/projects/{project}/datasets/{dataset}", tag = "datasets",
     params(("project" = String, Path), ("dataset" = String, Path)),
     responses((status = 200, body = DatasetResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_dataset(State(state): State<AppState>, Path((project, dataset)): DatasetPath) -> ApiResult<Json<DatasetResponse>> {
+pub async fn get_dataset(
+    State(state): State<AppState>,
+    Path((project, dataset)): DatasetPath,
+) -> ApiResult<Json<DatasetResponse>> {
     Ok(Json(state.get_dataset(&project, &dataset).await?.into()))
 }
 
@@ -199,12 +204,19 @@ pub async fn create_dataset_version(
 ) -> ApiResult<(StatusCode, Json<DatasetVersionResponse>)> {
     // Fail before reading a large body when the dataset does not exist.
     state.get_dataset(&project, &dataset).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let new = if content_type.starts_with("application/json") {
         let register: RegisterVersion = read_json_body(&state, body).await?;
         NewDatasetVersion {
             source: VersionSource::Url(register.source_uri),
-            format: register.format.as_deref().map(DataFormat::parse).transpose()?,
+            format: register
+                .format
+                .as_deref()
+                .map(DataFormat::parse)
+                .transpose()?,
             derived_from_id: register.derived_from,
             description: register.description,
         }
@@ -221,8 +233,14 @@ pub async fn create_dataset_version(
             description: query.description.unwrap_or_default(),
         }
     };
-    let added = state.add_dataset_version(&project, &dataset, new, &actor).await?;
-    let status = if added.created { StatusCode::CREATED } else { StatusCode::OK };
+    let added = state
+        .add_dataset_version(&project, &dataset, new, &actor)
+        .await?;
+    let status = if added.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(added.version.into())))
 }
 
@@ -235,8 +253,13 @@ pub async fn list_dataset_versions(
     Path((project, dataset)): DatasetPath,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<DatasetVersionResponse>>> {
-    let page = state.list_dataset_versions(&project, &dataset, &page.request()?).await?;
-    Ok(Json(ListResponse::from_page(page, DatasetVersionResponse::from)))
+    let page = state
+        .list_dataset_versions(&project, &dataset, &page.request()?)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        DatasetVersionResponse::from,
+    )))
 }
 
 /// Reads a dataset version.
@@ -247,7 +270,12 @@ pub async fn get_dataset_version(
     State(state): State<AppState>,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Json<DatasetVersionResponse>> {
-    Ok(Json(state.get_dataset_version(&project, &dataset, version).await?.into()))
+    Ok(Json(
+        state
+            .get_dataset_version(&project, &dataset, version)
+            .await?
+            .into(),
+    ))
 }
 
 /// The Arrow schema of a dataset version.
@@ -258,7 +286,12 @@ pub async fn get_dataset_schema(
     State(state): State<AppState>,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(state.get_dataset_version(&project, &dataset, version).await?.schema))
+    Ok(Json(
+        state
+            .get_dataset_version(&project, &dataset, version)
+            .await?
+            .schema,
+    ))
 }
 
 /// Downloads the bytes of a dataset version (streamed).
@@ -269,7 +302,9 @@ pub async fn download_dataset_version(
     State(state): State<AppState>,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Response> {
-    let v = state.get_dataset_version(&project, &dataset, version).await?;
+    let v = state
+        .get_dataset_version(&project, &dataset, version)
+        .await?;
     let file_name = format!("{}-v{}.{}", v.dataset, v.version, v.format.as_str());
     download(&state, &v.content_hash, v.format.content_type(), &file_name).await
 }
@@ -278,7 +313,10 @@ pub async fn download_dataset_version(
 #[utoipa::path(get, path = "/api/v1/dataset-versions/{id}", tag = "datasets",
     params(("id" = i64, Path)),
     responses((status = 200, body = DatasetVersionResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_dataset_version_by_id(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<DatasetVersionResponse>> {
+pub async fn get_dataset_version_by_id(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DatasetVersionResponse>> {
     Ok(Json(state.get_dataset_version_by_id(id).await?.into()))
 }
 

@@ -115,7 +115,9 @@ pub async fn create_experiment(
     Path(project): Path<String>,
     Json(body): Json<CreateExperiment>,
 ) -> ApiResult<(StatusCode, Json<ExperimentResponse>)> {
-    let experiment = state.create_experiment(&project, &body.name, &body.description, &actor).await?;
+    let experiment = state
+        .create_experiment(&project, &body.name, &body.description, &actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(experiment.into())))
 }
 
@@ -129,15 +131,23 @@ pub async fn list_experiments(
     Query(query): Query<ListExperimentsQuery>,
 ) -> ApiResult<Json<ListResponse<ExperimentResponse>>> {
     let page = verity_store::PageRequest::new(query.limit, query.cursor.as_deref())?;
-    let page = state.list_experiments(&project, query.view.into(), &page).await?;
-    Ok(Json(ListResponse::from_page(page, ExperimentResponse::from)))
+    let page = state
+        .list_experiments(&project, query.view.into(), &page)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        ExperimentResponse::from,
+    )))
 }
 
 /// Reads an experiment.
 #[utoipa::path(get, path = "/api/v1/projects/{project}/experiments/{experiment}", tag = "experiments",
     params(("project" = String, Path), ("experiment" = i64, Path, description = "Experiment id")),
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_experiment(State(state): State<AppState>, Path((project, id)): ExperimentPath) -> ApiResult<Json<ExperimentResponse>> {
+pub async fn get_experiment(
+    State(state): State<AppState>,
+    Path((project, id)): ExperimentPath,
+) -> ApiResult<Json<ExperimentResponse>> {
     Ok(Json(state.get_experiment(&project, id).await?.into()))
 }
 
@@ -150,7 +160,14 @@ pub async fn update_experiment(
     Path((project, id)): ExperimentPath,
     Json(body): Json<UpdateExperiment>,
 ) -> ApiResult<Json<ExperimentResponse>> {
-    let experiment = state.update_experiment(&project, id, body.name.as_deref(), body.description.as_deref()).await?;
+    let experiment = state
+        .update_experiment(
+            &project,
+            id,
+            body.name.as_deref(),
+            body.description.as_deref(),
+        )
+        .await?;
     Ok(Json(experiment.into()))
 }
 
@@ -158,22 +175,42 @@ pub async fn update_experiment(
 #[utoipa::path(delete, path = "/api/v1/projects/{project}/experiments/{experiment}", tag = "experiments",
     params(("project" = String, Path), ("experiment" = i64, Path)),
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
-pub async fn delete_experiment(State(state): State<AppState>, Path((project, id)): ExperimentPath) -> ApiResult<Json<ExperimentResponse>> {
-    Ok(Json(state.set_experiment_deleted(&project, id, true).await?.into()))
+pub async fn delete_experiment(
+    State(state): State<AppState>,
+    Path((project, id)): ExperimentPath,
+) -> ApiResult<Json<ExperimentResponse>> {
+    Ok(Json(
+        state
+            .set_experiment_deleted(&project, id, true)
+            .await?
+            .into(),
+    ))
 }
 
 /// Restores a soft-deleted experiment.
 #[utoipa::path(post, path = "/api/v1/projects/{project}/experiments/{experiment}/restore", tag = "experiments",
     params(("project" = String, Path), ("experiment" = i64, Path)),
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
-pub async fn restore_experiment(State(state): State<AppState>, Path((project, id)): ExperimentPath) -> ApiResult<Json<ExperimentResponse>> {
-    Ok(Json(state.set_experiment_deleted(&project, id, false).await?.into()))
+pub async fn restore_experiment(
+    State(state): State<AppState>,
+    Path((project, id)): ExperimentPath,
+) -> ApiResult<Json<ExperimentResponse>> {
+    Ok(Json(
+        state
+            .set_experiment_deleted(&project, id, false)
+            .await?
+            .into(),
+    ))
 }
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_experiment, list_experiments))
-        .routes(routes!(get_experiment, update_experiment, delete_experiment))
+        .routes(routes!(
+            get_experiment,
+            update_experiment,
+            delete_experiment
+        ))
         .routes(routes!(restore_experiment))
 }

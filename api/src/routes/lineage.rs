@@ -92,7 +92,12 @@ pub struct NodeResponse {
 
 impl From<LineageNode> for NodeResponse {
     fn from(n: LineageNode) -> Self {
-        Self { kind: n.kind.into(), id: n.id, label: n.label, depth: n.depth }
+        Self {
+            kind: n.kind.into(),
+            id: n.id,
+            label: n.label,
+            depth: n.depth,
+        }
     }
 }
 
@@ -152,13 +157,23 @@ pub struct OpenLineageResponse {
 /// The upstream and/or downstream graph of a dataset version, run or model version.
 #[utoipa::path(get, path = "/api/v1/lineage", tag = "lineage", params(LineageQuery),
     responses((status = 200, body = GraphResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn lineage(State(state): State<AppState>, Query(query): Query<LineageQuery>) -> ApiResult<Json<GraphResponse>> {
+pub async fn lineage(
+    State(state): State<AppState>,
+    Query(query): Query<LineageQuery>,
+) -> ApiResult<Json<GraphResponse>> {
     let direction = match query.direction {
         WalkDirection::Upstream => Direction::Upstream,
         WalkDirection::Downstream => Direction::Downstream,
         WalkDirection::Both => Direction::Both,
     };
-    let graph = state.lineage(query.kind.into(), &query.id, direction, query.depth.unwrap_or(3)).await?;
+    let graph = state
+        .lineage(
+            query.kind.into(),
+            &query.id,
+            direction,
+            query.depth.unwrap_or(3),
+        )
+        .await?;
     Ok(Json(GraphResponse {
         nodes: graph.nodes.into_iter().map(Into::into).collect(),
         edges: graph.edges.into_iter().map(Into::into).collect(),
@@ -168,10 +183,15 @@ pub async fn lineage(State(state): State<AppState>, Query(query): Query<LineageQ
 /// The run as OpenLineage RunEvents (spec 2-0-2).
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/openlineage", tag = "lineage", params(("run_id" = String, Path)),
     responses((status = 200, body = OpenLineageResponse), (status = 404, body = ErrorBody)))]
-pub async fn openlineage(State(state): State<AppState>, Path(run_id): Path<String>) -> ApiResult<Json<OpenLineageResponse>> {
+pub async fn openlineage(
+    State(state): State<AppState>,
+    Path(run_id): Path<String>,
+) -> ApiResult<Json<OpenLineageResponse>> {
     let detail = state.get_run_detail(&run_id).await?;
     let run = &detail.run;
-    let experiment = state.get_experiment(&run.project, run.experiment_id).await?;
+    let experiment = state
+        .get_experiment(&run.project, run.experiment_id)
+        .await?;
     let mut inputs = Vec::new();
     for input in &detail.inputs {
         inputs.push(dataset_facet(&state, input, true).await?);
@@ -223,16 +243,28 @@ pub async fn openlineage(State(state): State<AppState>, Path(run_id): Path<Strin
 fn facet(name: &str, mut body: Value) -> Value {
     if let Some(map) = body.as_object_mut() {
         map.insert("_producer".into(), json!(PRODUCER));
-        map.insert("_schemaURL".into(), json!(format!("https://openlineage.io/spec/facets/1-0-0/{name}.json")));
+        map.insert(
+            "_schemaURL".into(),
+            json!(format!(
+                "https://openlineage.io/spec/facets/1-0-0/{name}.json"
+            )),
+        );
     }
     body
 }
 
 async fn dataset_facet(state: &AppState, d: &RunDataset, input: bool) -> ApiResult<Value> {
-    let version = state.get_dataset_version_by_id(d.dataset_version_id).await?;
+    let version = state
+        .get_dataset_version_by_id(d.dataset_version_id)
+        .await?;
     let fields: Vec<Value> = version.schema["fields"]
         .as_array()
-        .map(|fields| fields.iter().map(|f| json!({"name": f["name"], "type": f["data_type"]})).collect())
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|f| json!({"name": f["name"], "type": f["data_type"]}))
+                .collect()
+        })
         .unwrap_or_default();
     let mut value = json!({
         "namespace": format!("verity://{}", d.project),
@@ -252,7 +284,9 @@ async fn dataset_facet(state: &AppState, d: &RunDataset, input: bool) -> ApiResu
 
 /// `0123...` (32 hex) to the 8-4-4-4-12 form OpenLineage requires.
 fn dashed_uuid(hex: &str) -> String {
-    uuid::Uuid::parse_str(hex).map(|u| u.hyphenated().to_string()).unwrap_or_else(|_| hex.to_string())
+    uuid::Uuid::parse_str(hex)
+        .map(|u| u.hyphenated().to_string())
+        .unwrap_or_else(|_| hex.to_string())
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC, e.g. `2026-11-27T13:36:35.123Z`.
@@ -271,12 +305,19 @@ fn rfc3339(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(lineage)).routes(routes!(openlineage))
+    OpenApiRouter::new()
+        .routes(routes!(lineage))
+        .routes(routes!(openlineage))
 }
 
 #[cfg(test)]
@@ -284,12 +325,18 @@ mod tests {
     #[test]
     fn rfc3339_formats_known_instants() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::rfc3339(1_795_786_595_123), "2026-11-27T13:36:35.123Z");
+        assert_eq!(
+            super::rfc3339(1_795_786_595_123),
+            "2026-11-27T13:36:35.123Z"
+        );
         assert_eq!(super::rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]
     fn uuid_gets_dashes() {
-        assert_eq!(super::dashed_uuid("0123456789abcdef0123456789abcdef"), "01234567-89ab-cdef-0123-456789abcdef");
+        assert_eq!(
+            super::dashed_uuid("0123456789abcdef0123456789abcdef"),
+            "01234567-89ab-cdef-0123-456789abcdef"
+        );
     }
 }

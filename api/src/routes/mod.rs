@@ -58,7 +58,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut api) = api_routes().split_for_parts();
     let paths = std::mem::take(&mut api.paths.paths);
-    api.paths.paths = paths.into_iter().map(|(path, item)| (path.replace("{*", "{"), item)).collect();
+    api.paths.paths = paths
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
     api
 }
 
@@ -68,12 +71,19 @@ pub fn app(state: AppState) -> Router {
     let (router, _) = api_routes().split_for_parts();
     let spec = openapi();
     router
-        .route("/openapi.json", get(move || async move { axum::Json(spec.clone()) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(spec.clone()) }),
+        )
         .route("/health", get(health))
         .route("/ready", get(ready))
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            )
         })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -93,42 +103,81 @@ async fn ready(State(state): State<AppState>) -> Response {
         Ok(()) => axum::Json(json!({"status": "ready"})).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "not ready");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "database or object store unreachable").into_response()
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "database or object store unreachable",
+            )
+            .into_response()
         }
     }
 }
 
 /// Reads a JSON body of a route that also accepts raw uploads, with the same limits and the
 /// same error codes as the `Json` extractor (413, 400 for syntax, 422 for types).
-pub(crate) async fn read_json_body<T: serde::de::DeserializeOwned>(state: &AppState, body: Body) -> ApiResult<T> {
-    let bytes = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("JSON body exceeds {} bytes", state.max_body_bytes))
-    })?;
+pub(crate) async fn read_json_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: Body,
+) -> ApiResult<T> {
+    let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("JSON body exceeds {} bytes", state.max_body_bytes),
+            )
+        })?;
     serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string()),
+        serde_json::error::Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.to_string(),
+        ),
         _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()),
     })
 }
 
 /// Streams a request body into the blob store (bounded by the configured maximum).
 pub(crate) async fn stage_body(state: &AppState, body: Body) -> ApiResult<StagedBlob> {
-    let stream = body.into_data_stream().map_err(|e| std::io::Error::other(e.to_string()));
+    let stream = body
+        .into_data_stream()
+        .map_err(|e| std::io::Error::other(e.to_string()));
     Ok(state.blobs().stage(stream).await?)
 }
 
 /// Streams a stored blob as a download.
-pub(crate) async fn download(state: &AppState, content_hash: &str, content_type: &str, file_name: &str) -> ApiResult<Response> {
+pub(crate) async fn download(
+    state: &AppState,
+    content_hash: &str,
+    content_type: &str,
+    file_name: &str,
+) -> ApiResult<Response> {
     let (size, stream) = state.blobs().get(content_hash).await?;
     let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{content_hash}\"")) {
         headers.insert(header::ETAG, etag);
     }
-    let safe_name: String = file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{safe_name}\"")) {
+    let safe_name: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{safe_name}\""))
+    {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(response)
@@ -147,20 +196,36 @@ mod tests {
             return Ok(());
         }
         let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(committed == generated, "docs/openapi.json is out of date: run `make openapi` and review the diff");
+        assert!(
+            committed == generated,
+            "docs/openapi.json is out of date: run `make openapi` and review the diff"
+        );
         Ok(())
     }
 
     #[test]
     fn every_path_is_versioned_and_documented() {
         let api = super::openapi();
-        assert!(api.paths.paths.len() >= 30, "only {} paths documented", api.paths.paths.len());
+        assert!(
+            api.paths.paths.len() >= 30,
+            "only {} paths documented",
+            api.paths.paths.len()
+        );
         for (path, item) in &api.paths.paths {
             assert!(path.starts_with("/api/v1/"), "{path} is outside /api/v1");
             assert!(!path.contains("{*"), "{path} keeps an axum wildcard");
-            for (method, op) in [("get", &item.get), ("post", &item.post), ("put", &item.put), ("patch", &item.patch), ("delete", &item.delete)] {
+            for (method, op) in [
+                ("get", &item.get),
+                ("post", &item.post),
+                ("put", &item.put),
+                ("patch", &item.patch),
+                ("delete", &item.delete),
+            ] {
                 if let Some(op) = op {
-                    assert!(op.description.is_some() || op.summary.is_some(), "{method} {path} has no doc comment");
+                    assert!(
+                        op.description.is_some() || op.summary.is_some(),
+                        "{method} {path} has no doc comment"
+                    );
                 }
             }
         }

@@ -33,7 +33,12 @@ pub struct AliasResponse {
 
 impl From<ModelAlias> for AliasResponse {
     fn from(a: ModelAlias) -> Self {
-        Self { alias: a.alias, version: a.version, set_by: a.set_by, set_at: a.set_at }
+        Self {
+            alias: a.alias,
+            version: a.version,
+            set_by: a.set_by,
+            set_at: a.set_at,
+        }
     }
 }
 
@@ -146,7 +151,14 @@ pub struct AliasEventResponse {
 
 impl From<AliasEvent> for AliasEventResponse {
     fn from(e: AliasEvent) -> Self {
-        Self { id: e.id, alias: e.alias, old_version: e.old_version, new_version: e.new_version, actor: e.actor, at: e.at }
+        Self {
+            id: e.id,
+            alias: e.alias,
+            old_version: e.old_version,
+            new_version: e.new_version,
+            actor: e.actor,
+            at: e.at,
+        }
     }
 }
 
@@ -252,7 +264,15 @@ pub async fn create_model(
     Path(project): Path<String>,
     Json(body): Json<CreateModel>,
 ) -> ApiResult<(StatusCode, Json<ModelResponse>)> {
-    Ok((StatusCode::CREATED, Json(state.create_model(&project, &body.name, &body.description, &actor).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .create_model(&project, &body.name, &body.description, &actor)
+                .await?
+                .into(),
+        ),
+    ))
 }
 
 /// Lists a project's registered models.
@@ -271,7 +291,10 @@ pub async fn list_models(
 #[utoipa::path(get, path = "/api/v1/projects/{project}/models/{model}", tag = "models",
     params(("project" = String, Path), ("model" = String, Path)),
     responses((status = 200, body = ModelResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_model(State(state): State<AppState>, Path((project, model)): ModelPath) -> ApiResult<Json<ModelResponse>> {
+pub async fn get_model(
+    State(state): State<AppState>,
+    Path((project, model)): ModelPath,
+) -> ApiResult<Json<ModelResponse>> {
     Ok(Json(state.get_model(&project, &model).await?.into()))
 }
 
@@ -284,7 +307,12 @@ pub async fn update_model(
     Path((project, model)): ModelPath,
     Json(body): Json<UpdateModel>,
 ) -> ApiResult<Json<ModelResponse>> {
-    Ok(Json(state.update_model(&project, &model, &body.description).await?.into()))
+    Ok(Json(
+        state
+            .update_model(&project, &model, &body.description)
+            .await?
+            .into(),
+    ))
 }
 
 /// Creates the next version: with `Content-Type: application/json`, from a run artifact
@@ -302,11 +330,17 @@ pub async fn create_model_version(
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ModelVersionResponse>)> {
     state.get_model(&project, &model).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let new = if content_type.starts_with("application/json") {
         let req: CreateVersionFromRun = read_json_body(&state, body).await?;
         NewModelVersion {
-            source: ModelSource::RunArtifact { run_id: req.run_id, path: req.artifact_path },
+            source: ModelSource::RunArtifact {
+                run_id: req.run_id,
+                path: req.artifact_path,
+            },
             description: req.description,
             tags: req.tags.into_iter().map(Into::into).collect(),
         }
@@ -315,12 +349,18 @@ pub async fn create_model_version(
         verity_store::validate::artifact_path(&file_name)?;
         let staged = stage_body(&state, body).await?;
         NewModelVersion {
-            source: ModelSource::Upload { staged, file_name, run_id: query.run_id },
+            source: ModelSource::Upload {
+                staged,
+                file_name,
+                run_id: query.run_id,
+            },
             description: query.description.unwrap_or_default(),
             tags: vec![],
         }
     };
-    let version = state.create_model_version(&project, &model, new, &actor).await?;
+    let version = state
+        .create_model_version(&project, &model, new, &actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(version.into())))
 }
 
@@ -333,8 +373,13 @@ pub async fn list_model_versions(
     Path((project, model)): ModelPath,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<ModelVersionResponse>>> {
-    let page = state.list_model_versions(&project, &model, &page.request()?).await?;
-    Ok(Json(ListResponse::from_page(page, ModelVersionResponse::from)))
+    let page = state
+        .list_model_versions(&project, &model, &page.request()?)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        ModelVersionResponse::from,
+    )))
 }
 
 /// Reads a model version.
@@ -345,7 +390,12 @@ pub async fn get_model_version(
     State(state): State<AppState>,
     Path((project, model, version)): VersionPath,
 ) -> ApiResult<Json<ModelVersionResponse>> {
-    Ok(Json(state.get_model_version(&project, &model, version).await?.into()))
+    Ok(Json(
+        state
+            .get_model_version(&project, &model, version)
+            .await?
+            .into(),
+    ))
 }
 
 /// Changes a version's description and sets tags.
@@ -359,7 +409,19 @@ pub async fn update_model_version(
     Json(body): Json<UpdateVersion>,
 ) -> ApiResult<Json<ModelVersionResponse>> {
     let tags: Vec<_> = body.tags.into_iter().map(Into::into).collect();
-    Ok(Json(state.update_model_version(&project, &model, version, body.description.as_deref(), &tags, &actor).await?.into()))
+    Ok(Json(
+        state
+            .update_model_version(
+                &project,
+                &model,
+                version,
+                body.description.as_deref(),
+                &tags,
+                &actor,
+            )
+            .await?
+            .into(),
+    ))
 }
 
 /// Downloads one file of a model version (streamed).
@@ -371,9 +433,24 @@ pub async fn download_model_file(
     Path((project, model, version, path)): Path<(String, String, i64, String)>,
 ) -> ApiResult<Response> {
     let v = state.get_model_version(&project, &model, version).await?;
-    let file = v.files.into_iter().find(|f| f.path == path).ok_or_else(|| verity_store::Error::not_found("model_file", &path))?;
-    let name = file.path.rsplit('/').next().unwrap_or("model.bin").to_string();
-    download(&state, &file.content_hash, "application/octet-stream", &name).await
+    let file = v
+        .files
+        .into_iter()
+        .find(|f| f.path == path)
+        .ok_or_else(|| verity_store::Error::not_found("model_file", &path))?;
+    let name = file
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or("model.bin")
+        .to_string();
+    download(
+        &state,
+        &file.content_hash,
+        "application/octet-stream",
+        &name,
+    )
+    .await
 }
 
 /// The version an alias points to now, or at a past time with `?at=`.
@@ -385,7 +462,12 @@ pub async fn resolve_alias(
     Path((project, model, alias)): AliasPath,
     Query(query): Query<ResolveQuery>,
 ) -> ApiResult<Json<ModelVersionResponse>> {
-    Ok(Json(state.resolve_alias(&project, &model, &alias, query.at).await?.into()))
+    Ok(Json(
+        state
+            .resolve_alias(&project, &model, &alias, query.at)
+            .await?
+            .into(),
+    ))
 }
 
 /// Points an alias at a version of this model (recorded in the alias history).
@@ -402,16 +484,29 @@ pub async fn set_alias(
     let target = match (body.version, body.model_version_id) {
         (Some(n), None) => VersionRef::Number(n),
         (None, Some(id)) => VersionRef::Id(id),
-        _ => return Err(ApiError::bad_request("give exactly one of version or model_version_id")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of version or model_version_id",
+            ));
+        }
     };
-    Ok(Json(state.set_alias(&project, &model, &alias, target, &actor).await?.into()))
+    Ok(Json(
+        state
+            .set_alias(&project, &model, &alias, target, &actor)
+            .await?
+            .into(),
+    ))
 }
 
 /// Removes an alias (recorded in the alias history).
 #[utoipa::path(delete, path = "/api/v1/projects/{project}/models/{model}/aliases/{alias}", tag = "models",
     params(("project" = String, Path), ("model" = String, Path), ("alias" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_alias(State(state): State<AppState>, Actor(actor): Actor, Path((project, model, alias)): AliasPath) -> ApiResult<StatusCode> {
+pub async fn delete_alias(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((project, model, alias)): AliasPath,
+) -> ApiResult<StatusCode> {
     state.delete_alias(&project, &model, &alias, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -426,8 +521,13 @@ pub async fn alias_history(
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Json<ListResponse<AliasEventResponse>>> {
     let page = verity_store::PageRequest::new(query.limit, query.cursor.as_deref())?;
-    let events = state.alias_history(&project, &model, query.alias.as_deref(), &page).await?;
-    Ok(Json(ListResponse::from_page(events, AliasEventResponse::from)))
+    let events = state
+        .alias_history(&project, &model, query.alias.as_deref(), &page)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        events,
+        AliasEventResponse::from,
+    )))
 }
 
 /// The routes of this module.

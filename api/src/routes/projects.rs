@@ -28,7 +28,12 @@ pub struct ProjectResponse {
 
 impl From<Project> for ProjectResponse {
     fn from(p: Project) -> Self {
-        Self { name: p.name, description: p.description, created_by: p.created_by, created_at: p.created_at }
+        Self {
+            name: p.name,
+            description: p.description,
+            created_by: p.created_by,
+            created_at: p.created_at,
+        }
     }
 }
 
@@ -59,14 +64,19 @@ pub async fn create_project(
     Actor(actor): Actor,
     Json(body): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
-    let project = state.create_project(&body.name, &body.description, &actor).await?;
+    let project = state
+        .create_project(&body.name, &body.description, &actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(project.into())))
 }
 
 /// Lists projects.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(PageQuery),
     responses((status = 200, body = ListResponse<ProjectResponse>), (status = 400, body = ErrorBody)))]
-pub async fn list_projects(State(state): State<AppState>, Query(page): Query<PageQuery>) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
+pub async fn list_projects(
+    State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
     let page = state.list_projects(&page.request()?).await?;
     Ok(Json(ListResponse::from_page(page, ProjectResponse::from)))
 }
@@ -75,7 +85,10 @@ pub async fn list_projects(State(state): State<AppState>, Query(page): Query<Pag
 #[utoipa::path(get, path = "/api/v1/projects/{project}", tag = "projects",
     params(("project" = String, Path, description = "Project name")),
     responses((status = 200, body = ProjectResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_project(State(state): State<AppState>, Path(project): Path<String>) -> ApiResult<Json<ProjectResponse>> {
+pub async fn get_project(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+) -> ApiResult<Json<ProjectResponse>> {
     Ok(Json(state.get_project(&project).await?.into()))
 }
 
@@ -88,10 +101,17 @@ pub async fn update_project(
     Path(project): Path<String>,
     Json(body): Json<UpdateProject>,
 ) -> ApiResult<Json<ProjectResponse>> {
-    Ok(Json(state.update_project(&project, &body.description).await?.into()))
+    Ok(Json(
+        state
+            .update_project(&project, &body.description)
+            .await?
+            .into(),
+    ))
 }
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_project, list_projects)).routes(routes!(get_project, update_project))
+    OpenApiRouter::new()
+        .routes(routes!(create_project, list_projects))
+        .routes(routes!(get_project, update_project))
 }

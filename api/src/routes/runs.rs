@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use verity_store::model::{LogBatch, MetricBucket, MetricPoint, MetricValue, Run, RunDataset, RunDetail};
+use verity_store::model::{
+    LogBatch, MetricBucket, MetricPoint, MetricValue, Run, RunDataset, RunDetail,
+};
 use verity_store::{NewRun, PageRequest, RunSearch, RunUpdate, now_ms};
 
 use super::experiments::View;
@@ -33,13 +35,23 @@ pub struct Metric {
 
 impl From<MetricPoint> for Metric {
     fn from(p: MetricPoint) -> Self {
-        Self { key: p.key, value: Float(p.value), step: p.step, timestamp: Some(p.timestamp) }
+        Self {
+            key: p.key,
+            value: Float(p.value),
+            step: p.step,
+            timestamp: Some(p.timestamp),
+        }
     }
 }
 
 impl Metric {
     fn into_point(self, now: i64) -> MetricPoint {
-        MetricPoint { key: self.key, value: self.value.0, step: self.step, timestamp: self.timestamp.unwrap_or(now) }
+        MetricPoint {
+            key: self.key,
+            value: self.value.0,
+            step: self.step,
+            timestamp: self.timestamp.unwrap_or(now),
+        }
     }
 }
 
@@ -130,8 +142,28 @@ pub struct RunResponse {
 
 impl From<RunDetail> for RunResponse {
     fn from(d: RunDetail) -> Self {
-        let RunDetail { run, params, tags, metrics, inputs, dataset_outputs, model_outputs } = d;
-        let Run { uuid, project, experiment_id, name, status, start_time, end_time, deleted_at, created_by, created_at, .. } = run;
+        let RunDetail {
+            run,
+            params,
+            tags,
+            metrics,
+            inputs,
+            dataset_outputs,
+            model_outputs,
+        } = d;
+        let Run {
+            uuid,
+            project,
+            experiment_id,
+            name,
+            status,
+            start_time,
+            end_time,
+            deleted_at,
+            created_by,
+            created_at,
+            ..
+        } = run;
         Self {
             run_id: uuid,
             project,
@@ -148,10 +180,17 @@ impl From<RunDetail> for RunResponse {
             metrics: metrics.into_iter().map(Metric::from).collect(),
             inputs: inputs.into_iter().map(RunDatasetResponse::from).collect(),
             outputs: RunOutputs {
-                datasets: dataset_outputs.into_iter().map(RunDatasetResponse::from).collect(),
+                datasets: dataset_outputs
+                    .into_iter()
+                    .map(RunDatasetResponse::from)
+                    .collect(),
                 models: model_outputs
                     .into_iter()
-                    .map(|m| RunModelResponse { model_version_id: m.model_version_id, model: m.model, version: m.version })
+                    .map(|m| RunModelResponse {
+                        model_version_id: m.model_version_id,
+                        model: m.model,
+                        version: m.version,
+                    })
                     .collect(),
             },
         }
@@ -264,7 +303,11 @@ pub struct HistoryPoint {
 
 impl From<MetricValue> for HistoryPoint {
     fn from(v: MetricValue) -> Self {
-        Self { value: Float(v.value), step: v.step, timestamp: v.timestamp }
+        Self {
+            value: Float(v.value),
+            step: v.step,
+            timestamp: v.timestamp,
+        }
     }
 }
 
@@ -347,7 +390,11 @@ pub async fn create_run(
     Path((project, experiment)): Path<(String, i64)>,
     Json(body): Json<CreateRun>,
 ) -> ApiResult<(StatusCode, Json<RunResponse>)> {
-    let new = NewRun { name: body.name, start_time: body.start_time, tags: body.tags.into_iter().map(Into::into).collect() };
+    let new = NewRun {
+        name: body.name,
+        start_time: body.start_time,
+        tags: body.tags.into_iter().map(Into::into).collect(),
+    };
     let run = state.create_run(&project, experiment, new, &actor).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
@@ -355,22 +402,41 @@ pub async fn create_run(
 /// Reads a run with its params, tags, latest metrics, inputs and outputs.
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}", tag = "runs", params(("run_id" = String, Path)),
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody)))]
-pub async fn get_run(State(state): State<AppState>, Path(run_id): RunPath) -> ApiResult<Json<RunResponse>> {
+pub async fn get_run(
+    State(state): State<AppState>,
+    Path(run_id): RunPath,
+) -> ApiResult<Json<RunResponse>> {
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
 
 /// Renames a run or changes its status and end time.
 #[utoipa::path(patch, path = "/api/v1/runs/{run_id}", tag = "runs", request_body = UpdateRun, params(("run_id" = String, Path)),
     responses((status = 200, body = RunResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn update_run(State(state): State<AppState>, Path(run_id): RunPath, Json(body): Json<UpdateRun>) -> ApiResult<Json<RunResponse>> {
-    state.update_run(&run_id, RunUpdate { name: body.name, status: body.status, end_time: body.end_time }).await?;
+pub async fn update_run(
+    State(state): State<AppState>,
+    Path(run_id): RunPath,
+    Json(body): Json<UpdateRun>,
+) -> ApiResult<Json<RunResponse>> {
+    state
+        .update_run(
+            &run_id,
+            RunUpdate {
+                name: body.name,
+                status: body.status,
+                end_time: body.end_time,
+            },
+        )
+        .await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
 
 /// Soft-deletes a run (restorable).
 #[utoipa::path(delete, path = "/api/v1/runs/{run_id}", tag = "runs", params(("run_id" = String, Path)),
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody)))]
-pub async fn delete_run(State(state): State<AppState>, Path(run_id): RunPath) -> ApiResult<Json<RunResponse>> {
+pub async fn delete_run(
+    State(state): State<AppState>,
+    Path(run_id): RunPath,
+) -> ApiResult<Json<RunResponse>> {
     state.set_run_deleted(&run_id, true).await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
@@ -378,7 +444,10 @@ pub async fn delete_run(State(state): State<AppState>, Path(run_id): RunPath) ->
 /// Restores a soft-deleted run.
 #[utoipa::path(post, path = "/api/v1/runs/{run_id}/restore", tag = "runs", params(("run_id" = String, Path)),
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody)))]
-pub async fn restore_run(State(state): State<AppState>, Path(run_id): RunPath) -> ApiResult<Json<RunResponse>> {
+pub async fn restore_run(
+    State(state): State<AppState>,
+    Path(run_id): RunPath,
+) -> ApiResult<Json<RunResponse>> {
     state.set_run_deleted(&run_id, false).await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
@@ -396,7 +465,11 @@ pub async fn log_batch(
     let batch = LogBatch {
         params: body.params.into_iter().map(Into::into).collect(),
         tags: body.tags.into_iter().map(Into::into).collect(),
-        metrics: body.metrics.into_iter().map(|m| m.into_point(now)).collect(),
+        metrics: body
+            .metrics
+            .into_iter()
+            .map(|m| m.into_point(now))
+            .collect(),
     };
     state.log_batch(&run_id, &batch, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -405,23 +478,54 @@ pub async fn log_batch(
 /// Logs one param (immutable: another value for the key is 409).
 #[utoipa::path(post, path = "/api/v1/runs/{run_id}/params", tag = "runs", request_body = KeyValue, params(("run_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn log_param(State(state): State<AppState>, Actor(actor): Actor, Path(run_id): RunPath, Json(body): Json<KeyValue>) -> ApiResult<StatusCode> {
-    state.log_batch(&run_id, &LogBatch { params: vec![body.into()], ..LogBatch::default() }, &actor).await?;
+pub async fn log_param(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(run_id): RunPath,
+    Json(body): Json<KeyValue>,
+) -> ApiResult<StatusCode> {
+    state
+        .log_batch(
+            &run_id,
+            &LogBatch {
+                params: vec![body.into()],
+                ..LogBatch::default()
+            },
+            &actor,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sets one tag (overwrites).
 #[utoipa::path(post, path = "/api/v1/runs/{run_id}/tags", tag = "runs", request_body = KeyValue, params(("run_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn set_tag(State(state): State<AppState>, Actor(actor): Actor, Path(run_id): RunPath, Json(body): Json<KeyValue>) -> ApiResult<StatusCode> {
-    state.log_batch(&run_id, &LogBatch { tags: vec![body.into()], ..LogBatch::default() }, &actor).await?;
+pub async fn set_tag(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(run_id): RunPath,
+    Json(body): Json<KeyValue>,
+) -> ApiResult<StatusCode> {
+    state
+        .log_batch(
+            &run_id,
+            &LogBatch {
+                tags: vec![body.into()],
+                ..LogBatch::default()
+            },
+            &actor,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deletes one tag.
 #[utoipa::path(delete, path = "/api/v1/runs/{run_id}/tags/{key}", tag = "runs", params(("run_id" = String, Path), ("key" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_tag(State(state): State<AppState>, Path((run_id, key)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn delete_tag(
+    State(state): State<AppState>,
+    Path((run_id, key)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     state.delete_tag(&run_id, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -429,8 +533,16 @@ pub async fn delete_tag(State(state): State<AppState>, Path((run_id, key)): Path
 /// Logs one metric point.
 #[utoipa::path(post, path = "/api/v1/runs/{run_id}/metrics", tag = "runs", request_body = Metric, params(("run_id" = String, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn log_metric(State(state): State<AppState>, Actor(actor): Actor, Path(run_id): RunPath, Json(body): Json<Metric>) -> ApiResult<StatusCode> {
-    let batch = LogBatch { metrics: vec![body.into_point(now_ms())], ..LogBatch::default() };
+pub async fn log_metric(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(run_id): RunPath,
+    Json(body): Json<Metric>,
+) -> ApiResult<StatusCode> {
+    let batch = LogBatch {
+        metrics: vec![body.into_point(now_ms())],
+        ..LogBatch::default()
+    };
     state.log_batch(&run_id, &batch, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -438,9 +550,14 @@ pub async fn log_metric(State(state): State<AppState>, Actor(actor): Actor, Path
 /// The latest value of each of a run's metrics.
 #[utoipa::path(get, path = "/api/v1/runs/{run_id}/metrics", tag = "runs", params(("run_id" = String, Path)),
     responses((status = 200, body = MetricsResponse), (status = 404, body = ErrorBody)))]
-pub async fn latest_metrics(State(state): State<AppState>, Path(run_id): RunPath) -> ApiResult<Json<MetricsResponse>> {
+pub async fn latest_metrics(
+    State(state): State<AppState>,
+    Path(run_id): RunPath,
+) -> ApiResult<Json<MetricsResponse>> {
     let metrics = state.latest_metrics(&run_id).await?;
-    Ok(Json(MetricsResponse { metrics: metrics.into_iter().map(Metric::from).collect() }))
+    Ok(Json(MetricsResponse {
+        metrics: metrics.into_iter().map(Metric::from).collect(),
+    }))
 }
 
 /// The full history of one metric, by step, paged.
@@ -451,7 +568,9 @@ pub async fn metric_history(
     Path(run_id): RunPath,
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Json<ListResponse<HistoryPoint>>> {
-    let page = state.metric_history(&run_id, &query.key, query.limit, query.cursor.as_deref()).await?;
+    let page = state
+        .metric_history(&run_id, &query.key, query.limit, query.cursor.as_deref())
+        .await?;
     Ok(Json(ListResponse::from_page(page, HistoryPoint::from)))
 }
 
@@ -463,8 +582,19 @@ pub async fn metric_downsampled(
     Path(run_id): RunPath,
     Query(query): Query<DownsampleQuery>,
 ) -> ApiResult<Json<DownsampleResponse>> {
-    let buckets = state.metric_downsample(&run_id, &query.key, query.buckets.unwrap_or(1000), query.start_step, query.end_step).await?;
-    Ok(Json(DownsampleResponse { key: query.key, buckets: buckets.into_iter().map(BucketResponse::from).collect() }))
+    let buckets = state
+        .metric_downsample(
+            &run_id,
+            &query.key,
+            query.buckets.unwrap_or(1000),
+            query.start_step,
+            query.end_step,
+        )
+        .await?;
+    Ok(Json(DownsampleResponse {
+        key: query.key,
+        buckets: buckets.into_iter().map(BucketResponse::from).collect(),
+    }))
 }
 
 /// Records that the run read a dataset version.
@@ -476,7 +606,12 @@ pub async fn add_input(
     Path(run_id): RunPath,
     Json(body): Json<RunInputRequest>,
 ) -> ApiResult<Json<RunResponse>> {
-    Ok(Json(state.add_run_input(&run_id, body.dataset_version_id, &body.context, &actor).await?.into()))
+    Ok(Json(
+        state
+            .add_run_input(&run_id, body.dataset_version_id, &body.context, &actor)
+            .await?
+            .into(),
+    ))
 }
 
 /// Records that the run wrote a dataset version.
@@ -488,7 +623,12 @@ pub async fn add_output(
     Path(run_id): RunPath,
     Json(body): Json<RunOutputRequest>,
 ) -> ApiResult<Json<RunResponse>> {
-    Ok(Json(state.add_run_output(&run_id, body.dataset_version_id, &actor).await?.into()))
+    Ok(Json(
+        state
+            .add_run_output(&run_id, body.dataset_version_id, &actor)
+            .await?
+            .into(),
+    ))
 }
 
 /// Searches a project's runs: MLflow's filter grammar plus OR and parentheses.

