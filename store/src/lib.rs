@@ -28,7 +28,7 @@ pub use db::{Backend, Store, sqlite_url_for};
 pub use error::{Error, ErrorKind, Result};
 pub use format::DataFormat;
 pub use lineage::MAX_DEPTH;
-pub use metrics::{MAX_BUCKETS, MAX_HISTORY_PAGE};
+pub use metrics::{HistoryChunk, MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
 pub use page::{Cursor, PageRequest};
 pub use runs::{NewRun, RunSearch, RunUpdate};

@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 
+use futures::channel::mpsc;
+use futures::{SinkExt as _, StreamExt as _};
+
 use sqlx::{AnyConnection, Row as _};
 
 use crate::model::{MetricBucket, MetricPoint, MetricValue, Page};
@@ -135,6 +138,66 @@ fn value_of(row: &sqlx::any::AnyRow, column: &str) -> Result<f64> {
     Ok(value.unwrap_or(f64::NAN))
 }
 
+/// Points delivered per chunk of a streamed history.
+const HISTORY_CHUNK: usize = 8192;
+
+/// A piece of a streamed metric history.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryChunk {
+    /// The next points, in order.
+    Points(Vec<MetricValue>),
+    /// The end, with the cursor of the next page when there is one.
+    End {
+        /// Pass as `cursor` to continue.
+        next_cursor: Option<String>,
+    },
+}
+
+/// Moves rows from the database into chunks on the channel; stops early when the reader is gone.
+async fn pump_history<S>(
+    rows: S,
+    mut tx: mpsc::Sender<Result<HistoryChunk>>,
+    limit: u32,
+    offset: i64,
+) where
+    S: futures::Stream<Item = std::result::Result<(Option<f64>, i64, i64), sqlx::Error>>,
+{
+    let mut rows = std::pin::pin!(rows);
+    let mut chunk = Vec::with_capacity(HISTORY_CHUNK);
+    let mut sent: u32 = 0;
+    let mut more = false;
+    while let Some(row) = rows.next().await {
+        let (value, step, timestamp) = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        if sent == limit {
+            more = true;
+            break;
+        }
+        sent += 1;
+        chunk.push(MetricValue {
+            value: value.unwrap_or(f64::NAN),
+            step,
+            timestamp,
+        });
+        if chunk.len() == HISTORY_CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(HISTORY_CHUNK));
+            if tx.send(Ok(HistoryChunk::Points(full))).await.is_err() {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() && tx.send(Ok(HistoryChunk::Points(chunk))).await.is_err() {
+        return;
+    }
+    let next_cursor = more.then(|| Cursor(offset + i64::from(limit)).encode());
+    let _ = tx.send(Ok(HistoryChunk::End { next_cursor })).await;
+}
+
 impl Store {
     /// The latest point of every metric of a run.
     pub async fn latest_metrics(&self, uuid: &str) -> Result<Vec<MetricPoint>> {
@@ -149,6 +212,28 @@ impl Store {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Page<MetricValue>> {
+        let mut chunks = self.metric_history_stream(uuid, key, limit, cursor).await?;
+        let mut items = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            match chunk? {
+                HistoryChunk::Points(points) => items.extend(points),
+                HistoryChunk::End { next_cursor } => return Ok(Page { items, next_cursor }),
+            }
+        }
+        Err(Error::Internal("metric history ended early".into()))
+    }
+
+    /// The same history as [`Store::metric_history`], delivered in chunks while the database
+    /// reads, so a caller can write the first points before the last are read. Errors about the
+    /// request (unknown run or metric, bad limit or cursor) come before the first chunk; the
+    /// stream ends with [`HistoryChunk::End`].
+    pub async fn metric_history_stream(
+        &self,
+        uuid: &str,
+        key: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<mpsc::Receiver<Result<HistoryChunk>>> {
         let limit = limit.unwrap_or(MAX_HISTORY_PAGE);
         if limit == 0 || limit > MAX_HISTORY_PAGE {
             return Err(Error::invalid(format!(
@@ -159,46 +244,9 @@ impl Store {
             Some(token) if !token.is_empty() => Cursor::decode(token)?.0.max(0),
             _ => 0,
         };
-        let mut conn = self.inner.read.acquire().await?;
-        let run = run_by_uuid(&mut conn, uuid).await?;
-        const HISTORY: &str = "SELECT value, step, timestamp FROM metrics WHERE run_id = $1 AND key = $2 \
-             ORDER BY step, timestamp LIMIT $3 OFFSET $4";
-        let fetch = i64::from(limit) + 1;
-        let rows: Vec<(Option<f64>, i64, i64)> = match &self.inner.bulk_read {
-            Some(pool) => {
-                sqlx::query_as(HISTORY)
-                    .bind(run.id)
-                    .bind(key)
-                    .bind(fetch)
-                    .bind(offset)
-                    .fetch_all(pool)
-                    .await?
-            }
-            None => {
-                sqlx::query_as(HISTORY)
-                    .bind(run.id)
-                    .bind(key)
-                    .bind(fetch)
-                    .bind(offset)
-                    .fetch_all(&mut *conn)
-                    .await?
-            }
-        };
-        let mut points: Vec<MetricValue> = rows
-            .into_iter()
-            .map(|(value, step, timestamp)| MetricValue {
-                value: value.unwrap_or(f64::NAN),
-                step,
-                timestamp,
-            })
-            .collect();
-        let next_cursor = if points.len() > limit as usize {
-            points.truncate(limit as usize);
-            Some(Cursor(offset + i64::from(limit)).encode())
-        } else {
-            None
-        };
-        if points.is_empty() && offset == 0 {
+        let run_id = {
+            let mut conn = self.inner.read.acquire().await?;
+            let run = run_by_uuid(&mut conn, uuid).await?;
             let exists: Option<i64> = sqlx::query_scalar(
                 "SELECT run_id FROM latest_metrics WHERE run_id = $1 AND key = $2",
             )
@@ -209,11 +257,40 @@ impl Store {
             if exists.is_none() {
                 return Err(Error::not_found("metric", key));
             }
+            run.id
+        };
+        const HISTORY: &str = "SELECT value, step, timestamp FROM metrics WHERE run_id = $1 AND key = $2 \
+             ORDER BY step, timestamp LIMIT $3 OFFSET $4";
+        let fetch = i64::from(limit) + 1;
+        let key = key.to_string();
+        let (tx, rx) = mpsc::channel(4);
+        match &self.inner.bulk_read {
+            Some(pool) => {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    let rows = sqlx::query_as(HISTORY)
+                        .bind(run_id)
+                        .bind(key)
+                        .bind(fetch)
+                        .bind(offset)
+                        .fetch(&pool);
+                    pump_history(rows, tx, limit, offset).await;
+                });
+            }
+            None => {
+                let pool = self.inner.read.clone();
+                tokio::spawn(async move {
+                    let rows = sqlx::query_as(HISTORY)
+                        .bind(run_id)
+                        .bind(key)
+                        .bind(fetch)
+                        .bind(offset)
+                        .fetch(&pool);
+                    pump_history(rows, tx, limit, offset).await;
+                });
+            }
         }
-        Ok(Page {
-            items: points,
-            next_cursor,
-        })
+        Ok(rx)
     }
 
     /// At most `buckets` buckets over a step range, each with min, max, first and last value,

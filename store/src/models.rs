@@ -9,7 +9,7 @@ use crate::model::{
     AliasEvent, KeyValue, ModelAlias, ModelVersion, NodeKind, Page, RegisteredModel, StoredFile,
 };
 use crate::projects::project_id;
-use crate::runs::active_run;
+use crate::runs::{TagOwner, active_run, upsert_tags, validate_pairs};
 use crate::{Error, PageRequest, Result, StagedBlob, Store, now_ms, validate};
 
 /// Where a new model version's files come from.
@@ -170,32 +170,6 @@ async fn version_id(
         .ok_or_else(|| Error::not_found("model_version", format!("{label}@v{version}")))
 }
 
-async fn upsert_version_tags(
-    conn: &mut AnyConnection,
-    version_id: i64,
-    tags: &[KeyValue],
-    actor: &str,
-    now: i64,
-) -> Result<()> {
-    for tag in tags {
-        validate::key("tag key", &tag.key)?;
-        validate::value("tag value", &tag.value)?;
-        sqlx::query(
-            "INSERT INTO model_version_tags (model_version_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (model_version_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
-             created_at = excluded.created_at",
-        )
-        .bind(version_id)
-        .bind(&tag.key)
-        .bind(&tag.value)
-        .bind(actor)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 impl Store {
     /// Registers a model name in a project.
     pub async fn create_model(
@@ -306,10 +280,7 @@ impl Store {
         actor: &str,
     ) -> Result<ModelVersion> {
         validate::description(&new.description)?;
-        for tag in &new.tags {
-            validate::key("tag key", &tag.key)?;
-            validate::value("tag value", &tag.value)?;
-        }
+        validate_pairs("tag", &new.tags)?;
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let model_row = model_row(&mut tx, project, model).await?;
@@ -411,7 +382,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        upsert_version_tags(&mut tx, id, &new.tags, actor, now).await?;
+        upsert_tags(&mut tx, TagOwner::ModelVersion(id), &new.tags, actor, now).await?;
         if let Some(run) = &run {
             insert_edge(
                 &mut tx,
@@ -485,6 +456,7 @@ impl Store {
         if let Some(d) = description {
             validate::description(d)?;
         }
+        validate_pairs("tag", tags)?;
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, model).await?;
@@ -499,7 +471,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        upsert_version_tags(&mut tx, id, tags, actor, now).await?;
+        upsert_tags(&mut tx, TagOwner::ModelVersion(id), tags, actor, now).await?;
         let version = load_version(&mut tx, id).await?;
         tx.commit().await?;
         Ok(version)

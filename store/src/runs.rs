@@ -89,27 +89,46 @@ fn check_status(status: &str) -> Result<()> {
     }
 }
 
+/// What a tag belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TagOwner {
+    /// A run (internal id).
+    Run(i64),
+    /// A model version (internal id).
+    ModelVersion(i64),
+}
+
 /// Inserts tags (overwriting), in one statement per tag.
 pub(crate) async fn upsert_tags(
     conn: &mut AnyConnection,
-    run_id: i64,
+    owner: TagOwner,
     tags: &[KeyValue],
     actor: &str,
     now: i64,
 ) -> Result<()> {
-    for tag in tags {
-        sqlx::query(
+    let (sql, owner_id) = match owner {
+        TagOwner::Run(id) => (
             "INSERT INTO run_tags (run_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
              created_at = excluded.created_at",
-        )
-        .bind(run_id)
-        .bind(&tag.key)
-        .bind(&tag.value)
-        .bind(actor)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+            id,
+        ),
+        TagOwner::ModelVersion(id) => (
+            "INSERT INTO model_version_tags (model_version_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (model_version_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
+             created_at = excluded.created_at",
+            id,
+        ),
+    };
+    for tag in tags {
+        sqlx::query(sql)
+            .bind(owner_id)
+            .bind(&tag.key)
+            .bind(&tag.value)
+            .bind(actor)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -166,7 +185,7 @@ pub(crate) async fn insert_params(
     Ok(())
 }
 
-fn validate_pairs(what: &str, pairs: &[KeyValue]) -> Result<()> {
+pub(crate) fn validate_pairs(what: &str, pairs: &[KeyValue]) -> Result<()> {
     for kv in pairs {
         validate::key(&format!("{what} key"), &kv.key)?;
         validate::value(&format!("{what} value"), &kv.value)?;
@@ -350,7 +369,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        upsert_tags(&mut tx, run_id, &new.tags, actor, now).await?;
+        upsert_tags(&mut tx, TagOwner::Run(run_id), &new.tags, actor, now).await?;
         let run = run_by_uuid(&mut tx, &uuid).await?;
         let detail = load_details(&mut tx, vec![run])
             .await?
@@ -441,7 +460,7 @@ impl Store {
         let run = active_run(&mut tx, uuid).await?;
         lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
         insert_params(&mut tx, run.id, &batch.params, actor, now).await?;
-        upsert_tags(&mut tx, run.id, &batch.tags, actor, now).await?;
+        upsert_tags(&mut tx, TagOwner::Run(run.id), &batch.tags, actor, now).await?;
         crate::metrics::insert_points(
             &mut tx,
             self.inner.backend,

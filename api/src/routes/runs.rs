@@ -1,7 +1,11 @@
 //! Runs: lifecycle, params, tags, metrics (with history and downsampling), inputs, outputs, search.
 
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -9,7 +13,7 @@ use utoipa_axum::routes;
 use verity_store::model::{
     LogBatch, MetricBucket, MetricPoint, MetricValue, Run, RunDataset, RunDetail,
 };
-use verity_store::{NewRun, PageRequest, RunSearch, RunUpdate, now_ms};
+use verity_store::{HistoryChunk, NewRun, PageRequest, RunSearch, RunUpdate, now_ms};
 
 use super::experiments::View;
 use crate::error::{ApiResult, ErrorBody};
@@ -567,11 +571,51 @@ pub async fn metric_history(
     State(state): State<AppState>,
     Path(run_id): RunPath,
     Query(query): Query<HistoryQuery>,
-) -> ApiResult<Json<ListResponse<HistoryPoint>>> {
-    let page = state
-        .metric_history(&run_id, &query.key, query.limit, query.cursor.as_deref())
+) -> ApiResult<Response> {
+    let chunks = state
+        .metric_history_stream(&run_id, &query.key, query.limit, query.cursor.as_deref())
         .await?;
-    Ok(Json(ListResponse::from_page(page, HistoryPoint::from)))
+    // Written while the database reads: `{"items":[...]` chunk by chunk, then the cursor.
+    let mut first = true;
+    let body = chunks.map(move |chunk| -> Result<Bytes, std::io::Error> {
+        match chunk {
+            Ok(HistoryChunk::Points(points)) => {
+                let mut buf = Vec::with_capacity(points.len() * 56 + 16);
+                if first {
+                    buf.extend_from_slice(b"{\"items\":[");
+                }
+                for point in points {
+                    if !first {
+                        buf.push(b',');
+                    }
+                    first = false;
+                    serde_json::to_writer(&mut buf, &HistoryPoint::from(point))?;
+                }
+                Ok(buf.into())
+            }
+            Ok(HistoryChunk::End { next_cursor }) => {
+                let head = if first { "{\"items\":[" } else { "" };
+                let tail = match next_cursor {
+                    Some(cursor) => format!(
+                        "{head}],\"next_cursor\":{}}}",
+                        serde_json::to_string(&cursor)?
+                    ),
+                    None => format!("{head}]}}"),
+                };
+                Ok(tail.into())
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "metric history stream failed");
+                Err(std::io::Error::other("metric history read failed"))
+            }
+        }
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 /// At most N buckets over a step range with min/max/first/last each, so a chart keeps its spikes.
