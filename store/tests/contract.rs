@@ -1596,6 +1596,22 @@ mod cases {
             ErrorKind::InvalidArgument,
             "end < start",
         );
+        expect_err(
+            ctx.store
+                .metric_downsample(&uuid, "acc", 10, Some(i64::MIN), Some(i64::MAX))
+                .await,
+            ErrorKind::InvalidArgument,
+            "a step range wider than 63 bits",
+        );
+        let wide = ctx
+            .store
+            .metric_downsample(&uuid, "acc", 3, Some(-(1 << 40)), Some(1 << 40))
+            .await?;
+        assert_eq!(
+            wide.iter().map(|b| b.count).sum::<i64>(),
+            101,
+            "a wide range still sees every point: {wide:?}"
+        );
         Ok(())
     }
 
