@@ -71,6 +71,15 @@ impl Store {
     pub async fn connect(database_url: &str, blobs: BlobStore) -> Result<Self> {
         install_default_drivers();
         let backend = Backend::from_url(database_url)?;
+        // A SQLite file is created on first use, as with the default data directory.
+        let owned_url;
+        let database_url = if backend == Backend::Sqlite && !database_url.contains("mode=") {
+            let separator = if database_url.contains('?') { '&' } else { '?' };
+            owned_url = format!("{database_url}{separator}mode=rwc");
+            owned_url.as_str()
+        } else {
+            database_url
+        };
         let mut bulk_read = None;
         let (read, write) = match backend {
             Backend::Sqlite => {
