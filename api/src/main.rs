@@ -42,6 +42,22 @@ async fn main() -> anyhow::Result<()> {
                 max_body_bytes: args.max_body_bytes,
             };
             let app = routes::app(state);
+            // Uploads staged by a process that died mid-upload are garbage; an hour is far
+            // longer than any upload in flight.
+            let sweeper = store.clone();
+            tokio::spawn(async move {
+                match sweeper
+                    .blobs()
+                    .sweep_staging(std::time::Duration::from_secs(3600))
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "removed abandoned staged uploads"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sweeping abandoned staged uploads failed")
+                    }
+                }
+            });
             let listener = TcpListener::bind(&args.bind)
                 .await
                 .with_context(|| format!("binding {}", args.bind))?;

@@ -270,6 +270,27 @@ impl BlobStore {
         Ok((size, result.into_stream().map_err(Error::from).boxed()))
     }
 
+    /// Deletes staged uploads older than `age` (left behind when the process died mid-upload);
+    /// returns how many it deleted. Committed blobs are never touched.
+    pub async fn sweep_staging(&self, age: std::time::Duration) -> Result<usize> {
+        let cutoff = millis_ago(age);
+        let stale: Vec<Path> = self
+            .store
+            .list(Some(&Path::from("tmp")))
+            .try_filter_map(|meta| async move {
+                Ok((meta.last_modified.timestamp_millis() < cutoff).then_some(meta.location))
+            })
+            .try_collect()
+            .await?;
+        for location in &stale {
+            match self.store.delete(location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(stale.len())
+    }
+
     /// Whether a blob with this hash is stored.
     pub async fn contains(&self, content_hash: &str) -> Result<bool> {
         match self.store.head(&Self::key(content_hash)).await {
@@ -280,9 +301,43 @@ impl BlobStore {
     }
 }
 
+/// Milliseconds since the epoch, `age` ago.
+fn millis_ago(age: std::time::Duration) -> i64 {
+    crate::now_ms().saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sweep_removes_only_stale_staged_uploads() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let blobs = BlobStore::local(dir.path(), 1024)?;
+        let kept = blobs.stage(chunks(vec![b"committed"])).await?;
+        blobs.commit(&kept).await?;
+        let abandoned = blobs.stage(chunks(vec![b"abandoned"])).await?;
+        assert_eq!(
+            blobs
+                .sweep_staging(std::time::Duration::from_secs(3600))
+                .await?,
+            0,
+            "young uploads stay"
+        );
+        assert_eq!(blobs.sweep_staging(std::time::Duration::ZERO).await?, 1);
+        assert!(
+            blobs
+                .object_store()
+                .head(abandoned.location())
+                .await
+                .is_err()
+        );
+        assert!(
+            blobs.contains(&kept.content_hash).await?,
+            "committed blobs are never swept"
+        );
+        Ok(())
+    }
 
     fn chunks(
         parts: Vec<&'static [u8]>,
