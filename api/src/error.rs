@@ -63,9 +63,14 @@ impl From<StoreError> for ApiError {
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let message = if status.is_server_error() {
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %err, "request failed");
             "internal error: see the server log".to_string()
+        } else if matches!(err, StoreError::SourceUnavailable { .. }) {
+            err.to_string()
+        } else if status.is_server_error() {
+            tracing::warn!(error = %err, "backing service unavailable");
+            "a backing service is unavailable: try again later".to_string()
         } else {
             err.to_string()
         };

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::AnyConnection;
+
 use crate::db::{LockTable, lock_row};
 use crate::model::StoredFile;
 use crate::runs::{active_run, run_by_uuid};
@@ -21,6 +23,55 @@ pub struct ArtifactEntry {
 /// Every ancestor directory of a path: `a/b/c` gives `a`, `a/b`.
 fn ancestors(path: &str) -> Vec<&str> {
     path.match_indices('/').map(|(i, _)| &path[..i]).collect()
+}
+
+/// Whether `path` can take a file with this hash: Some(existing) when those exact bytes are
+/// there already, a conflict when other bytes are, or when a file or directory is in the way.
+async fn check_path(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    path: &str,
+    content_hash: &str,
+) -> Result<Option<StoredFile>> {
+    let existing: Option<StoredFile> = sqlx::query_as(
+        "SELECT path, content_hash, byte_size, created_by, created_at FROM run_artifacts WHERE run_id = $1 AND path = $2",
+    )
+    .bind(run_id)
+    .bind(path)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(file) = existing {
+        if file.content_hash == content_hash {
+            return Ok(Some(file));
+        }
+        return Err(Error::Conflict(format!(
+            "artifact '{path}' exists with other content: artifacts are immutable"
+        )));
+    }
+    for dir in ancestors(path) {
+        let clash: Option<String> =
+            sqlx::query_scalar("SELECT path FROM run_artifacts WHERE run_id = $1 AND path = $2")
+                .bind(run_id)
+                .bind(dir)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if clash.is_some() {
+            return Err(Error::Conflict(format!(
+                "artifact '{dir}' is a file, so '{path}' cannot be stored under it"
+            )));
+        }
+    }
+    let under: Option<String> = sqlx::query_scalar(
+        "SELECT path FROM run_artifacts WHERE run_id = $1 AND substr(path, 1, length($2)) = $2 LIMIT 1",
+    )
+    .bind(run_id)
+    .bind(format!("{path}/"))
+    .fetch_optional(&mut *conn)
+    .await?;
+    if under.is_some() {
+        return Err(Error::Conflict(format!("artifact '{path}' is a directory")));
+    }
+    Ok(None)
 }
 
 impl Store {
@@ -49,50 +100,24 @@ impl Store {
     ) -> Result<StoredFile> {
         validate::artifact_path(path)?;
         let size = i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
-        let mut tx = self.inner.write.begin().await?;
-        let run = active_run(&mut tx, uuid).await?;
-        lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
-        let existing: Option<StoredFile> = sqlx::query_as(
-            "SELECT path, content_hash, byte_size, created_by, created_at FROM run_artifacts WHERE run_id = $1 AND path = $2",
-        )
-        .bind(run.id)
-        .bind(path)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(file) = existing {
-            if file.content_hash == staged.content_hash {
+        // Check on a read connection first, so that the blob is moved (a server-side copy on
+        // S3) outside the write transaction, and only for a file that will be recorded.
+        {
+            let mut conn = self.inner.read.acquire().await?;
+            let run = active_run(&mut conn, uuid).await?;
+            if let Some(file) = check_path(&mut conn, run.id, path, &staged.content_hash).await? {
                 return Ok(file);
             }
-            return Err(Error::Conflict(format!(
-                "artifact '{path}' exists with other content: artifacts are immutable"
-            )));
-        }
-        for dir in ancestors(path) {
-            let clash: Option<String> = sqlx::query_scalar(
-                "SELECT path FROM run_artifacts WHERE run_id = $1 AND path = $2",
-            )
-            .bind(run.id)
-            .bind(dir)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if clash.is_some() {
-                return Err(Error::Conflict(format!(
-                    "artifact '{dir}' is a file, so '{path}' cannot be stored under it"
-                )));
-            }
-        }
-        let dir_prefix = format!("{path}/");
-        let under: Option<String> = sqlx::query_scalar(
-            "SELECT path FROM run_artifacts WHERE run_id = $1 AND substr(path, 1, length($2)) = $2 LIMIT 1",
-        )
-        .bind(run.id)
-        .bind(&dir_prefix)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if under.is_some() {
-            return Err(Error::Conflict(format!("artifact '{path}' is a directory")));
         }
         self.inner.blobs.commit(staged).await?;
+        let mut tx = self.inner.write.begin().await?;
+        let run = run_by_uuid(&mut tx, uuid).await?;
+        // Lock first, then look: a concurrent delete of the run commits before or after us.
+        lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
+        let run = active_run(&mut tx, uuid).await?;
+        if let Some(file) = check_path(&mut tx, run.id, path, &staged.content_hash).await? {
+            return Ok(file);
+        }
         let file = sqlx::query_as(
             "INSERT INTO run_artifacts (run_id, path, content_hash, byte_size, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING path, content_hash, byte_size, created_by, created_at",

@@ -24,6 +24,9 @@ const CHUNK_SIZE: usize = 8 * 1024 * 1024;
 /// Parts uploaded concurrently.
 const MAX_PARTS_IN_FLIGHT: usize = 2;
 
+/// Largest object S3 copies in one request (CopyObject), and so the largest upload to S3.
+pub const S3_MAX_COPY_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
 /// A content-addressed store of immutable blobs.
 #[derive(Clone)]
 pub struct BlobStore {
@@ -131,6 +134,19 @@ impl BlobStore {
         } else {
             Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
         };
+        // Committing a staged blob is a server-side copy, which S3 performs in one request only up
+        // to 5 GiB; larger uploads would stream completely and then fail.
+        let is_s3 = url.starts_with("s3://") || url.starts_with("s3a://");
+        let max_size = if is_s3 && max_size > S3_MAX_COPY_BYTES {
+            tracing::warn!(
+                requested = max_size,
+                limit = S3_MAX_COPY_BYTES,
+                "uploads to S3 are limited to 5 GiB"
+            );
+            S3_MAX_COPY_BYTES
+        } else {
+            max_size
+        };
         Ok(Self {
             store,
             max_size,
@@ -229,7 +245,16 @@ impl BlobStore {
             object_store::Error::NotFound { .. } => {
                 Error::invalid(format!("no object at '{path}'"))
             }
-            other => Error::invalid(format!("reading '{path}' failed: {other}")),
+            object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. } => {
+                Error::invalid(format!("reading '{path}' was refused by the object store"))
+            }
+            other => {
+                tracing::warn!(error = %other, %path, "reading a registered url failed");
+                Error::SourceUnavailable {
+                    path: path.to_string(),
+                }
+            }
         })?;
         if result.meta.size > self.max_size {
             return Err(Error::TooLarge {

@@ -100,6 +100,25 @@ pub(crate) async fn dataset_id(conn: &mut AnyConnection, project: &str, name: &s
         .ok_or_else(|| Error::not_found("dataset", format!("{project}/{name}")))
 }
 
+/// The first version of a dataset with these bytes, if any.
+async fn same_bytes(
+    conn: &mut AnyConnection,
+    dataset_id: i64,
+    content_hash: &str,
+) -> Result<Option<DatasetVersion>> {
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM dataset_versions WHERE dataset_id = $1 AND content_hash = $2 ORDER BY version LIMIT 1",
+    )
+    .bind(dataset_id)
+    .bind(content_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match existing {
+        Some(id) => Ok(Some(version_by_id(conn, id).await?)),
+        None => Ok(None),
+    }
+}
+
 pub(crate) async fn version_by_id(conn: &mut AnyConnection, id: i64) -> Result<DatasetVersion> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{SELECT_VERSION} WHERE dv.id = $1"
@@ -239,30 +258,35 @@ impl Store {
             format::inspect(store, staged.location(), staged.byte_size, format).await?;
         let schema_json = schema_to_json(&inspection.schema).to_string();
 
+        let byte_size =
+            i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
+        // Check on a read connection first, so that the blob is moved (a server-side copy on
+        // S3) outside the write transaction, and only for a version that will be recorded.
+        {
+            let mut conn = self.inner.read.acquire().await?;
+            let dataset_id = dataset_id(&mut conn, project, dataset).await?;
+            if let Some(version) = same_bytes(&mut conn, dataset_id, &staged.content_hash).await? {
+                return Ok(AddedVersion {
+                    version,
+                    created: false,
+                });
+            }
+            if let Some(parent) = derived_from_id {
+                version_by_id(&mut conn, parent).await?;
+            }
+        }
+        // Commit the bytes before the row: a row must never point at a missing blob.
+        self.inner.blobs.commit(staged).await?;
         let mut tx = self.inner.write.begin().await?;
         let dataset_id = dataset_id(&mut tx, project, dataset).await?;
         lock_row(&mut tx, self.inner.backend, LockTable::Datasets, dataset_id).await?;
-        let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM dataset_versions WHERE dataset_id = $1 AND content_hash = $2 ORDER BY version LIMIT 1",
-        )
-        .bind(dataset_id)
-        .bind(&staged.content_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = existing {
-            let version = version_by_id(&mut tx, id).await?;
+        // Again under the lock: a concurrent upload of the same bytes may have won.
+        if let Some(version) = same_bytes(&mut tx, dataset_id, &staged.content_hash).await? {
             return Ok(AddedVersion {
                 version,
                 created: false,
             });
         }
-        if let Some(parent) = derived_from_id {
-            version_by_id(&mut tx, parent).await?;
-        }
-        let byte_size =
-            i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
-        // Commit the bytes before the row: a row must never point at a missing blob.
-        self.inner.blobs.commit(staged).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO dataset_versions (dataset_id, version, content_hash, byte_size, format, schema_json, row_count, \
              source_uri, derived_from_id, description, created_by, created_at) \
@@ -354,19 +378,30 @@ impl Store {
 
 /// Opens a URL for registration. Local files are refused: a server must not read its own disk
 /// on a client's say-so.
+/// Schemes of object stores a dataset version can be read from. Never `file` or `memory`: a
+/// server must not read its own disk on a client's say-so.
+const REGISTRABLE_SCHEMES: [&str; 7] = ["s3", "s3a", "gs", "az", "abfs", "abfss", "azure"];
+
 fn open_registrable_url(
     url: &str,
 ) -> Result<(
     std::sync::Arc<dyn object_store::ObjectStore>,
     object_store::path::Path,
 )> {
-    let scheme = url
-        .split_once("://")
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .unwrap_or_default();
-    if scheme == "file" || scheme == "memory" {
+    // Decide on the parsed scheme, the same one the object store would use: `file:/x`,
+    // ` file:///x` and other spellings all parse to `file`.
+    let parsed = url::Url::parse(url)
+        .map_err(|e| Error::invalid(format!("source_uri '{url}' is not a valid url: {e}")))?;
+    if url != url.trim() {
+        return Err(Error::invalid(
+            "source_uri must not have surrounding whitespace",
+        ));
+    }
+    if !REGISTRABLE_SCHEMES.contains(&parsed.scheme()) {
         return Err(Error::invalid(format!(
-            "'{scheme}://' urls cannot be registered: use an upload or a cloud object store url"
+            "'{}:' urls cannot be registered: use an upload, or an object store url ({})",
+            parsed.scheme(),
+            REGISTRABLE_SCHEMES.join(", ")
         )));
     }
     let (store, path) = blob::open_url(url)?;

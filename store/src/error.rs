@@ -58,6 +58,12 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The object store holding a registered url did not answer (the detail is logged).
+    #[error("reading '{path}' from its object store failed: try again later")]
+    SourceUnavailable {
+        /// The object's path.
+        path: String,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -97,6 +103,7 @@ impl Error {
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::InvalidArgument(_) | Self::InvalidFilter(_) => ErrorKind::InvalidArgument,
             Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::SourceUnavailable { .. } => ErrorKind::Unavailable,
             Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 ErrorKind::Unavailable
             }
@@ -119,6 +126,7 @@ impl Error {
             Self::InvalidFilter(_) => "invalid_filter".into(),
             Self::TooLarge { .. } => "payload_too_large".into(),
             Self::ObjectStore(object_store::Error::NotFound { .. }) => "blob_not_found".into(),
+            Self::SourceUnavailable { .. } => "source_unavailable".into(),
             _ if self.kind() == ErrorKind::Unavailable => "unavailable".into(),
             _ => "internal".into(),
         }

@@ -173,11 +173,62 @@ async fn inspect_parquet(
     })
 }
 
+/// Largest CSV record (row) accepted: the reader holds one record in memory at a time, so this
+/// bounds what one upload can make the server allocate.
+pub(crate) const MAX_CSV_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// A reader that fails once a CSV record (bytes between line ends outside double quotes) grows
+/// past a limit.
+struct RecordLimit<R> {
+    inner: R,
+    limit: usize,
+    in_record: usize,
+    quoted: bool,
+}
+
+impl<R> RecordLimit<R> {
+    fn new(inner: R, limit: usize) -> Self {
+        Self {
+            inner,
+            limit,
+            in_record: 0,
+            quoted: false,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &byte in buf.get(..n).unwrap_or_default() {
+            match byte {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' if !self.quoted => {
+                    self.in_record = 0;
+                    continue;
+                }
+                _ => {}
+            }
+            self.in_record += 1;
+            if self.in_record > self.limit {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a record is longer than {} bytes", self.limit),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
 async fn inspect_csv(store: Arc<dyn ObjectStore>, path: &Path) -> Result<Inspection> {
     let result = store.get(path).await?;
     let stream = result.into_stream().map_err(std::io::Error::other);
     let reader = tokio_util::io::StreamReader::new(stream);
-    let bridge = tokio_util::io::SyncIoBridge::new(reader);
+    let bridge = RecordLimit::new(
+        tokio_util::io::SyncIoBridge::new(reader),
+        MAX_CSV_RECORD_BYTES,
+    );
     let (schema, rows) = tokio::task::spawn_blocking(move || {
         arrow_csv::reader::Format::default()
             .with_header(true)
@@ -197,4 +248,29 @@ async fn inspect_csv(store: Arc<dyn ObjectStore>, path: &Path) -> Result<Inspect
     }
     let row_count = i64::try_from(rows).map_err(|_| Error::invalid("csv has too many rows"))?;
     Ok(Inspection { schema, row_count })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use super::RecordLimit;
+
+    fn read_all(input: &[u8], limit: usize) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        RecordLimit::new(input, limit).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn records_are_bounded_outside_quotes_only() {
+        assert!(read_all(b"a,b\n1,2\n333,4\n", 6).is_ok());
+        assert!(read_all(b"a,b\n1234567,2\n", 6).is_err(), "a long line");
+        // Line ends inside quotes do not end the record.
+        assert!(read_all(b"a\n\"1\n2\n3\n4\"\n", 6).is_err());
+        assert!(
+            read_all(b"a\n\"1\"\"2\"\n", 7).is_ok(),
+            "escaped quotes toggle twice"
+        );
+    }
 }

@@ -27,7 +27,7 @@ pub use datasets::{AddedVersion, NewDatasetVersion, VersionSource, schema_to_jso
 pub use db::{Backend, Store, sqlite_url_for};
 pub use error::{Error, ErrorKind, Result};
 pub use format::DataFormat;
-pub use lineage::MAX_DEPTH;
+pub use lineage::{MAX_DEPTH, MAX_NODES};
 pub use metrics::{HistoryChunk, MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
 pub use page::{Cursor, PageRequest};

@@ -10,7 +10,7 @@ use crate::{Error, Result, Store, now_ms};
 /// Deepest walk a caller may ask for.
 pub const MAX_DEPTH: u32 = 20;
 /// Most nodes one walk returns.
-const MAX_NODES: usize = 5000;
+pub const MAX_NODES: usize = 1000;
 
 /// An edge by internal ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,14 +130,16 @@ async fn neighbours(
 ) -> Result<Vec<RawEdge>> {
     let sql = if upstream {
         "SELECT src_kind, src_id, dst_kind, dst_id, relation, context, created_by, created_at FROM lineage_edges \
-         WHERE dst_kind = $1 AND dst_id = $2 ORDER BY id"
+         WHERE dst_kind = $1 AND dst_id = $2 ORDER BY id LIMIT $3"
     } else {
         "SELECT src_kind, src_id, dst_kind, dst_id, relation, context, created_by, created_at FROM lineage_edges \
-         WHERE src_kind = $1 AND src_id = $2 ORDER BY id"
+         WHERE src_kind = $1 AND src_id = $2 ORDER BY id LIMIT $3"
     };
+    // One more than a graph may hold: enough to know that it was cut.
     let rows = sqlx::query(sql)
         .bind(kind.as_str())
         .bind(id)
+        .bind(i64::try_from(MAX_NODES).unwrap_or(i64::MAX) + 1)
         .fetch_all(conn)
         .await?;
     rows.iter()
@@ -170,7 +172,8 @@ async fn neighbours(
 }
 
 impl Store {
-    /// The lineage graph around a node, breadth first, up to `depth` hops each way asked.
+    /// The lineage graph around a node, breadth first, up to `depth` hops each way asked, with
+    /// at most [`MAX_NODES`] nodes (`truncated` says when more were left out).
     pub async fn lineage(
         &self,
         kind: NodeKind,
@@ -187,6 +190,7 @@ impl Store {
         let start = internal_id(&mut conn, kind, public_id).await?;
         let mut depth_of: HashMap<(NodeKind, i64), u32> = HashMap::from([((kind, start), 0)]);
         let mut order = vec![(kind, start)];
+        let mut truncated = false;
         let mut edges: Vec<RawEdge> = Vec::new();
         let mut seen_edges: HashSet<(NodeKind, i64, NodeKind, i64, &'static str, String)> =
             HashSet::new();
@@ -199,10 +203,12 @@ impl Store {
             let mut queue = VecDeque::from([((kind, start), 0u32)]);
             let mut visited = HashSet::from([(kind, start)]);
             while let Some(((node_kind, node_id), d)) = queue.pop_front() {
-                if d >= depth || order.len() >= MAX_NODES {
+                if d >= depth {
                     continue;
                 }
-                for raw in neighbours(&mut conn, node_kind, node_id, upstream).await? {
+                let found = neighbours(&mut conn, node_kind, node_id, upstream).await?;
+                truncated |= found.len() > MAX_NODES;
+                for raw in found {
                     let next = if upstream {
                         (raw.edge.src_kind, raw.edge.src_id)
                     } else {
@@ -217,6 +223,10 @@ impl Store {
                         e.relation,
                         e.context.clone(),
                     );
+                    if !depth_of.contains_key(&next) && order.len() >= MAX_NODES {
+                        truncated = true;
+                        continue;
+                    }
                     if seen_edges.insert(key) {
                         edges.push(raw);
                     }
@@ -262,6 +272,10 @@ impl Store {
                 })
             })
             .collect();
-        Ok(LineageGraph { nodes, edges })
+        Ok(LineageGraph {
+            nodes,
+            edges,
+            truncated,
+        })
     }
 }

@@ -411,6 +411,8 @@ pub struct LineageGraph {
     pub nodes: Vec<LineageNode>,
     /// Edges between the nodes.
     pub edges: Vec<LineageEdge>,
+    /// True when the walk stopped at the node limit and left nodes out.
+    pub truncated: bool,
 }
 
 /// Which way to walk the lineage graph.

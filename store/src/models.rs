@@ -281,6 +281,23 @@ impl Store {
     ) -> Result<ModelVersion> {
         validate::description(&new.description)?;
         validate_pairs("tag", &new.tags)?;
+        if let ModelSource::Upload {
+            staged,
+            file_name,
+            run_id,
+        } = &new.source
+        {
+            // Check on a read connection first, so that the bytes are moved (a server-side copy
+            // on S3) outside the write transaction, and only for a version that will be recorded.
+            validate::artifact_path(file_name)?;
+            let mut conn = self.inner.read.acquire().await?;
+            model_row(&mut conn, project, model).await?;
+            if let Some(id) = run_id {
+                check_run_project(&active_run(&mut conn, id).await?, project)?;
+            }
+            drop(conn);
+            self.inner.blobs.commit(staged).await?;
+        }
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
         let model_row = model_row(&mut tx, project, model).await?;
@@ -338,11 +355,9 @@ impl Store {
                     Some(id) => Some(active_run(&mut tx, id).await?),
                     None => None,
                 };
-                // Check before committing the bytes, so a refused upload leaves no blob.
                 if let Some(run) = &run {
                     check_run_project(run, project)?;
                 }
-                self.inner.blobs.commit(staged).await?;
                 let size = i64::try_from(staged.byte_size)
                     .map_err(|_| Error::invalid("file too large"))?;
                 let file = StoredFile {

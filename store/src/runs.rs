@@ -20,6 +20,11 @@ pub(crate) const SELECT_RUN: &str = "SELECT r.id, r.uuid, p.name AS project, r.e
      r.start_time, r.end_time, r.deleted_at, r.created_by, r.created_at FROM runs r \
      JOIN experiments e ON e.id = r.experiment_id JOIN projects p ON p.id = e.project_id";
 
+/// Most order_by clauses in one search.
+pub const MAX_ORDER_BY: usize = 10;
+/// Most experiment ids in one search.
+pub const MAX_EXPERIMENT_IDS: usize = 1000;
+
 /// A new run.
 #[derive(Debug, Clone, Default)]
 pub struct NewRun {
@@ -457,8 +462,10 @@ impl Store {
         }
         let now = now_ms();
         let mut tx = self.inner.write.begin().await?;
-        let run = active_run(&mut tx, uuid).await?;
+        let run = run_by_uuid(&mut tx, uuid).await?;
+        // Lock first, then look: a concurrent delete of the run commits before or after us.
         lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
+        let run = active_run(&mut tx, uuid).await?;
         insert_params(&mut tx, run.id, &batch.params, actor, now).await?;
         upsert_tags(&mut tx, TagOwner::Run(run.id), &batch.tags, actor, now).await?;
         crate::metrics::insert_points(
@@ -561,6 +568,16 @@ impl Store {
 
     /// Searches a project's runs with a filter and ordering; the cursor is an offset.
     pub async fn search_runs(&self, project: &str, request: &RunSearch) -> Result<Page<RunDetail>> {
+        if request.order_by.len() > MAX_ORDER_BY {
+            return Err(Error::invalid(format!(
+                "order_by may have at most {MAX_ORDER_BY} clauses"
+            )));
+        }
+        if request.experiment_ids.len() > MAX_EXPERIMENT_IDS {
+            return Err(Error::invalid(format!(
+                "experiment_ids may list at most {MAX_EXPERIMENT_IDS} experiments"
+            )));
+        }
         let filter = match request.filter.as_deref() {
             Some(text) => search::parse_filter(text)?,
             None => None,

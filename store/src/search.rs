@@ -9,6 +9,13 @@ use std::fmt;
 
 /// Deepest nesting of parentheses accepted in a filter.
 const MAX_DEPTH: usize = 64;
+/// Most comparisons in one filter (the databases refuse very large statements).
+pub const MAX_COMPARISONS: usize = 100;
+/// Most values in all the IN lists of one filter (SQLite takes at most 32,766 parameters).
+pub const MAX_LIST_VALUES: usize = 10_000;
+/// Top-level metric comparisons turned into joins; further ones stay `EXISTS` conditions
+/// (SQLite joins at most 64 tables).
+const MAX_METRIC_JOINS: usize = 20;
 
 /// SQL dialect for generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -588,6 +595,8 @@ struct Parser {
     toks: Vec<Token>,
     idx: usize,
     eof: Token,
+    comparisons: usize,
+    list_values: usize,
 }
 
 impl Parser {
@@ -601,6 +610,8 @@ impl Parser {
             toks: tokenize(src),
             idx: 0,
             eof,
+            comparisons: 0,
+            list_values: 0,
         }
     }
 
@@ -755,6 +766,14 @@ impl Parser {
     }
 
     fn comparison(&mut self) -> Result<Comparison, ParseError> {
+        let start = self.peek().pos;
+        self.comparisons += 1;
+        if self.comparisons > MAX_COMPARISONS {
+            return Err(error(
+                start,
+                format!("a filter may have at most {MAX_COMPARISONS} comparisons"),
+            ));
+        }
         let field = self.identifier(true)?;
         let (op, op_pos) = self.operator()?;
         let allowed = field.allowed_ops();
@@ -787,6 +806,14 @@ impl Parser {
         }
         let mut items = Vec::new();
         loop {
+            self.list_values += 1;
+            if self.list_values > MAX_LIST_VALUES {
+                let pos = self.peek().pos;
+                return Err(error(
+                    pos,
+                    format!("a filter's IN lists may hold at most {MAX_LIST_VALUES} values in all"),
+                ));
+            }
             items.push(self.literal(field)?);
             let tok = self.bump();
             match tok.tok {
@@ -993,7 +1020,8 @@ fn split_metric_conjuncts(filter: Option<&Filter>) -> (Vec<&Comparison>, Option<
     for item in items {
         match item {
             Filter::Compare(c)
-                if matches!(c.field, Field::Metric(_))
+                if metrics.len() < MAX_METRIC_JOINS
+                    && matches!(c.field, Field::Metric(_))
                     && matches!(c.op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
                     && matches!(c.value, Operand::Single(_)) =>
             {
@@ -1474,6 +1502,42 @@ mod tests {
                 ]
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn filters_are_bounded() -> Result<(), ParseError> {
+        let terms = |n: usize, join: &str| {
+            (0..n)
+                .map(|i| format!("params.p{i} = 'x'"))
+                .collect::<Vec<_>>()
+                .join(join)
+        };
+        assert!(parse_filter(&terms(MAX_COMPARISONS, " or "))?.is_some());
+        let too_many = terms(MAX_COMPARISONS + 1, " or ");
+        let e = err(&too_many);
+        assert!(e.message.contains("at most 100 comparisons"), "{e}");
+        assert_eq!(e.position, too_many.rfind("params.").unwrap_or(0));
+        let list = (0..=MAX_LIST_VALUES)
+            .map(|i| format!("'{i}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(
+            err(&format!("params.a IN ({list})"))
+                .message
+                .contains("IN lists")
+        );
+        // Many top-level metric comparisons: only the first ones become joins.
+        let metrics = (0..70)
+            .map(|i| format!("metrics.m{i} > 0"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let parts = build_sql(parse_filter(&metrics)?.as_ref(), &[], Dialect::Sqlite, 1);
+        assert_eq!(parts.joins.matches("JOIN").count(), MAX_METRIC_JOINS);
+        assert_eq!(
+            parts.condition.matches("EXISTS").count(),
+            70 - MAX_METRIC_JOINS
+        );
         Ok(())
     }
 

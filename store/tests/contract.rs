@@ -155,6 +155,7 @@ contract_tests!(
     datasets_parquet_upload,
     datasets_truncated_parquet_is_rejected,
     datasets_invalid_csv_is_rejected,
+    datasets_local_urls_cannot_be_registered,
     datasets_derived_lineage_list_and_get,
     datasets_unknown_is_not_found,
     experiments_create_rename_duplicate,
@@ -178,6 +179,7 @@ contract_tests!(
     search_order_by_metric_missing_last,
     search_pagination,
     search_malformed_filter_and_injection,
+    search_at_its_limits,
     artifacts_put_list_get,
     artifacts_are_immutable,
     artifacts_invalid_paths,
@@ -187,6 +189,7 @@ contract_tests!(
     models_resolve_alias_at_past_time,
     models_alias_errors,
     lineage_walks,
+    lineage_stops_at_the_node_limit,
 );
 
 // ---------------------------------------------------------------------------
@@ -645,16 +648,62 @@ mod cases {
         Ok(())
     }
 
+    /// A client must not make the server read its own disk, whatever the url's spelling.
+    pub async fn datasets_local_urls_cannot_be_registered(ctx: Ctx) -> TestResult {
+        ctx.store.create_project("p", "", "tester").await?;
+        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        let secret = ctx
+            .blob_dir
+            .parent()
+            .unwrap_or(&ctx.blob_dir)
+            .join("secret.csv");
+        std::fs::write(&secret, "a,b\n1,2\n")?;
+        let path = secret.display().to_string();
+        for url in [
+            format!("file://{path}"),
+            format!("file:{path}"),
+            format!(" file://{path}"),
+            format!("FILE://{path}"),
+            "memory:///x.csv".to_string(),
+            "http://127.0.0.1:1/x.csv".to_string(),
+            "not a url".to_string(),
+        ] {
+            let new = verity_store::NewDatasetVersion {
+                source: verity_store::VersionSource::Url(url.clone()),
+                format: None,
+                derived_from_id: None,
+                description: String::new(),
+            };
+            expect_err(
+                ctx.store.add_dataset_version("p", "d", new, "tester").await,
+                ErrorKind::InvalidArgument,
+                &url,
+            );
+        }
+        assert!(
+            ctx.store
+                .list_dataset_versions("p", "d", &page(10, None))
+                .await?
+                .items
+                .is_empty()
+        );
+        Ok(())
+    }
+
     pub async fn datasets_invalid_csv_is_rejected(ctx: Ctx) -> TestResult {
         ctx.store.create_project("p", "", "tester").await?;
         ctx.store.create_dataset("p", "d", "", "tester").await?;
         let ragged = b"a,b\n1,2,3\n4\n".to_vec();
         let bad_utf8 = b"a,b\n1,\xff\xfe\x80\n".to_vec();
         let no_header = b"".to_vec();
+        let mut huge_row = b"a,b\n1,".to_vec();
+        huge_row.extend(std::iter::repeat_n(b'x', 17 * 1024 * 1024));
+        huge_row.push(b'\n');
         for (what, bytes) in [
             ("ragged rows", ragged),
             ("invalid utf-8", bad_utf8),
             ("empty", no_header),
+            ("a 17 MiB row", huge_row),
         ] {
             expect_err(
                 upload(&ctx, "p", "d", bytes.clone()).await,
@@ -1918,6 +1967,70 @@ mod cases {
         Ok(())
     }
 
+    /// The largest searches the store accepts run on both backends; one more is a clear 400.
+    pub async fn search_at_its_limits(ctx: Ctx) -> TestResult {
+        search_fixture(&ctx).await?;
+        // 70 metric comparisons at the top level (more than SQLite's 64-table join limit) and
+        // 10 order clauses on metrics, params and tags: r1 is the only run with acc = 0.9.
+        let mut terms: Vec<String> = (0..70).map(|i| format!("metrics.acc > -{i}")).collect();
+        terms.extend((0..29).map(|i| format!("params.lr != 'x{i}'")));
+        terms.push(format!(
+            "params.opt IN ({})",
+            (0..9_000)
+                .map(|i| format!("'o{i}'"))
+                .chain(["'adam'".to_string()])
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        let order_by: Vec<String> = (0..10)
+            .map(|i| match i % 3 {
+                0 => format!("metrics.m{i} DESC"),
+                1 => format!("params.p{i}"),
+                _ => format!("tags.t{i} DESC"),
+            })
+            .collect();
+        let request = RunSearch {
+            filter: Some(terms.join(" and ")),
+            order_by: order_by.clone(),
+            experiment_ids: (1..=1000).collect(),
+            ..RunSearch::default()
+        };
+        let found = ctx.store.search_runs("p", &request).await?;
+        assert_eq!(run_names(&found.items), vec!["r1".to_string()]);
+        terms.push("params.lr = '0.1'".into());
+        let too_many = RunSearch {
+            filter: Some(terms.join(" and ")),
+            ..RunSearch::default()
+        };
+        let e = expect_err(
+            ctx.store.search_runs("p", &too_many).await,
+            ErrorKind::InvalidArgument,
+            "101 comparisons",
+        );
+        assert!(e.to_string().contains("at most 100 comparisons"), "{e}");
+        let mut eleven = order_by;
+        eleven.push("metrics.acc".into());
+        let request = RunSearch {
+            order_by: eleven,
+            ..RunSearch::default()
+        };
+        expect_err(
+            ctx.store.search_runs("p", &request).await,
+            ErrorKind::InvalidArgument,
+            "11 order clauses",
+        );
+        let request = RunSearch {
+            experiment_ids: (1..=1001).collect(),
+            ..RunSearch::default()
+        };
+        expect_err(
+            ctx.store.search_runs("p", &request).await,
+            ErrorKind::InvalidArgument,
+            "1001 experiment ids",
+        );
+        Ok(())
+    }
+
     pub async fn search_malformed_filter_and_injection(ctx: Ctx) -> TestResult {
         search_fixture(&ctx).await?;
         let search = |filter: &str| RunSearch {
@@ -2594,6 +2707,45 @@ mod cases {
     }
 
     // --- lineage ----------------------------------------------------------------
+
+    /// A dataset version read by more runs than a graph may hold: the walk stops at the
+    /// limit and says so.
+    pub async fn lineage_stops_at_the_node_limit(ctx: Ctx) -> TestResult {
+        let exp = project_with_experiment(&ctx, "p").await?;
+        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        let version = upload(&ctx, "p", "d", CSV).await?.version;
+        for i in 0..verity_store::MAX_NODES {
+            let run = run_named(&ctx, "p", exp, &format!("r{i}"), 1_000)
+                .await?
+                .run
+                .uuid;
+            ctx.store
+                .add_run_input(&run, version.id, "training", "tester")
+                .await?;
+        }
+        let id = version.id.to_string();
+        let graph = ctx
+            .store
+            .lineage(NodeKind::DatasetVersion, &id, Direction::Downstream, 1)
+            .await?;
+        assert_eq!(
+            graph.nodes.len(),
+            verity_store::MAX_NODES,
+            "the start node and 999 runs"
+        );
+        assert!(graph.truncated);
+        assert_eq!(
+            graph.edges.len(),
+            verity_store::MAX_NODES - 1,
+            "edges only between kept nodes"
+        );
+        let upstream = ctx
+            .store
+            .lineage(NodeKind::DatasetVersion, &id, Direction::Upstream, 1)
+            .await?;
+        assert!(!upstream.truncated);
+        Ok(())
+    }
 
     pub async fn lineage_walks(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;

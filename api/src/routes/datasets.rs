@@ -13,7 +13,7 @@ use verity_store::{DataFormat, NewDatasetVersion, VersionSource};
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Actor, Json, Path, Query};
-use crate::routes::{download, read_json_body, stage_body};
+use crate::routes::{download, is_json, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 
@@ -208,7 +208,7 @@ pub async fn create_dataset_version(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let new = if content_type.starts_with("application/json") {
+    let new = if is_json(content_type) {
         let register: RegisterVersion = read_json_body(&state, body).await?;
         NewDatasetVersion {
             source: VersionSource::Url(register.source_uri),

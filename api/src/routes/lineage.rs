@@ -144,6 +144,8 @@ pub struct GraphResponse {
     pub nodes: Vec<NodeResponse>,
     /// Edges among them.
     pub edges: Vec<EdgeResponse>,
+    /// True when the graph reached the node limit (1000) and nodes were left out.
+    pub truncated: bool,
 }
 
 /// OpenLineage RunEvents of a run.
@@ -177,6 +179,7 @@ pub async fn lineage(
     Ok(Json(GraphResponse {
         nodes: graph.nodes.into_iter().map(Into::into).collect(),
         edges: graph.edges.into_iter().map(Into::into).collect(),
+        truncated: graph.truncated,
     }))
 }
 

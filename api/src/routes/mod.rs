@@ -113,6 +113,16 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Whether a Content-Type names JSON (`application/json`, any case, any parameters).
+pub(crate) fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/json")
+}
+
 /// Reads a JSON body of a route that also accepts raw uploads, with the same limits and the
 /// same error codes as the `Json` extractor (413, 400 for syntax, 422 for types).
 pub(crate) async fn read_json_body<T: serde::de::DeserializeOwned>(
@@ -201,6 +211,14 @@ mod tests {
             "docs/openapi.json is out of date: run `make openapi` and review the diff"
         );
         Ok(())
+    }
+
+    #[test]
+    fn json_content_types_are_recognised_in_any_case() {
+        assert!(super::is_json("application/json"));
+        assert!(super::is_json("Application/JSON; charset=utf-8"));
+        assert!(!super::is_json("application/jsonl"));
+        assert!(!super::is_json("text/csv"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use verity_store::{ModelSource, NewModelVersion, VersionRef};
 use super::artifacts::FileResponse;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Actor, Json, Path, Query};
-use crate::routes::{download, read_json_body, stage_body};
+use crate::routes::{download, is_json, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{KeyValue, ListResponse, PageQuery};
 
@@ -334,7 +334,7 @@ pub async fn create_model_version(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let new = if content_type.starts_with("application/json") {
+    let new = if is_json(content_type) {
         let req: CreateVersionFromRun = read_json_body(&state, body).await?;
         NewModelVersion {
             source: ModelSource::RunArtifact {
