@@ -1705,3 +1705,39 @@ async fn json_of_wrong_types_on_upload_routes_is_422() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn json_content_type_is_recognised_in_any_case() -> Result<()> {
+    // `Application/JSON` is JSON: the registration body must be read as a request, never stored
+    // as the bytes of a dataset version or a model file.
+    let api = server()?;
+    api.project_with_run("p").await?;
+    api.dataset("p", "d").await?;
+    api.model("p", "m").await?;
+    let body = br#"{"source_uri": "file:///etc/hostname"}"#.to_vec();
+    let reply = api
+        .send_bytes(
+            Method::POST,
+            "/api/v1/projects/p/datasets/d/versions",
+            Some("Application/JSON; charset=UTF-8"),
+            body,
+        )
+        .await?;
+    expect_error(&reply, 400, "invalid_argument");
+    assert_no_versions(&api, "p", "d").await?;
+    let body = br#"{"run_id": "nope", "artifact_path": "model"}"#.to_vec();
+    let reply = api
+        .send_bytes(
+            Method::POST,
+            "/api/v1/projects/p/models/m/versions",
+            Some("APPLICATION/json"),
+            body,
+        )
+        .await?;
+    expect_error(&reply, 404, "run_not_found");
+    assert_eq!(
+        api.get("/api/v1/projects/p/models/m").await?.1["latest_version"],
+        0
+    );
+    Ok(())
+}
