@@ -303,7 +303,7 @@ impl BlobStore {
             .store
             .list(Some(&Path::from("tmp")))
             .try_filter_map(|meta| async move {
-                Ok((meta.last_modified.timestamp_millis() < cutoff).then_some(meta.location))
+                Ok((meta.last_modified.timestamp_millis() <= cutoff).then_some(meta.location))
             })
             .try_collect()
             .await?;
@@ -349,6 +349,7 @@ mod tests {
             0,
             "young uploads stay"
         );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         assert_eq!(blobs.sweep_staging(std::time::Duration::ZERO).await?, 1);
         assert!(
             blobs
