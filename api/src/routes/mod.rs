@@ -54,9 +54,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(lineage::router())
 }
 
-/// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates.
+/// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the
+/// server builds the same document in [`app`]; tests compare it with docs/openapi.json).
+#[cfg(test)]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = api_routes().split_for_parts();
+    let (_, api) = api_routes().split_for_parts();
+    with_openapi_templates(api)
+}
+
+fn with_openapi_templates(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let paths = std::mem::take(&mut api.paths.paths);
     api.paths.paths = paths
         .into_iter()
@@ -68,12 +74,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The complete application.
 pub fn app(state: AppState) -> Router {
     let max_body_bytes = state.max_body_bytes;
-    let (router, _) = api_routes().split_for_parts();
-    let spec = openapi();
+    let (router, api) = api_routes().split_for_parts();
+    // Serialised once; every request for the document gets the same bytes.
+    let spec =
+        bytes::Bytes::from(serde_json::to_vec(&with_openapi_templates(api)).unwrap_or_default());
     router
         .route(
             "/openapi.json",
-            get(move || async move { axum::Json(spec.clone()) }),
+            get(
+                move || async move { ([(header::CONTENT_TYPE, "application/json")], spec.clone()) },
+            ),
         )
         .route("/health", get(health))
         .route("/ready", get(ready))
