@@ -140,8 +140,20 @@ impl Store {
 
     /// Closes the pools.
     pub async fn close(&self) {
+        // SQLite keeps planner statistics only when asked; `optimize` gathers what the queries
+        // of this session showed to be worth it (cheap, and recommended before closing).
+        if self.inner.backend == Backend::Sqlite
+            && let Err(e) = sqlx::query("PRAGMA optimize")
+                .execute(&self.inner.write)
+                .await
+        {
+            tracing::warn!(error = %e, "PRAGMA optimize failed");
+        }
         self.inner.read.close().await;
         self.inner.write.close().await;
+        if let Some(pool) = &self.inner.bulk_read {
+            pool.close().await;
+        }
     }
 
     pub(crate) fn dialect(&self) -> crate::search::Dialect {
