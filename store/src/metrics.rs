@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row as _};
 
 use crate::model::{MetricBucket, MetricPoint, MetricValue, Page};
 use crate::page::Cursor;
-use crate::runs::run_by_uuid;
+use crate::runs::{latest_points, run_by_uuid};
 use crate::{Backend, Error, Result, Store};
 
 /// Rows per INSERT statement (7 binds each: 14,000, under SQLite's 32,766 and PostgreSQL's 65,535).
@@ -201,7 +201,10 @@ async fn pump_history<S>(
 impl Store {
     /// The latest point of every metric of a run.
     pub async fn latest_metrics(&self, uuid: &str) -> Result<Vec<MetricPoint>> {
-        Ok(self.get_run_detail(uuid).await?.metrics)
+        let mut conn = self.inner.read.acquire().await?;
+        let run = run_by_uuid(&mut conn, uuid).await?;
+        let points = latest_points(&mut conn, &run.id.to_string()).await?;
+        Ok(points.into_iter().map(|(_, point)| point).collect())
     }
 
     /// The full history of one metric, ordered by step then timestamp; the cursor is an offset.

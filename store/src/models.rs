@@ -1,5 +1,7 @@
 //! Registered models, model versions, aliases and the alias history.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row as _};
 
 use crate::db::{LockTable, lock_row};
@@ -69,91 +71,167 @@ async fn model_row(conn: &mut AnyConnection, project: &str, name: &str) -> Resul
         .ok_or_else(|| Error::not_found("model", format!("{project}/{name}")))
 }
 
+/// `1,2,3` for an IN list. The ids are integers read from the database, so inlining them is safe.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 async fn load_model(conn: &mut AnyConnection, id: i64) -> Result<RegisteredModel> {
-    let row = sqlx::query(
+    load_models(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("model", id))
+}
+
+/// Models with their aliases, in the order of `ids`: two queries whatever the count.
+async fn load_models(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<RegisteredModel>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(ids);
+    let mut aliases: HashMap<i64, Vec<ModelAlias>> = HashMap::new();
+    let sql = format!(
+        "SELECT a.model_id, a.alias, v.version, a.created_by, a.created_at FROM model_aliases a \
+         JOIN model_versions v ON v.id = a.model_version_id WHERE a.model_id IN ({list}) ORDER BY a.alias"
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        aliases
+            .entry(r.try_get("model_id")?)
+            .or_default()
+            .push(ModelAlias {
+                alias: r.try_get("alias")?,
+                version: r.try_get("version")?,
+                set_by: r.try_get("created_by")?,
+                set_at: r.try_get("created_at")?,
+            });
+    }
+    let sql = format!(
         "SELECT m.id, p.name AS project, m.name, m.description, m.created_by, m.created_at, m.updated_at, \
          (SELECT COALESCE(MAX(v.version), 0) FROM model_versions v WHERE v.model_id = m.id) AS latest_version \
-         FROM registered_models m JOIN projects p ON p.id = m.project_id WHERE m.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| Error::not_found("model", id))?;
-    let aliases = sqlx::query(
-        "SELECT a.alias, v.version, a.created_by, a.created_at FROM model_aliases a \
-         JOIN model_versions v ON v.id = a.model_version_id WHERE a.model_id = $1 ORDER BY a.alias",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ModelAlias {
-            alias: r.try_get("alias")?,
-            version: r.try_get("version")?,
-            set_by: r.try_get("created_by")?,
-            set_at: r.try_get("created_at")?,
-        })
-    })
-    .collect::<Result<Vec<_>>>()?;
-    Ok(RegisteredModel {
-        id: row.try_get("id")?,
-        project: row.try_get("project")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        latest_version: row.try_get("latest_version")?,
-        aliases,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+         FROM registered_models m JOIN projects p ON p.id = m.project_id WHERE m.id IN ({list})"
+    );
+    let mut models: HashMap<i64, RegisteredModel> = HashMap::new();
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: i64 = row.try_get("id")?;
+        models.insert(
+            id,
+            RegisteredModel {
+                id,
+                project: row.try_get("project")?,
+                name: row.try_get("name")?,
+                description: row.try_get("description")?,
+                latest_version: row.try_get("latest_version")?,
+                aliases: aliases.remove(&id).unwrap_or_default(),
+                created_by: row.try_get("created_by")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| models.remove(id)).collect())
 }
 
 async fn load_version(conn: &mut AnyConnection, id: i64) -> Result<ModelVersion> {
-    let row = sqlx::query(
+    load_versions(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found("model_version", id))
+}
+
+/// Versions with their tags, aliases and files, in the order of `ids`: four queries whatever
+/// the count.
+async fn load_versions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<ModelVersion>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(ids);
+    let mut tags: HashMap<i64, Vec<KeyValue>> = HashMap::new();
+    let sql = format!(
+        "SELECT model_version_id, key, value FROM model_version_tags WHERE model_version_id IN ({list}) ORDER BY key"
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        tags.entry(r.try_get("model_version_id")?)
+            .or_default()
+            .push(KeyValue {
+                key: r.try_get("key")?,
+                value: r.try_get("value")?,
+            });
+    }
+    let mut aliases: HashMap<i64, Vec<String>> = HashMap::new();
+    let sql = format!(
+        "SELECT model_version_id, alias FROM model_aliases WHERE model_version_id IN ({list}) ORDER BY alias"
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        aliases
+            .entry(r.try_get("model_version_id")?)
+            .or_default()
+            .push(r.try_get("alias")?);
+    }
+    let mut files: HashMap<i64, Vec<StoredFile>> = HashMap::new();
+    let sql = format!(
+        "SELECT model_version_id, path, content_hash, byte_size, created_by, created_at FROM model_version_files \
+         WHERE model_version_id IN ({list}) ORDER BY path"
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        files
+            .entry(r.try_get("model_version_id")?)
+            .or_default()
+            .push(StoredFile {
+                path: r.try_get("path")?,
+                content_hash: r.try_get("content_hash")?,
+                byte_size: r.try_get("byte_size")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+            });
+    }
+    let sql = format!(
         "SELECT v.id, p.name AS project, m.name AS model, v.version, r.uuid AS run_uuid, v.source_path, v.description, \
          v.status, v.created_by, v.created_at, v.updated_at FROM model_versions v \
          JOIN registered_models m ON m.id = v.model_id JOIN projects p ON p.id = m.project_id \
-         LEFT JOIN runs r ON r.id = v.source_run_id WHERE v.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| Error::not_found("model_version", id))?;
-    let tags: Vec<KeyValue> = sqlx::query_as(
-        "SELECT key, value FROM model_version_tags WHERE model_version_id = $1 ORDER BY key",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let aliases: Vec<String> = sqlx::query_scalar(
-        "SELECT alias FROM model_aliases WHERE model_version_id = $1 ORDER BY alias",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let files: Vec<StoredFile> = sqlx::query_as(
-        "SELECT path, content_hash, byte_size, created_by, created_at FROM model_version_files WHERE model_version_id = $1 ORDER BY path",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(ModelVersion {
-        id: row.try_get("id")?,
-        project: row.try_get("project")?,
-        model: row.try_get("model")?,
-        version: row.try_get("version")?,
-        source_run_id: row.try_get("run_uuid")?,
-        source_path: row.try_get("source_path")?,
-        description: row.try_get("description")?,
-        status: row.try_get("status")?,
-        tags,
-        aliases,
-        files,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+         LEFT JOIN runs r ON r.id = v.source_run_id WHERE v.id IN ({list})"
+    );
+    let mut versions: HashMap<i64, ModelVersion> = HashMap::new();
+    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: i64 = row.try_get("id")?;
+        versions.insert(
+            id,
+            ModelVersion {
+                id,
+                project: row.try_get("project")?,
+                model: row.try_get("model")?,
+                version: row.try_get("version")?,
+                source_run_id: row.try_get("run_uuid")?,
+                source_path: row.try_get("source_path")?,
+                description: row.try_get("description")?,
+                status: row.try_get("status")?,
+                tags: tags.remove(&id).unwrap_or_default(),
+                aliases: aliases.remove(&id).unwrap_or_default(),
+                files: files.remove(&id).unwrap_or_default(),
+                created_by: row.try_get("created_by")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| versions.remove(id)).collect())
 }
 
 async fn version_id(
@@ -222,10 +300,7 @@ impl Store {
             .bind(page.fetch())
             .fetch_all(&mut *conn)
             .await?;
-        let mut models = Vec::with_capacity(ids.len());
-        for id in ids {
-            models.push(load_model(&mut conn, id).await?);
-        }
+        let models = load_models(&mut conn, &ids).await?;
         Ok(Page::from_rows(models, page, |m| m.id))
     }
 
@@ -451,10 +526,7 @@ impl Store {
             .bind(page.fetch())
             .fetch_all(&mut *conn)
             .await?;
-        let mut versions = Vec::with_capacity(ids.len());
-        for id in ids {
-            versions.push(load_version(&mut conn, id).await?);
-        }
+        let versions = load_versions(&mut conn, &ids).await?;
         Ok(Page::from_rows(versions, page, |v| v.version))
     }
 

@@ -198,6 +198,32 @@ pub(crate) fn validate_pairs(what: &str, pairs: &[KeyValue]) -> Result<()> {
     Ok(())
 }
 
+/// The latest point of every metric of the runs `ids` (a comma-separated list of integer ids
+/// read from the database), by run then key.
+pub(crate) async fn latest_points(
+    conn: &mut AnyConnection,
+    ids: &str,
+) -> Result<Vec<(i64, MetricPoint)>> {
+    let sql = format!(
+        "SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({ids}) ORDER BY run_id, key"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let value: Option<f64> = row.try_get("value")?;
+            let point = MetricPoint {
+                key: row.try_get("key")?,
+                value: value.unwrap_or(f64::NAN),
+                step: row.try_get("step")?,
+                timestamp: row.try_get("timestamp")?,
+            };
+            Ok((row.try_get("run_id")?, point))
+        })
+        .collect()
+}
+
 /// Fills params, tags, latest metrics, inputs and outputs for runs, a fixed number of queries.
 pub(crate) async fn load_details(
     conn: &mut AnyConnection,
@@ -251,21 +277,7 @@ pub(crate) async fn load_details(
             }
         }
     }
-    let sql = format!(
-        "SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({ids}) ORDER BY run_id, key"
-    );
-    for row in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let run_id: i64 = row.try_get("run_id")?;
-        let value: Option<f64> = row.try_get("value")?;
-        let point = MetricPoint {
-            key: row.try_get("key")?,
-            value: value.unwrap_or(f64::NAN),
-            step: row.try_get("step")?,
-            timestamp: row.try_get("timestamp")?,
-        };
+    for (run_id, point) in latest_points(conn, &ids).await? {
         if let Some(&i) = index.get(&run_id) {
             details[i].metrics.push(point);
         }

@@ -185,6 +185,7 @@ contract_tests!(
     artifacts_invalid_paths,
     models_version_from_run_artifact_directory,
     models_version_from_upload,
+    models_lists_carry_each_items_own_details,
     models_alias_set_move_delete_and_history,
     models_resolve_alias_at_past_time,
     models_alias_errors,
@@ -2373,6 +2374,81 @@ mod cases {
             listed.items.iter().map(|v| v.version).collect::<Vec<_>>(),
             vec![1, 2]
         );
+        Ok(())
+    }
+
+    /// Listings load many models and versions at once; each must keep its own tags, aliases,
+    /// files and latest version.
+    pub async fn models_lists_carry_each_items_own_details(ctx: Ctx) -> TestResult {
+        ctx.store.create_project("p", "", "tester").await?;
+        for (model, count) in [("a", 3), ("b", 1), ("c", 0)] {
+            ctx.store.create_model("p", model, "", "tester").await?;
+            for v in 1..=count {
+                upload_version(&ctx, model, format!("{model}{v}").as_bytes(), None).await?;
+                ctx.store
+                    .update_model_version(
+                        "p",
+                        model,
+                        v,
+                        Some(&format!("{model} v{v}")),
+                        &[kv("n", &v.to_string())],
+                        "tester",
+                    )
+                    .await?;
+            }
+        }
+        ctx.store
+            .set_alias("p", "a", "prod", VersionRef::Number(2), "tester")
+            .await?;
+        ctx.store
+            .set_alias("p", "a", "next", VersionRef::Number(3), "tester")
+            .await?;
+        ctx.store
+            .set_alias("p", "b", "prod", VersionRef::Number(1), "tester")
+            .await?;
+        let models = ctx.store.list_models("p", &page(10, None)).await?.items;
+        let summary: Vec<_> = models
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.latest_version,
+                    m.aliases
+                        .iter()
+                        .map(|a| (a.alias.as_str(), a.version))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("a", 3, vec![("next", 3), ("prod", 2)]),
+                ("b", 1, vec![("prod", 1)]),
+                ("c", 0, vec![])
+            ]
+        );
+        let versions = ctx
+            .store
+            .list_model_versions("p", "a", &page(10, None))
+            .await?
+            .items;
+        assert_eq!(versions.len(), 3);
+        for (i, v) in versions.iter().enumerate() {
+            let n = i64::try_from(i)? + 1;
+            assert_eq!(v.version, n);
+            assert_eq!(v.description, format!("a v{n}"));
+            assert_eq!(v.tags, vec![kv("n", &n.to_string())]);
+            assert_eq!(v.files.len(), 1);
+            assert_eq!(
+                v.files[0].content_hash,
+                sha256_hex(format!("a{n}").as_bytes())
+            );
+            assert_eq!(*v, ctx.store.get_model_version("p", "a", n).await?);
+        }
+        assert_eq!(versions[0].aliases, Vec::<String>::new());
+        assert_eq!(versions[1].aliases, vec!["prod".to_string()]);
+        assert_eq!(versions[2].aliases, vec!["next".to_string()]);
         Ok(())
     }
 
