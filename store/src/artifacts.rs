@@ -1,5 +1,8 @@
 //! Run artifacts: immutable files by relative path, bytes in the blob store.
 
+use serde_json::json;
+
+use crate::audit::{Actor, NewEvent, append};
 use std::collections::BTreeMap;
 
 use sqlx::AnyConnection;
@@ -82,7 +85,7 @@ impl Store {
         uuid: &str,
         path: &str,
         staged: StagedBlob,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<StoredFile> {
         let result = self.record_artifact(uuid, path, &staged, actor).await;
         if let Err(e) = self.inner.blobs.discard(&staged).await {
@@ -96,7 +99,7 @@ impl Store {
         uuid: &str,
         path: &str,
         staged: &StagedBlob,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<StoredFile> {
         validate::artifact_path(path)?;
         let size = i64::try_from(staged.byte_size).map_err(|_| Error::invalid("file too large"))?;
@@ -126,10 +129,17 @@ impl Store {
         .bind(path)
         .bind(&staged.content_hash)
         .bind(size)
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
+        let event = NewEvent::success(
+            "run.write",
+            format!("run/{uuid}/artifact/{path}"),
+            Some(&run.project),
+            json!({"content_hash": staged.content_hash, "byte_size": size}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(file)
     }

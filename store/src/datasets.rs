@@ -1,8 +1,10 @@
 //! Datasets and their immutable, content-addressed versions.
 
 use arrow_schema::Schema;
+use serde_json::json;
 use sqlx::{AnyConnection, Row as _};
 
+use crate::audit::{Actor, NewEvent, append};
 use crate::db::{LockTable, lock_row};
 use crate::error::map_unique;
 use crate::format::{self, DataFormat};
@@ -13,7 +15,7 @@ use crate::{Error, PageRequest, Result, StagedBlob, Store, blob, now_ms, validat
 
 const SELECT_DATASET: &str = "SELECT d.id, p.name AS project, d.name, d.description, \
      (SELECT COUNT(*) FROM dataset_versions v WHERE v.dataset_id = d.id) AS version_count, \
-     d.created_by, d.created_at FROM datasets d JOIN projects p ON p.id = d.project_id";
+     d.sensitivity, d.created_by, d.created_at FROM datasets d JOIN projects p ON p.id = d.project_id";
 
 const SELECT_VERSION: &str = "SELECT dv.id, p.name AS project, d.name AS dataset, dv.version, dv.content_hash, \
      dv.byte_size, dv.format, dv.schema_json, dv.row_count, dv.source_uri, dv.derived_from_id, dv.description, \
@@ -131,27 +133,78 @@ pub(crate) async fn version_by_id(conn: &mut AnyConnection, id: i64) -> Result<D
 }
 
 impl Store {
-    /// Creates a dataset in a project.
+    /// Creates a dataset in a project with a sensitivity (`public`, `internal`,
+    /// `confidential` or `restricted`).
     pub async fn create_dataset(
         &self,
         project: &str,
         name: &str,
         description: &str,
-        actor: &str,
+        sensitivity: &str,
+        actor: &Actor,
     ) -> Result<Dataset> {
         validate::name("dataset name", name)?;
         validate::description(description)?;
+        validate::sensitivity(sensitivity)?;
         let mut tx = self.inner.write.begin().await?;
         let project_id = project_id(&mut tx, project).await?;
-        sqlx::query("INSERT INTO datasets (project_id, name, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO datasets (project_id, name, description, sensitivity, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(project_id)
             .bind(name)
             .bind(description)
-            .bind(actor)
+            .bind(sensitivity)
+            .bind(&actor.principal)
             .bind(now_ms())
             .execute(&mut *tx)
             .await
             .map_err(map_unique("dataset", name))?;
+        let event = NewEvent::success(
+            "dataset.create",
+            format!("project/{project}/dataset/{name}"),
+            Some(project),
+            json!({"sensitivity": sensitivity}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
+        self.get_dataset(project, name).await
+    }
+
+    /// Changes a dataset's description and/or sensitivity.
+    pub async fn update_dataset(
+        &self,
+        project: &str,
+        name: &str,
+        description: Option<&str>,
+        sensitivity: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Dataset> {
+        if let Some(description) = description {
+            validate::description(description)?;
+        }
+        if let Some(sensitivity) = sensitivity {
+            validate::sensitivity(sensitivity)?;
+        }
+        let mut tx = self.inner.write.begin().await?;
+        let id = dataset_id(&mut tx, project, name).await?;
+        let before: String = sqlx::query_scalar("SELECT sensitivity FROM datasets WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE datasets SET description = COALESCE($1, description), sensitivity = COALESCE($2, sensitivity) WHERE id = $3",
+        )
+        .bind(description)
+        .bind(sensitivity)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let event = NewEvent::success(
+            "dataset.update",
+            format!("project/{project}/dataset/{name}"),
+            Some(project),
+            json!({"description": description, "sensitivity": sensitivity, "previous_sensitivity": before}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         self.get_dataset(project, name).await
     }
@@ -190,7 +243,7 @@ impl Store {
         project: &str,
         dataset: &str,
         new: NewDatasetVersion,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<AddedVersion> {
         let checked = async {
             validate::description(&new.description)?;
@@ -247,7 +300,7 @@ impl Store {
         derived_from_id: Option<i64>,
         description: &str,
         source_uri: Option<String>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<AddedVersion> {
         let store = self.inner.blobs.object_store();
         let format = match format {
@@ -302,7 +355,7 @@ impl Store {
         .bind(source_uri)
         .bind(derived_from_id)
         .bind(description)
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
@@ -315,9 +368,19 @@ impl Store {
                 "derived",
                 "",
             );
-            insert_edge(&mut tx, &edge, actor).await?;
+            insert_edge(&mut tx, &edge, &actor.principal).await?;
         }
         let version = version_by_id(&mut tx, id).await?;
+        let event = NewEvent::success(
+            "dataset.write",
+            format!(
+                "project/{project}/dataset/{dataset}/version/{}",
+                version.version
+            ),
+            Some(project),
+            json!({"content_hash": version.content_hash, "byte_size": version.byte_size, "rows": version.row_count, "source_uri": version.source_uri}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(AddedVersion {
             version,

@@ -2,6 +2,9 @@
 
 use sqlx::AnyConnection;
 
+use serde_json::json;
+
+use crate::audit::{Actor, NewEvent, append};
 use crate::error::map_unique;
 use crate::model::{Experiment, Page, ViewType};
 use crate::projects::project_id;
@@ -40,7 +43,7 @@ impl Store {
         project: &str,
         name: &str,
         description: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Experiment> {
         validate::name("experiment name", name)?;
         validate::description(description)?;
@@ -52,12 +55,19 @@ impl Store {
         .bind(project_id)
         .bind(name)
         .bind(description)
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await
         .map_err(map_unique("experiment", name))?;
         let experiment = experiment_in_project(&mut tx, project, id).await?;
+        let event = NewEvent::success(
+            "experiment.create",
+            format!("project/{project}/experiment/{id}"),
+            Some(project),
+            json!({"name": name}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(experiment)
     }
@@ -109,6 +119,7 @@ impl Store {
         id: i64,
         name: Option<&str>,
         description: Option<&str>,
+        actor: &Actor,
     ) -> Result<Experiment> {
         if let Some(name) = name {
             validate::name("experiment name", name)?;
@@ -132,6 +143,13 @@ impl Store {
             .await
             .map_err(map_unique("experiment", new_name))?;
         let experiment = experiment_in_project(&mut tx, project, id).await?;
+        let event = NewEvent::success(
+            "experiment.update",
+            format!("project/{project}/experiment/{id}"),
+            Some(project),
+            json!({"name": name, "description": description}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(experiment)
     }
@@ -142,6 +160,7 @@ impl Store {
         project: &str,
         id: i64,
         deleted: bool,
+        actor: &Actor,
     ) -> Result<Experiment> {
         let mut tx = self.inner.write.begin().await?;
         let current = experiment_in_project(&mut tx, project, id).await?;
@@ -156,6 +175,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let experiment = experiment_in_project(&mut tx, project, id).await?;
+        let action = if deleted {
+            "experiment.delete"
+        } else {
+            "experiment.restore"
+        };
+        let event = NewEvent::success(
+            action,
+            format!("project/{project}/experiment/{id}"),
+            Some(project),
+            json!({}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(experiment)
     }

@@ -5,32 +5,38 @@
 //! from [`Error`], whose [`Error::kind`] the API maps to an HTTP status and a stable code.
 
 mod artifacts;
+pub mod audit;
 mod blob;
 mod datasets;
 mod db;
 mod error;
 mod experiments;
 mod format;
+pub mod identity;
 mod lineage;
 mod metrics;
 pub mod model;
 mod models;
 mod page;
+pub mod policies;
 mod projects;
 mod runs;
 pub mod search;
 pub mod validate;
 
 pub use artifacts::ArtifactEntry;
+pub use audit::{Actor, AuditEvent, AuditFilter, AuditVerification, NewEvent, Outcome};
 pub use blob::{BlobStore, StagedBlob, open_url, supported_schemes};
 pub use datasets::{AddedVersion, NewDatasetVersion, VersionSource, schema_to_json};
 pub use db::{Backend, Store, sqlite_url_for};
 pub use error::{Error, ErrorKind, Result};
 pub use format::DataFormat;
+pub use identity::{ApiToken, NewToken, Session, User, UserUpdate};
 pub use lineage::{MAX_DEPTH, MAX_NODES};
 pub use metrics::{HistoryChunk, MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
 pub use page::{Cursor, PageRequest};
+pub use policies::PolicyRule;
 pub use runs::{NewRun, RunSearch, RunUpdate};
 
 /// Milliseconds since the Unix epoch, the unit of every stored time.

@@ -93,19 +93,23 @@ pub(crate) async fn internal_id(
     found.ok_or_else(|| Error::not_found(kind.as_str(), public_id))
 }
 
-/// Public id and label of a node.
-async fn describe(conn: &mut AnyConnection, kind: NodeKind, id: i64) -> Result<(String, String)> {
+/// Public id, label and project of a node.
+async fn describe(
+    conn: &mut AnyConnection,
+    kind: NodeKind,
+    id: i64,
+) -> Result<(String, String, String)> {
     let row = match kind {
         NodeKind::Run => sqlx::query(
-            "SELECT r.uuid AS public_id, p.name || '/' || e.name || '/' || r.name AS label FROM runs r \
+            "SELECT r.uuid AS public_id, p.name || '/' || e.name || '/' || r.name AS label, p.name AS project FROM runs r \
              JOIN experiments e ON e.id = r.experiment_id JOIN projects p ON p.id = e.project_id WHERE r.id = $1",
         ),
         NodeKind::DatasetVersion => sqlx::query(
-            "SELECT CAST(dv.id AS TEXT) AS public_id, p.name || '/' || d.name || '@v' || CAST(dv.version AS TEXT) AS label \
+            "SELECT CAST(dv.id AS TEXT) AS public_id, p.name || '/' || d.name || '@v' || CAST(dv.version AS TEXT) AS label, p.name AS project \
              FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id JOIN projects p ON p.id = d.project_id WHERE dv.id = $1",
         ),
         NodeKind::ModelVersion => sqlx::query(
-            "SELECT CAST(mv.id AS TEXT) AS public_id, p.name || '/' || m.name || '@v' || CAST(mv.version AS TEXT) AS label \
+            "SELECT CAST(mv.id AS TEXT) AS public_id, p.name || '/' || m.name || '@v' || CAST(mv.version AS TEXT) AS label, p.name AS project \
              FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id JOIN projects p ON p.id = m.project_id WHERE mv.id = $1",
         ),
     }
@@ -113,7 +117,11 @@ async fn describe(conn: &mut AnyConnection, kind: NodeKind, id: i64) -> Result<(
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| Error::not_found(kind.as_str(), id))?;
-    Ok((row.try_get("public_id")?, row.try_get("label")?))
+    Ok((
+        row.try_get("public_id")?,
+        row.try_get("label")?,
+        row.try_get("project")?,
+    ))
 }
 
 struct RawEdge {
@@ -245,13 +253,14 @@ impl Store {
         let mut nodes = Vec::with_capacity(order.len());
         let mut public: HashMap<(NodeKind, i64), String> = HashMap::new();
         for (node_kind, node_id) in &order {
-            let (public_id, label) = describe(&mut conn, *node_kind, *node_id).await?;
+            let (public_id, label, project) = describe(&mut conn, *node_kind, *node_id).await?;
             public.insert((*node_kind, *node_id), public_id.clone());
             let depth = depth_of.get(&(*node_kind, *node_id)).copied().unwrap_or(0);
             nodes.push(LineageNode {
                 kind: *node_kind,
                 id: public_id,
                 label,
+                project,
                 depth,
             });
         }

@@ -32,6 +32,8 @@ pub struct Dataset {
     pub description: String,
     /// Number of versions.
     pub version_count: i64,
+    /// `public`, `internal`, `confidential` or `restricted`: the clearance needed to read its rows.
+    pub sensitivity: String,
     /// Principal that created it.
     pub created_by: String,
     /// Creation time.
@@ -379,6 +381,8 @@ pub struct LineageNode {
     pub id: String,
     /// Readable label, e.g. `proj/ds@v3`.
     pub label: String,
+    /// The project the node belongs to.
+    pub project: String,
     /// Distance from the start node.
     pub depth: u32,
 }

@@ -1,5 +1,8 @@
 //! Registered models, model versions, aliases and the alias history.
 
+use serde_json::json;
+
+use crate::audit::{Actor, NewEvent, append};
 use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row as _};
@@ -255,7 +258,7 @@ impl Store {
         project: &str,
         name: &str,
         description: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RegisteredModel> {
         validate::name("model name", name)?;
         validate::description(description)?;
@@ -269,12 +272,19 @@ impl Store {
         .bind(project_id)
         .bind(name)
         .bind(description)
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_unique("model", name))?;
         let model = load_model(&mut tx, id).await?;
+        let event = NewEvent::success(
+            "model.create",
+            format!("project/{project}/model/{name}"),
+            Some(project),
+            json!({"description": description}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(model)
     }
@@ -310,6 +320,7 @@ impl Store {
         project: &str,
         name: &str,
         description: &str,
+        actor: &Actor,
     ) -> Result<RegisteredModel> {
         validate::description(description)?;
         let mut tx = self.inner.write.begin().await?;
@@ -321,6 +332,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let model = load_model(&mut tx, row.id).await?;
+        let event = NewEvent::success(
+            "model.update",
+            format!("project/{project}/model/{name}"),
+            Some(project),
+            json!({"description": description}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(model)
     }
@@ -332,7 +350,7 @@ impl Store {
         project: &str,
         model: &str,
         new: NewModelVersion,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<ModelVersion> {
         let staged = match &new.source {
             ModelSource::Upload { staged, .. } => Some(staged.clone()),
@@ -352,7 +370,7 @@ impl Store {
         project: &str,
         model: &str,
         new: NewModelVersion,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<ModelVersion> {
         validate::description(&new.description)?;
         validate_pairs("tag", &new.tags)?;
@@ -439,7 +457,7 @@ impl Store {
                     path: file_name.clone(),
                     content_hash: staged.content_hash.clone(),
                     byte_size: size,
-                    created_by: actor.to_string(),
+                    created_by: actor.principal.clone(),
                     created_at: now,
                 };
                 (run, None, vec![file])
@@ -454,7 +472,7 @@ impl Store {
         .bind(run.as_ref().map(|r| r.id))
         .bind(source_path)
         .bind(&new.description)
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -467,12 +485,19 @@ impl Store {
             .bind(&file.path)
             .bind(&file.content_hash)
             .bind(file.byte_size)
-            .bind(actor)
+            .bind(&actor.principal)
             .bind(now)
             .execute(&mut *tx)
             .await?;
         }
-        upsert_tags(&mut tx, TagOwner::ModelVersion(id), &new.tags, actor, now).await?;
+        upsert_tags(
+            &mut tx,
+            TagOwner::ModelVersion(id),
+            &new.tags,
+            &actor.principal,
+            now,
+        )
+        .await?;
         if let Some(run) = &run {
             insert_edge(
                 &mut tx,
@@ -484,7 +509,7 @@ impl Store {
                     "produced",
                     "",
                 ),
-                actor,
+                &actor.principal,
             )
             .await?;
         }
@@ -494,6 +519,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let version = load_version(&mut tx, id).await?;
+        let event = NewEvent::success(
+            "model_version.create",
+            format!(
+                "project/{project}/model/{model}/version/{}",
+                version.version
+            ),
+            Some(project),
+            json!({"source_run": run.as_ref().map(|r| r.uuid.clone()), "files": files.len()}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -538,7 +573,7 @@ impl Store {
         version: i64,
         description: Option<&str>,
         tags: &[KeyValue],
-        actor: &str,
+        actor: &Actor,
     ) -> Result<ModelVersion> {
         if let Some(d) = description {
             validate::description(d)?;
@@ -558,8 +593,25 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        upsert_tags(&mut tx, TagOwner::ModelVersion(id), tags, actor, now).await?;
+        upsert_tags(
+            &mut tx,
+            TagOwner::ModelVersion(id),
+            tags,
+            &actor.principal,
+            now,
+        )
+        .await?;
         let version = load_version(&mut tx, id).await?;
+        let event = NewEvent::success(
+            "model_version.update",
+            format!(
+                "project/{project}/model/{model}/version/{}",
+                version.version
+            ),
+            Some(project),
+            json!({"description": description, "tags": tags.iter().map(|t| &t.key).collect::<Vec<_>>()}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -571,7 +623,7 @@ impl Store {
         model: &str,
         alias: &str,
         target: VersionRef,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<ModelVersion> {
         validate::alias(alias)?;
         let now = now_ms();
@@ -619,13 +671,29 @@ impl Store {
             .bind(row.id)
             .bind(alias)
             .bind(new_id)
-            .bind(actor)
+            .bind(&actor.principal)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            record_alias_event(&mut tx, row.id, alias, old_id, Some(new_id), actor, now).await?;
+            record_alias_event(
+                &mut tx,
+                row.id,
+                alias,
+                old_id,
+                Some(new_id),
+                &actor.principal,
+                now,
+            )
+            .await?;
         }
         let version = load_version(&mut tx, new_id).await?;
+        let event = NewEvent::success(
+            "model.alias",
+            format!("project/{project}/model/{model}/alias/{alias}"),
+            Some(project),
+            json!({"old_version_id": old_id, "new_version_id": new_id, "version": version.version}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -636,7 +704,7 @@ impl Store {
         project: &str,
         model: &str,
         alias: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.inner.write.begin().await?;
         let row = model_row(&mut tx, project, model).await?;
@@ -662,7 +730,23 @@ impl Store {
             .bind(alias)
             .execute(&mut *tx)
             .await?;
-        record_alias_event(&mut tx, row.id, alias, Some(old_id), None, actor, now_ms()).await?;
+        record_alias_event(
+            &mut tx,
+            row.id,
+            alias,
+            Some(old_id),
+            None,
+            &actor.principal,
+            now_ms(),
+        )
+        .await?;
+        let event = NewEvent::success(
+            "model.alias",
+            format!("project/{project}/model/{model}/alias/{alias}"),
+            Some(project),
+            json!({"old_version_id": old_id, "new_version_id": null}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(())
     }

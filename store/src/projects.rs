@@ -1,7 +1,9 @@
 //! Projects: the namespace for everything else.
 
+use serde_json::json;
 use sqlx::AnyConnection;
 
+use crate::audit::{Actor, NewEvent, append};
 use crate::error::map_unique;
 use crate::model::{Page, Project};
 use crate::{Error, PageRequest, Result, Store, now_ms, validate};
@@ -23,21 +25,30 @@ impl Store {
         &self,
         name: &str,
         description: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Project> {
         validate::name("project name", name)?;
         validate::description(description)?;
-        let project = sqlx::query_as(
+        let mut tx = self.inner.write.begin().await?;
+        let project: Project = sqlx::query_as(
             "INSERT INTO projects (name, description, created_by, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, name, description, created_by, created_at",
         )
         .bind(name)
         .bind(description)
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now_ms())
-        .fetch_one(&self.inner.write)
+        .fetch_one(&mut *tx)
         .await
         .map_err(map_unique("project", name))?;
+        let event = NewEvent::success(
+            "project.create",
+            format!("project/{name}"),
+            Some(name),
+            json!({"description": description}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
         Ok(project)
     }
 
@@ -63,16 +74,31 @@ impl Store {
     }
 
     /// Changes a project's description.
-    pub async fn update_project(&self, name: &str, description: &str) -> Result<Project> {
+    pub async fn update_project(
+        &self,
+        name: &str,
+        description: &str,
+        actor: &Actor,
+    ) -> Result<Project> {
         validate::description(description)?;
-        sqlx::query_as(
+        let mut tx = self.inner.write.begin().await?;
+        let project: Project = sqlx::query_as(
             "UPDATE projects SET description = $1 WHERE name = $2 \
              RETURNING id, name, description, created_by, created_at",
         )
         .bind(description)
         .bind(name)
-        .fetch_optional(&self.inner.write)
+        .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| Error::not_found("project", name))
+        .ok_or_else(|| Error::not_found("project", name))?;
+        let event = NewEvent::success(
+            "project.update",
+            format!("project/{name}"),
+            Some(name),
+            json!({"description": description}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
+        Ok(project)
     }
 }

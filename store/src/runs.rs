@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 
+use serde_json::json;
 use sqlx::{AnyConnection, Row as _};
 
+use crate::audit::{Actor, NewEvent, append};
 use crate::datasets::version_by_id;
 use crate::db::{LockTable, lock_row};
 use crate::experiments::{experiment_in_project, view_condition};
@@ -358,7 +360,7 @@ impl Store {
         project: &str,
         experiment_id: i64,
         new: NewRun,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RunDetail> {
         if let Some(name) = &new.name {
             validate::name("run name", name)?;
@@ -382,16 +384,30 @@ impl Store {
         .bind(experiment_id)
         .bind(&name)
         .bind(new.start_time.unwrap_or(now))
-        .bind(actor)
+        .bind(&actor.principal)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        upsert_tags(&mut tx, TagOwner::Run(run_id), &new.tags, actor, now).await?;
+        upsert_tags(
+            &mut tx,
+            TagOwner::Run(run_id),
+            &new.tags,
+            &actor.principal,
+            now,
+        )
+        .await?;
         let run = run_by_uuid(&mut tx, &uuid).await?;
         let detail = load_details(&mut tx, vec![run])
             .await?
             .pop()
             .ok_or_else(|| Error::Internal("run vanished".into()))?;
+        let event = NewEvent::success(
+            "run.create",
+            format!("run/{uuid}"),
+            Some(project),
+            json!({"experiment_id": experiment_id, "name": name}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(detail)
     }
@@ -413,7 +429,7 @@ impl Store {
     }
 
     /// Renames a run or changes its status and end time.
-    pub async fn update_run(&self, uuid: &str, update: RunUpdate) -> Result<Run> {
+    pub async fn update_run(&self, uuid: &str, update: RunUpdate, actor: &Actor) -> Result<Run> {
         if let Some(name) = &update.name {
             validate::name("run name", name)?;
         }
@@ -434,6 +450,7 @@ impl Store {
         {
             return Err(Error::invalid("end_time must not be before start_time"));
         }
+        let details = json!({"name": update.name, "status": status, "end_time": end_time});
         sqlx::query("UPDATE runs SET name = $1, status = $2, end_time = $3 WHERE id = $4")
             .bind(update.name.unwrap_or(run.name))
             .bind(&status)
@@ -442,12 +459,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
+        let event = NewEvent::success(
+            "run.write",
+            format!("run/{uuid}"),
+            Some(&run.project),
+            details,
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(run)
     }
 
     /// Soft-deletes (`deleted = true`) or restores a run.
-    pub async fn set_run_deleted(&self, uuid: &str, deleted: bool) -> Result<Run> {
+    pub async fn set_run_deleted(&self, uuid: &str, deleted: bool, actor: &Actor) -> Result<Run> {
         let mut tx = self.inner.write.begin().await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
         let deleted_at = if deleted {
@@ -461,12 +485,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
+        let action = if deleted { "run.delete" } else { "run.restore" };
+        let event = NewEvent::success(action, format!("run/{uuid}"), Some(&run.project), json!({}));
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(run)
     }
 
     /// Logs params, tags and metric points in one transaction: all or nothing.
-    pub async fn log_batch(&self, uuid: &str, batch: &LogBatch, actor: &str) -> Result<()> {
+    pub async fn log_batch(&self, uuid: &str, batch: &LogBatch, actor: &Actor) -> Result<()> {
         validate_pairs("param", &batch.params)?;
         validate_pairs("tag", &batch.tags)?;
         for point in &batch.metrics {
@@ -478,23 +505,41 @@ impl Store {
         // Lock first, then look: a concurrent delete of the run commits before or after us.
         lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
         let run = active_run(&mut tx, uuid).await?;
-        insert_params(&mut tx, run.id, &batch.params, actor, now).await?;
-        upsert_tags(&mut tx, TagOwner::Run(run.id), &batch.tags, actor, now).await?;
+        insert_params(&mut tx, run.id, &batch.params, &actor.principal, now).await?;
+        upsert_tags(
+            &mut tx,
+            TagOwner::Run(run.id),
+            &batch.tags,
+            &actor.principal,
+            now,
+        )
+        .await?;
         crate::metrics::insert_points(
             &mut tx,
             self.inner.backend,
             run.id,
             &batch.metrics,
-            actor,
+            &actor.principal,
             now,
         )
         .await?;
+        let event = NewEvent::success(
+            "run.write",
+            format!("run/{uuid}"),
+            Some(&run.project),
+            json!({
+                "params": batch.params.iter().map(|p| &p.key).collect::<Vec<_>>(),
+                "tags": batch.tags.iter().map(|t| &t.key).collect::<Vec<_>>(),
+                "metric_points": batch.metrics.len(),
+            }),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Deletes a tag; deleting a missing tag is NotFound.
-    pub async fn delete_tag(&self, uuid: &str, key: &str) -> Result<()> {
+    pub async fn delete_tag(&self, uuid: &str, key: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.inner.write.begin().await?;
         let run = active_run(&mut tx, uuid).await?;
         let deleted = sqlx::query("DELETE FROM run_tags WHERE run_id = $1 AND key = $2")
@@ -505,6 +550,13 @@ impl Store {
         if deleted.rows_affected() == 0 {
             return Err(Error::not_found("tag", key));
         }
+        let event = NewEvent::success(
+            "run.write",
+            format!("run/{uuid}"),
+            Some(&run.project),
+            json!({"deleted_tag": key}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -515,7 +567,7 @@ impl Store {
         uuid: &str,
         dataset_version_id: i64,
         context: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RunDetail> {
         validate::key("input context", context)?;
         self.add_run_dataset_edge(uuid, dataset_version_id, context, true, actor)
@@ -527,7 +579,7 @@ impl Store {
         &self,
         uuid: &str,
         dataset_version_id: i64,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RunDetail> {
         self.add_run_dataset_edge(uuid, dataset_version_id, "", false, actor)
             .await
@@ -539,7 +591,7 @@ impl Store {
         dataset_version_id: i64,
         context: &str,
         input: bool,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RunDetail> {
         let mut tx = self.inner.write.begin().await?;
         let run = active_run(&mut tx, uuid).await?;
@@ -569,11 +621,19 @@ impl Store {
                 "",
             )
         };
-        insert_edge(&mut tx, &edge, actor).await?;
+        insert_edge(&mut tx, &edge, &actor.principal).await?;
+        let project = run.project.clone();
         let detail = load_details(&mut tx, vec![run])
             .await?
             .pop()
             .ok_or_else(|| Error::not_found("run", uuid))?;
+        let event = NewEvent::success(
+            "run.write",
+            format!("run/{uuid}"),
+            Some(&project),
+            json!({"direction": if input { "input" } else { "output" }, "dataset_version_id": dataset_version_id, "context": context}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(detail)
     }

@@ -44,6 +44,24 @@ pub fn name(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A user name: 1..=128 ASCII letters, digits and `_ - . @` (an e-mail address fits), starting
+/// with a letter or digit. `*` and `,` never occur, so a name cannot collide with policy syntax.
+pub fn user_name(value: &str) -> Result<()> {
+    let valid = !value.is_empty()
+        && value.len() <= 128
+        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "user name {value:?} is not valid: use 1 to 128 letters, digits, '_', '-', '.', '@', starting with a letter or digit"
+        )))
+    }
+}
+
 /// A param, tag or metric key: 1..=250 characters of letters, digits and `_ - . / space :`,
 /// not a path that escapes (`..`, leading `/`).
 pub fn key(what: &str, value: &str) -> Result<()> {
@@ -83,6 +101,20 @@ pub fn value(what: &str, value: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Dataset sensitivities and user clearances, lowest first.
+pub const SENSITIVITIES: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+
+/// A sensitivity or clearance level.
+pub fn sensitivity(value: &str) -> Result<()> {
+    if SENSITIVITIES.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "sensitivity must be one of public, internal, confidential, restricted (got {value:?})"
+        )))
+    }
 }
 
 /// A free-text description.

@@ -44,6 +44,9 @@ enum Kind {
 struct Ctx {
     store: Store,
     blob_dir: PathBuf,
+    /// The database URL, for cases that reach under the store (tampering, fault injection).
+    database_url: String,
+    kind: Kind,
 }
 
 fn postgres_admin_url() -> String {
@@ -94,6 +97,8 @@ where
             AssertUnwindSafe(case(Ctx {
                 store: store.clone(),
                 blob_dir,
+                database_url: database_url.clone(),
+                kind,
             }))
             .catch_unwind()
             .await
@@ -191,6 +196,16 @@ contract_tests!(
     models_alias_errors,
     lineage_walks,
     lineage_stops_at_the_node_limit,
+    audit_every_change_is_chained,
+    audit_verify_detects_an_edited_event,
+    audit_verify_detects_a_deleted_event,
+    audit_verify_detects_swapped_events,
+    audit_verify_detects_a_truncated_tail,
+    audit_failure_rolls_the_change_back,
+    audit_filters_and_pages,
+    identity_users_tokens_sessions,
+    policies_seed_once_members_and_revision,
+    datasets_sensitivity_set_and_validated,
 );
 
 // ---------------------------------------------------------------------------
@@ -272,7 +287,7 @@ async fn upload_with(
         description: String::new(),
     };
     ctx.store
-        .add_dataset_version(project, dataset, new, "tester")
+        .add_dataset_version(project, dataset, new, &"tester".into())
         .await
 }
 
@@ -304,10 +319,12 @@ async fn blob_bytes(ctx: &Ctx, hash: &str) -> verity_store::Result<Vec<u8>> {
 }
 
 async fn project_with_experiment(ctx: &Ctx, project: &str) -> verity_store::Result<i64> {
-    ctx.store.create_project(project, "", "tester").await?;
+    ctx.store
+        .create_project(project, "", &"tester".into())
+        .await?;
     Ok(ctx
         .store
-        .create_experiment(project, "exp", "", "tester")
+        .create_experiment(project, "exp", "", &"tester".into())
         .await?
         .id)
 }
@@ -325,7 +342,7 @@ async fn run_named(
         tags: vec![],
     };
     ctx.store
-        .create_run(project, experiment, new, "tester")
+        .create_run(project, experiment, new, &"tester".into())
         .await
 }
 
@@ -344,7 +361,7 @@ async fn log(
                 tags,
                 metrics,
             },
-            "tester",
+            &"tester".into(),
         )
         .await
 }
@@ -408,15 +425,19 @@ fn strings(v: &[&str]) -> Vec<String> {
 // ---------------------------------------------------------------------------
 // Cases
 
+#[path = "contract/audit.rs"]
+mod audit_cases;
+
 mod cases {
     use super::*;
+    pub use crate::audit_cases::*;
 
     // --- projects ---------------------------------------------------------
 
     pub async fn projects_create_get_duplicate(ctx: Ctx) -> TestResult {
         let created = ctx
             .store
-            .create_project("vision", "image models", "alice")
+            .create_project("vision", "image models", &"alice".into())
             .await?;
         assert_eq!(created.name, "vision");
         assert_eq!(created.description, "image models");
@@ -425,7 +446,9 @@ mod cases {
         let got = ctx.store.get_project("vision").await?;
         assert_eq!(got, created);
         expect_err(
-            ctx.store.create_project("vision", "again", "bob").await,
+            ctx.store
+                .create_project("vision", "again", &"bob".into())
+                .await,
             ErrorKind::AlreadyExists,
             "duplicate project",
         );
@@ -439,7 +462,10 @@ mod cases {
             ErrorKind::NotFound,
             "unknown project",
         );
-        let updated = ctx.store.update_project("vision", "new text").await?;
+        let updated = ctx
+            .store
+            .update_project("vision", "new text", &"alice".into())
+            .await?;
         assert_eq!(updated.description, "new text");
         Ok(())
     }
@@ -447,7 +473,7 @@ mod cases {
     pub async fn projects_list_pagination(ctx: Ctx) -> TestResult {
         for i in 0..5 {
             ctx.store
-                .create_project(&format!("p{i}"), "", "tester")
+                .create_project(&format!("p{i}"), "", &"tester".into())
                 .await?;
         }
         let mut seen = Vec::new();
@@ -490,13 +516,13 @@ mod cases {
             " padded",
         ] {
             expect_err(
-                ctx.store.create_project(bad, "", "tester").await,
+                ctx.store.create_project(bad, "", &"tester".into()).await,
                 ErrorKind::InvalidArgument,
                 &format!("name {bad:?}"),
             );
         }
         let ok = "y".repeat(256);
-        ctx.store.create_project(&ok, "", "tester").await?;
+        ctx.store.create_project(&ok, "", &"tester".into()).await?;
         let all = ctx.store.list_projects(&page(100, None)).await?;
         assert_eq!(
             all.items.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
@@ -509,17 +535,19 @@ mod cases {
     // --- datasets ---------------------------------------------------------
 
     pub async fn datasets_csv_upload_schema_and_rows(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
         let ds: Dataset = ctx
             .store
-            .create_dataset("p", "iris", "flowers", "alice")
+            .create_dataset("p", "iris", "flowers", "internal", &"alice".into())
             .await?;
         assert_eq!(
             (ds.project.as_str(), ds.name.as_str(), ds.version_count),
             ("p", "iris", 0)
         );
         expect_err(
-            ctx.store.create_dataset("p", "iris", "", "bob").await,
+            ctx.store
+                .create_dataset("p", "iris", "", "internal", &"bob".into())
+                .await,
             ErrorKind::AlreadyExists,
             "duplicate dataset",
         );
@@ -545,8 +573,10 @@ mod cases {
     }
 
     pub async fn datasets_identical_upload_is_stored_once(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_dataset("p", "d", "", "internal", &"tester".into())
+            .await?;
         let first = upload(&ctx, "p", "d", CSV).await?;
         let again = upload(&ctx, "p", "d", CSV).await?;
         assert!(first.created);
@@ -574,8 +604,10 @@ mod cases {
     }
 
     pub async fn datasets_parquet_upload(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_dataset("p", "pq", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_dataset("p", "pq", "", "internal", &"tester".into())
+            .await?;
         let bytes = parquet_bytes(50);
         let added = upload(&ctx, "p", "pq", bytes.clone()).await?;
         let v = added.version;
@@ -612,8 +644,10 @@ mod cases {
     }
 
     pub async fn datasets_truncated_parquet_is_rejected(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_dataset("p", "pq", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_dataset("p", "pq", "", "internal", &"tester".into())
+            .await?;
         let mut bytes = parquet_bytes(50);
         assert!(bytes.len() > 200);
         bytes.truncate(bytes.len() - 100);
@@ -651,8 +685,10 @@ mod cases {
 
     /// A client must not make the server read its own disk, whatever the url's spelling.
     pub async fn datasets_local_urls_cannot_be_registered(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_dataset("p", "d", "", "internal", &"tester".into())
+            .await?;
         let secret = ctx
             .blob_dir
             .parent()
@@ -676,7 +712,9 @@ mod cases {
                 description: String::new(),
             };
             expect_err(
-                ctx.store.add_dataset_version("p", "d", new, "tester").await,
+                ctx.store
+                    .add_dataset_version("p", "d", new, &"tester".into())
+                    .await,
                 ErrorKind::InvalidArgument,
                 &url,
             );
@@ -692,8 +730,10 @@ mod cases {
     }
 
     pub async fn datasets_invalid_csv_is_rejected(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_dataset("p", "d", "", "internal", &"tester".into())
+            .await?;
         let ragged = b"a,b\n1,2,3\n4\n".to_vec();
         let bad_utf8 = b"a,b\n1,\xff\xfe\x80\n".to_vec();
         let no_header = b"".to_vec();
@@ -729,8 +769,10 @@ mod cases {
     }
 
     pub async fn datasets_derived_lineage_list_and_get(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_dataset("p", "d", "", "internal", &"tester".into())
+            .await?;
         let v1 = upload(&ctx, "p", "d", CSV).await?.version;
         let v2 = upload_with(&ctx, "p", "d", "id,name,score\n9,z,0\n", None, Some(v1.id))
             .await?
@@ -800,7 +842,7 @@ mod cases {
     }
 
     pub async fn datasets_unknown_is_not_found(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
         expect_err(
             ctx.store.get_dataset("p", "nope").await,
             ErrorKind::NotFound,
@@ -819,7 +861,9 @@ mod cases {
             "list unknown",
         );
         expect_err(
-            ctx.store.create_dataset("nope", "d", "", "tester").await,
+            ctx.store
+                .create_dataset("nope", "d", "", "internal", &"tester".into())
+                .await,
             ErrorKind::NotFound,
             "unknown project",
         );
@@ -834,10 +878,10 @@ mod cases {
     // --- experiments ------------------------------------------------------
 
     pub async fn experiments_create_rename_duplicate(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
         let a = ctx
             .store
-            .create_experiment("p", "baseline", "first", "alice")
+            .create_experiment("p", "baseline", "first", &"alice".into())
             .await?;
         assert_eq!(
             (a.project.as_str(), a.name.as_str(), a.description.as_str()),
@@ -846,18 +890,24 @@ mod cases {
         assert_eq!(a.deleted_at, None);
         let b = ctx
             .store
-            .create_experiment("p", "tuned", "", "alice")
+            .create_experiment("p", "tuned", "", &"alice".into())
             .await?;
         expect_err(
             ctx.store
-                .create_experiment("p", "baseline", "", "bob")
+                .create_experiment("p", "baseline", "", &"bob".into())
                 .await,
             ErrorKind::AlreadyExists,
             "duplicate experiment",
         );
         let renamed = ctx
             .store
-            .update_experiment("p", a.id, Some("baseline-v2"), Some("renamed"))
+            .update_experiment(
+                "p",
+                a.id,
+                Some("baseline-v2"),
+                Some("renamed"),
+                &"alice".into(),
+            )
             .await?;
         assert_eq!(
             (renamed.name.as_str(), renamed.description.as_str()),
@@ -877,7 +927,7 @@ mod cases {
         );
         expect_err(
             ctx.store
-                .update_experiment("p", b.id, Some("baseline-v2"), None)
+                .update_experiment("p", b.id, Some("baseline-v2"), None, &"alice".into())
                 .await,
             ErrorKind::AlreadyExists,
             "rename onto an existing name",
@@ -888,9 +938,9 @@ mod cases {
             "the failed rename changed nothing"
         );
         // The same name in another project is fine; an id from another project is not found.
-        ctx.store.create_project("q", "", "tester").await?;
+        ctx.store.create_project("q", "", &"tester".into()).await?;
         ctx.store
-            .create_experiment("q", "tuned", "", "tester")
+            .create_experiment("q", "tuned", "", &"tester".into())
             .await?;
         expect_err(
             ctx.store.get_experiment("q", a.id).await,
@@ -901,10 +951,19 @@ mod cases {
     }
 
     pub async fn experiments_soft_delete_restore_and_views(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        let a = ctx.store.create_experiment("p", "a", "", "tester").await?;
-        let b = ctx.store.create_experiment("p", "b", "", "tester").await?;
-        let deleted = ctx.store.set_experiment_deleted("p", b.id, true).await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        let a = ctx
+            .store
+            .create_experiment("p", "a", "", &"tester".into())
+            .await?;
+        let b = ctx
+            .store
+            .create_experiment("p", "b", "", &"tester".into())
+            .await?;
+        let deleted = ctx
+            .store
+            .set_experiment_deleted("p", b.id, true, &"alice".into())
+            .await?;
         assert!(deleted.deleted_at.is_some());
         let names = |v: Vec<verity_store::model::Experiment>| {
             v.into_iter().map(|e| e.name).collect::<Vec<_>>()
@@ -927,12 +986,15 @@ mod cases {
         assert_eq!(names(all.items), strings(&["a", "b"]));
         expect_err(
             ctx.store
-                .update_experiment("p", b.id, Some("c"), None)
+                .update_experiment("p", b.id, Some("c"), None, &"alice".into())
                 .await,
             ErrorKind::Conflict,
             "rename a deleted experiment",
         );
-        let restored = ctx.store.set_experiment_deleted("p", b.id, false).await?;
+        let restored = ctx
+            .store
+            .set_experiment_deleted("p", b.id, false, &"alice".into())
+            .await?;
         assert_eq!(restored.deleted_at, None);
         let active = ctx
             .store
@@ -956,10 +1018,12 @@ mod cases {
 
     pub async fn experiments_deleted_rejects_new_runs(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        ctx.store.set_experiment_deleted("p", exp, true).await?;
+        ctx.store
+            .set_experiment_deleted("p", exp, true, &"alice".into())
+            .await?;
         expect_err(
             ctx.store
-                .create_run("p", exp, NewRun::default(), "tester")
+                .create_run("p", exp, NewRun::default(), &"tester".into())
                 .await,
             ErrorKind::Conflict,
             "run in deleted experiment",
@@ -975,9 +1039,11 @@ mod cases {
             )
             .await?;
         assert!(none.items.is_empty(), "no run was created");
-        ctx.store.set_experiment_deleted("p", exp, false).await?;
         ctx.store
-            .create_run("p", exp, NewRun::default(), "tester")
+            .set_experiment_deleted("p", exp, false, &"alice".into())
+            .await?;
+        ctx.store
+            .create_run("p", exp, NewRun::default(), &"tester".into())
             .await?;
         Ok(())
     }
@@ -991,7 +1057,7 @@ mod cases {
             start_time: Some(1_000),
             tags: vec![kv("team", "vision"), kv("git", "abc")],
         };
-        let detail = ctx.store.create_run("p", exp, new, "alice").await?;
+        let detail = ctx.store.create_run("p", exp, new, &"alice".into()).await?;
         let run = &detail.run;
         assert_eq!(run.uuid.len(), 32);
         assert!(
@@ -1014,7 +1080,7 @@ mod cases {
         );
         let generated = ctx
             .store
-            .create_run("p", exp, NewRun::default(), "alice")
+            .create_run("p", exp, NewRun::default(), &"alice".into())
             .await?;
         assert!(
             generated.run.name.starts_with("run-"),
@@ -1029,6 +1095,7 @@ mod cases {
                     status: Some("FINISHED".into()),
                     ..RunUpdate::default()
                 },
+                &"alice".into(),
             )
             .await?;
         assert_eq!(finished.status, "FINISHED");
@@ -1043,6 +1110,7 @@ mod cases {
                     end_time: Some(i64::MAX / 2),
                     ..RunUpdate::default()
                 },
+                &"alice".into(),
             )
             .await?;
         assert_eq!(explicit.end_time, Some(i64::MAX / 2));
@@ -1054,6 +1122,7 @@ mod cases {
                         status: Some("DONE".into()),
                         ..RunUpdate::default()
                     },
+                    &"alice".into(),
                 )
                 .await,
             ErrorKind::InvalidArgument,
@@ -1157,7 +1226,7 @@ mod cases {
         };
         let uuid = ctx
             .store
-            .create_run("p", exp, new, "tester")
+            .create_run("p", exp, new, &"tester".into())
             .await?
             .run
             .uuid;
@@ -1174,13 +1243,13 @@ mod cases {
             vec![kv("note", "multi\nline\ttext"), kv("stage", "prod")]
         );
         log(&ctx, &uuid, vec![], vec![kv("stage", "archived")], vec![]).await?;
-        ctx.store.delete_tag(&uuid, "note").await?;
+        ctx.store.delete_tag(&uuid, "note", &"alice".into()).await?;
         assert_eq!(
             ctx.store.get_run_detail(&uuid).await?.tags,
             vec![kv("stage", "archived")]
         );
         expect_err(
-            ctx.store.delete_tag(&uuid, "note").await,
+            ctx.store.delete_tag(&uuid, "note", &"alice".into()).await,
             ErrorKind::NotFound,
             "deleting a missing tag",
         );
@@ -1324,7 +1393,10 @@ mod cases {
     pub async fn runs_deleted_rejects_log_batch(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
-        let deleted = ctx.store.set_run_deleted(&uuid, true).await?;
+        let deleted = ctx
+            .store
+            .set_run_deleted(&uuid, true, &"alice".into())
+            .await?;
         assert!(deleted.deleted_at.is_some());
         expect_err(
             log(
@@ -1346,6 +1418,7 @@ mod cases {
                         status: Some("FINISHED".into()),
                         ..RunUpdate::default()
                     },
+                    &"alice".into(),
                 )
                 .await,
             ErrorKind::Conflict,
@@ -1364,7 +1437,9 @@ mod cases {
             )
             .await?;
         assert_eq!(gone.items.len(), 1);
-        ctx.store.set_run_deleted(&uuid, false).await?;
+        ctx.store
+            .set_run_deleted(&uuid, false, &"alice".into())
+            .await?;
         log(&ctx, &uuid, vec![kv("a", "1")], vec![], vec![]).await?;
         assert_eq!(
             ctx.store.get_run_detail(&uuid).await?.params,
@@ -1375,18 +1450,24 @@ mod cases {
 
     pub async fn runs_inputs_and_outputs_in_detail(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        ctx.store.create_dataset("p", "train", "", "tester").await?;
-        ctx.store.create_dataset("p", "preds", "", "tester").await?;
+        ctx.store
+            .create_dataset("p", "train", "", "internal", &"tester".into())
+            .await?;
+        ctx.store
+            .create_dataset("p", "preds", "", "internal", &"tester".into())
+            .await?;
         let train = upload(&ctx, "p", "train", CSV).await?.version;
         let preds = upload(&ctx, "p", "preds", "id,pred\n1,0\n").await?.version;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
         ctx.store
-            .add_run_input(&uuid, train.id, "training", "tester")
+            .add_run_input(&uuid, train.id, "training", &"tester".into())
             .await?;
         ctx.store
-            .add_run_input(&uuid, train.id, "training", "tester")
+            .add_run_input(&uuid, train.id, "training", &"tester".into())
             .await?; // idempotent
-        ctx.store.add_run_output(&uuid, preds.id, "tester").await?;
+        ctx.store
+            .add_run_output(&uuid, preds.id, &"tester".into())
+            .await?;
         let detail = ctx.store.get_run_detail(&uuid).await?;
         assert_eq!(detail.inputs.len(), 1, "{:?}", detail.inputs);
         let input = &detail.inputs[0];
@@ -1411,7 +1492,7 @@ mod cases {
         );
         expect_err(
             ctx.store
-                .add_run_input(&uuid, preds.id + 1000, "training", "tester")
+                .add_run_input(&uuid, preds.id + 1000, "training", &"tester".into())
                 .await,
             ErrorKind::NotFound,
             "unknown version",
@@ -1421,19 +1502,25 @@ mod cases {
 
     pub async fn runs_input_from_other_project_conflicts(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        ctx.store.create_project("other", "", "tester").await?;
-        ctx.store.create_dataset("other", "d", "", "tester").await?;
+        ctx.store
+            .create_project("other", "", &"tester".into())
+            .await?;
+        ctx.store
+            .create_dataset("other", "d", "", "internal", &"tester".into())
+            .await?;
         let foreign = upload(&ctx, "other", "d", CSV).await?.version;
         let uuid = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
         expect_err(
             ctx.store
-                .add_run_input(&uuid, foreign.id, "training", "tester")
+                .add_run_input(&uuid, foreign.id, "training", &"tester".into())
                 .await,
             ErrorKind::Conflict,
             "foreign input",
         );
         expect_err(
-            ctx.store.add_run_output(&uuid, foreign.id, "tester").await,
+            ctx.store
+                .add_run_output(&uuid, foreign.id, &"tester".into())
+                .await,
             ErrorKind::Conflict,
             "foreign output",
         );
@@ -1671,7 +1758,9 @@ mod cases {
     /// r2 (sgd, lr 0.01, team ml-research, acc 0.7), r3 (sgd, lr 0.1, no team, no acc, FINISHED).
     async fn search_fixture(ctx: &Ctx) -> verity_store::Result<(i64, [String; 3])> {
         let exp = project_with_experiment(ctx, "p").await?;
-        ctx.store.create_dataset("p", "train", "", "tester").await?;
+        ctx.store
+            .create_dataset("p", "train", "", "internal", &"tester".into())
+            .await?;
         let train = upload(ctx, "p", "train", CSV).await?.version;
         let r1 = run_named(ctx, "p", exp, "r1", 1_000).await?.run.uuid;
         let r2 = run_named(ctx, "p", exp, "r2", 2_000).await?.run.uuid;
@@ -1707,10 +1796,11 @@ mod cases {
                     status: Some("FINISHED".into()),
                     ..RunUpdate::default()
                 },
+                &"alice".into(),
             )
             .await?;
         ctx.store
-            .add_run_input(&r1, train.id, "training", "tester")
+            .add_run_input(&r1, train.id, "training", &"tester".into())
             .await?;
         Ok((exp, [r1, r2, r3]))
     }
@@ -1832,7 +1922,7 @@ mod cases {
         // Restricting to experiments.
         let other = ctx
             .store
-            .create_experiment("p", "other", "", "tester")
+            .create_experiment("p", "other", "", &"tester".into())
             .await?;
         run_named(&ctx, "p", other.id, "r4", 4_000).await?;
         let only_other = RunSearch {
@@ -2087,7 +2177,9 @@ mod cases {
         bytes: &[u8],
     ) -> verity_store::Result<verity_store::model::StoredFile> {
         let staged = stage(ctx, bytes.to_vec()).await?;
-        ctx.store.put_artifact(uuid, path, staged, "tester").await
+        ctx.store
+            .put_artifact(uuid, path, staged, &"tester".into())
+            .await
     }
 
     pub async fn artifacts_put_list_get(ctx: Ctx) -> TestResult {
@@ -2198,7 +2290,9 @@ mod cases {
             "{:?}",
             files_under(&ctx.blob_dir)
         );
-        ctx.store.set_run_deleted(&uuid, true).await?;
+        ctx.store
+            .set_run_deleted(&uuid, true, &"alice".into())
+            .await?;
         expect_err(
             put(&ctx, &uuid, "late.txt", b"x").await,
             ErrorKind::Conflict,
@@ -2251,7 +2345,7 @@ mod cases {
             tags: vec![],
         };
         ctx.store
-            .create_model_version("p", model, new, "tester")
+            .create_model_version("p", model, new, &"tester".into())
             .await
     }
 
@@ -2264,14 +2358,16 @@ mod cases {
         put(&ctx, &uuid, "notes.txt", b"hi").await?;
         let model = ctx
             .store
-            .create_model("p", "classifier", "a model", "alice")
+            .create_model("p", "classifier", "a model", &"alice".into())
             .await?;
         assert_eq!(
             (model.name.as_str(), model.latest_version),
             ("classifier", 0)
         );
         expect_err(
-            ctx.store.create_model("p", "classifier", "", "bob").await,
+            ctx.store
+                .create_model("p", "classifier", "", &"bob".into())
+                .await,
             ErrorKind::AlreadyExists,
             "duplicate model",
         );
@@ -2285,7 +2381,7 @@ mod cases {
         };
         let mv = ctx
             .store
-            .create_model_version("p", "classifier", new, "alice")
+            .create_model_version("p", "classifier", new, &"alice".into())
             .await?;
         assert_eq!(mv.version, 1);
         assert_eq!(mv.source_run_id.as_deref(), Some(uuid.as_str()));
@@ -2315,7 +2411,7 @@ mod cases {
         };
         let v2 = ctx
             .store
-            .create_model_version("p", "classifier", single, "alice")
+            .create_model_version("p", "classifier", single, &"alice".into())
             .await?;
         assert_eq!(
             v2.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
@@ -2331,7 +2427,7 @@ mod cases {
         };
         expect_err(
             ctx.store
-                .create_model_version("p", "classifier", missing, "alice")
+                .create_model_version("p", "classifier", missing, &"alice".into())
                 .await,
             ErrorKind::NotFound,
             "missing artifact",
@@ -2380,9 +2476,11 @@ mod cases {
     /// Listings load many models and versions at once; each must keep its own tags, aliases,
     /// files and latest version.
     pub async fn models_lists_carry_each_items_own_details(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
         for (model, count) in [("a", 3), ("b", 1), ("c", 0)] {
-            ctx.store.create_model("p", model, "", "tester").await?;
+            ctx.store
+                .create_model("p", model, "", &"tester".into())
+                .await?;
             for v in 1..=count {
                 upload_version(&ctx, model, format!("{model}{v}").as_bytes(), None).await?;
                 ctx.store
@@ -2392,19 +2490,19 @@ mod cases {
                         v,
                         Some(&format!("{model} v{v}")),
                         &[kv("n", &v.to_string())],
-                        "tester",
+                        &"tester".into(),
                     )
                     .await?;
             }
         }
         ctx.store
-            .set_alias("p", "a", "prod", VersionRef::Number(2), "tester")
+            .set_alias("p", "a", "prod", VersionRef::Number(2), &"tester".into())
             .await?;
         ctx.store
-            .set_alias("p", "a", "next", VersionRef::Number(3), "tester")
+            .set_alias("p", "a", "next", VersionRef::Number(3), &"tester".into())
             .await?;
         ctx.store
-            .set_alias("p", "b", "prod", VersionRef::Number(1), "tester")
+            .set_alias("p", "b", "prod", VersionRef::Number(1), &"tester".into())
             .await?;
         let models = ctx.store.list_models("p", &page(10, None)).await?.items;
         let summary: Vec<_> = models
@@ -2453,8 +2551,10 @@ mod cases {
     }
 
     pub async fn models_version_from_upload(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_model("p", "m", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_model("p", "m", "", &"tester".into())
+            .await?;
         let mv = upload_version(&ctx, "m", b"onnx bytes", None).await?;
         assert_eq!(mv.version, 1);
         assert_eq!(mv.source_run_id, None);
@@ -2484,7 +2584,7 @@ mod cases {
                 1,
                 Some("described"),
                 &[kv("stage", "qa")],
-                "tester",
+                &"tester".into(),
             )
             .await?;
         assert_eq!(
@@ -2522,7 +2622,7 @@ mod cases {
         };
         expect_err(
             ctx.store
-                .create_model_version("p", "m", from_artifact, "tester")
+                .create_model_version("p", "m", from_artifact, &"tester".into())
                 .await,
             ErrorKind::Conflict,
             "artifact of a run of another project",
@@ -2532,13 +2632,15 @@ mod cases {
     }
 
     pub async fn models_alias_set_move_delete_and_history(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_model("p", "m", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_model("p", "m", "", &"tester".into())
+            .await?;
         let v1 = upload_version(&ctx, "m", b"one", None).await?;
         let v2 = upload_version(&ctx, "m", b"two", None).await?;
         let set = ctx
             .store
-            .set_alias("p", "m", "champion", VersionRef::Number(1), "alice")
+            .set_alias("p", "m", "champion", VersionRef::Number(1), &"alice".into())
             .await?;
         assert_eq!(
             (set.id, set.version, set.aliases.clone()),
@@ -2546,11 +2648,11 @@ mod cases {
         );
         // Setting it to the same version again records nothing.
         ctx.store
-            .set_alias("p", "m", "champion", VersionRef::Number(1), "alice")
+            .set_alias("p", "m", "champion", VersionRef::Number(1), &"alice".into())
             .await?;
         let moved = ctx
             .store
-            .set_alias("p", "m", "champion", VersionRef::Id(v2.id), "bob")
+            .set_alias("p", "m", "champion", VersionRef::Id(v2.id), &"bob".into())
             .await?;
         assert_eq!(moved.version, 2);
         let model = ctx.store.get_model("p", "m").await?;
@@ -2577,7 +2679,7 @@ mod cases {
             v2.id
         );
         ctx.store
-            .delete_alias("p", "m", "champion", "carol")
+            .delete_alias("p", "m", "champion", &"carol".into())
             .await?;
         expect_err(
             ctx.store.resolve_alias("p", "m", "champion", None).await,
@@ -2585,7 +2687,9 @@ mod cases {
             "deleted alias",
         );
         expect_err(
-            ctx.store.delete_alias("p", "m", "champion", "carol").await,
+            ctx.store
+                .delete_alias("p", "m", "champion", &"carol".into())
+                .await,
             ErrorKind::NotFound,
             "delete twice",
         );
@@ -2616,7 +2720,7 @@ mod cases {
         );
         assert!(history.items.windows(2).all(|w| w[0].at <= w[1].at));
         ctx.store
-            .set_alias("p", "m", "staging", VersionRef::Number(1), "dave")
+            .set_alias("p", "m", "staging", VersionRef::Number(1), &"dave".into())
             .await?;
         let everything = ctx
             .store
@@ -2648,25 +2752,29 @@ mod cases {
     }
 
     pub async fn models_resolve_alias_at_past_time(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_model("p", "m", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_model("p", "m", "", &"tester".into())
+            .await?;
         let v1 = upload_version(&ctx, "m", b"one", None).await?;
         let v2 = upload_version(&ctx, "m", b"two", None).await?;
         let before = verity_store::now_ms();
         tokio::time::sleep(Duration::from_millis(5)).await;
         ctx.store
-            .set_alias("p", "m", "prod", VersionRef::Number(1), "alice")
+            .set_alias("p", "m", "prod", VersionRef::Number(1), &"alice".into())
             .await?;
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t1 = verity_store::now_ms();
         tokio::time::sleep(Duration::from_millis(5)).await;
         ctx.store
-            .set_alias("p", "m", "prod", VersionRef::Number(2), "alice")
+            .set_alias("p", "m", "prod", VersionRef::Number(2), &"alice".into())
             .await?;
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t2 = verity_store::now_ms();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        ctx.store.delete_alias("p", "m", "prod", "alice").await?;
+        ctx.store
+            .delete_alias("p", "m", "prod", &"alice".into())
+            .await?;
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t3 = verity_store::now_ms();
         expect_err(
@@ -2718,14 +2826,24 @@ mod cases {
     }
 
     pub async fn models_alias_errors(ctx: Ctx) -> TestResult {
-        ctx.store.create_project("p", "", "tester").await?;
-        ctx.store.create_model("p", "m", "", "tester").await?;
-        ctx.store.create_model("p", "other", "", "tester").await?;
+        ctx.store.create_project("p", "", &"tester".into()).await?;
+        ctx.store
+            .create_model("p", "m", "", &"tester".into())
+            .await?;
+        ctx.store
+            .create_model("p", "other", "", &"tester".into())
+            .await?;
         upload_version(&ctx, "m", b"one", None).await?;
         let foreign = upload_version(&ctx, "other", b"two", None).await?;
         expect_err(
             ctx.store
-                .set_alias("p", "m", "prod", VersionRef::Id(foreign.id), "alice")
+                .set_alias(
+                    "p",
+                    "m",
+                    "prod",
+                    VersionRef::Id(foreign.id),
+                    &"alice".into(),
+                )
                 .await,
             ErrorKind::Conflict,
             "foreign version id",
@@ -2733,7 +2851,7 @@ mod cases {
         for reserved in ["latest", "LATEST", "v3"] {
             expect_err(
                 ctx.store
-                    .set_alias("p", "m", reserved, VersionRef::Number(1), "alice")
+                    .set_alias("p", "m", reserved, VersionRef::Number(1), &"alice".into())
                     .await,
                 ErrorKind::InvalidArgument,
                 &format!("reserved alias {reserved}"),
@@ -2741,28 +2859,40 @@ mod cases {
         }
         expect_err(
             ctx.store
-                .set_alias("p", "m", "bad alias", VersionRef::Number(1), "alice")
+                .set_alias(
+                    "p",
+                    "m",
+                    "bad alias",
+                    VersionRef::Number(1),
+                    &"alice".into(),
+                )
                 .await,
             ErrorKind::InvalidArgument,
             "space",
         );
         expect_err(
             ctx.store
-                .set_alias("p", "m", "prod", VersionRef::Number(99), "alice")
+                .set_alias("p", "m", "prod", VersionRef::Number(99), &"alice".into())
                 .await,
             ErrorKind::NotFound,
             "missing number",
         );
         expect_err(
             ctx.store
-                .set_alias("p", "m", "prod", VersionRef::Id(foreign.id + 1000), "alice")
+                .set_alias(
+                    "p",
+                    "m",
+                    "prod",
+                    VersionRef::Id(foreign.id + 1000),
+                    &"alice".into(),
+                )
                 .await,
             ErrorKind::NotFound,
             "missing id",
         );
         expect_err(
             ctx.store
-                .set_alias("p", "nope", "prod", VersionRef::Number(1), "alice")
+                .set_alias("p", "nope", "prod", VersionRef::Number(1), &"alice".into())
                 .await,
             ErrorKind::NotFound,
             "missing model",
@@ -2788,7 +2918,9 @@ mod cases {
     /// limit and says so.
     pub async fn lineage_stops_at_the_node_limit(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        ctx.store
+            .create_dataset("p", "d", "", "internal", &"tester".into())
+            .await?;
         let version = upload(&ctx, "p", "d", CSV).await?.version;
         for i in 0..verity_store::MAX_NODES {
             let run = run_named(&ctx, "p", exp, &format!("r{i}"), 1_000)
@@ -2796,7 +2928,7 @@ mod cases {
                 .run
                 .uuid;
             ctx.store
-                .add_run_input(&run, version.id, "training", "tester")
+                .add_run_input(&run, version.id, "training", &"tester".into())
                 .await?;
         }
         let id = version.id.to_string();
@@ -2825,7 +2957,9 @@ mod cases {
 
     pub async fn lineage_walks(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
-        ctx.store.create_dataset("p", "d", "", "tester").await?;
+        ctx.store
+            .create_dataset("p", "d", "", "internal", &"tester".into())
+            .await?;
         let v1 = upload(&ctx, "p", "d", CSV).await?.version;
         let v2 = upload_with(
             &ctx,
@@ -2839,9 +2973,11 @@ mod cases {
         .version;
         let run = run_named(&ctx, "p", exp, "train", 1).await?.run;
         ctx.store
-            .add_run_input(&run.uuid, v2.id, "training", "tester")
+            .add_run_input(&run.uuid, v2.id, "training", &"tester".into())
             .await?;
-        ctx.store.create_model("p", "m", "", "tester").await?;
+        ctx.store
+            .create_model("p", "m", "", &"tester".into())
+            .await?;
         let mv = upload_version(&ctx, "m", b"model", Some(run.uuid.clone())).await?;
         let mv_id = mv.id.to_string();
         let node = |kind: NodeKind, id: &str| (kind, id.to_string());
