@@ -20,6 +20,109 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(StorageArgs),
+    /// Manage users (works on the database directly; run it where the server's storage is).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Inspect the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `verity user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from stdin with --password-stdin, else generated
+    /// and printed once.
+    Create {
+        /// Login name.
+        name: String,
+        /// Clearance: public, internal, confidential or restricted.
+        #[arg(long, default_value = "internal")]
+        clearance: String,
+        /// Make the user a global administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// List users.
+    List {
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Disable a user: sessions end, tokens stop working.
+    Disable {
+        /// Login name.
+        name: String,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Set a new password (read from stdin with --password-stdin, else generated and printed).
+    ResetPassword {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// `verity token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print its secret once.
+    Create {
+        /// Owner.
+        #[arg(long)]
+        user: String,
+        /// Label.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Limit the token to one project.
+        #[arg(long)]
+        project: Option<String>,
+        /// Allow reads only.
+        #[arg(long)]
+        read_only: bool,
+        /// Expiry in days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Revoke a token by id (effective on the next request).
+    Revoke {
+        /// Token id.
+        id: i64,
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// `verity audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit status 1 and the first broken sequence number when it
+    /// does not check out.
+    Verify {
+        /// Storage options.
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 /// Where metadata and bytes live.
@@ -58,9 +161,23 @@ pub struct ServeArgs {
     #[arg(long, env = "VERITY_MAX_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// The principal recorded as the actor of every change until access control is configured.
+    /// `enabled` (default): every request needs an API token or a session. `disabled`:
+    /// anonymous single-user mode, everybody acts as --local-principal with every right.
+    #[arg(long, env = "VERITY_AUTH", value_enum, default_value = "enabled")]
+    pub auth: crate::auth::AuthMode,
+
+    /// The principal recorded as the actor of every change when --auth is disabled.
     #[arg(long, env = "VERITY_LOCAL_PRINCIPAL", default_value = "local")]
     pub local_principal: String,
+
+    /// Lifetime of a dashboard session, in hours.
+    #[arg(long, env = "VERITY_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
+
+    /// Mark session cookies `Secure` (set it when clients reach Verity over HTTPS; a request
+    /// with `X-Forwarded-Proto: https` gets it anyway).
+    #[arg(long, env = "VERITY_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 
     /// Storage options.
     #[command(flatten)]

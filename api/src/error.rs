@@ -30,6 +30,8 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    /// Seconds for a `Retry-After` header (429).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -39,6 +41,7 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -78,7 +81,31 @@ impl From<StoreError> for ApiError {
             status,
             code: err.code(),
             message,
+            retry_after: None,
         }
+    }
+}
+
+impl From<verity_policy::Error> for ApiError {
+    fn from(err: verity_policy::Error) -> Self {
+        use verity_policy::ErrorKind as Kind;
+        let (status, code) = match err.kind() {
+            Kind::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Kind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Kind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Kind::InvalidArgument => (StatusCode::BAD_REQUEST, "invalid_argument"),
+            Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let mut api = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %err, "access control failed");
+            Self::new(status, code, "internal error: see the server log")
+        } else {
+            Self::new(status, code, err.to_string())
+        };
+        if let verity_policy::Error::TooManyRequests { retry_after } = err {
+            api.retry_after = Some(retry_after.as_millis().div_ceil(1000).max(1) as u64);
+        }
+        api
     }
 }
 
@@ -124,7 +151,18 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"verity\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -1,11 +1,9 @@
-//! Extractors whose rejections use the one JSON error shape, and the acting principal.
+//! Extractors whose rejections use the one JSON error shape (the caller is [`crate::auth::Caller`]).
 
-use axum::extract::{FromRef, FromRequest, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// `axum::Json` with JSON errors.
 #[derive(Debug, FromRequest)]
@@ -27,21 +25,3 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
-
-/// The principal on whose behalf a request acts. Until access control lands this is the
-/// configured local principal; handlers already take it so authentication can plug in here.
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
-
-impl<S> FromRequestParts<S> for Actor
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(_parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        Ok(Actor(state.local_principal.to_string()))
-    }
-}

@@ -1,5 +1,7 @@
 //! The `verity` binary: the HTTP API over the registry store.
 
+mod admin;
+mod auth;
 mod config;
 mod error;
 mod extract;
@@ -7,7 +9,10 @@ mod routes;
 mod state;
 mod wire;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser as _;
@@ -15,8 +20,9 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use verity_store::{BlobStore, Store, sqlite_url_for};
 
+use crate::auth::AuthMode;
 use crate::config::{Cli, Command, StorageArgs};
-use crate::state::AppState;
+use crate::state::{AppState, load_rules};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -33,14 +39,55 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::User(command) => admin::user_command(command).await,
+        Command::Token(command) => admin::token_command(command).await,
+        Command::Audit(command) => {
+            if admin::audit_command(command).await? {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
         Command::Serve(args) => {
-            let store = open_store(&args.storage).await?;
-            store.migrate().await.context("applying migrations")?;
+            let store = open_migrated(&args.storage).await?;
+            admin::seed_rules(&store).await?;
+            match args.auth {
+                AuthMode::Enabled => admin::bootstrap_admin(&store).await?,
+                AuthMode::Disabled => {
+                    let banner = "AUTHENTICATION IS DISABLED: every request acts as";
+                    println!(
+                        "WARNING: {banner} '{}' with every right. Use only on a single-user machine.",
+                        args.local_principal
+                    );
+                    tracing::warn!("{banner} '{}'", args.local_principal);
+                }
+            }
+            let (revision, rules) = load_rules(&store).await?;
+            let authorizer = verity_policy::Authorizer::new(&rules).await?;
             let state = AppState {
                 store: store.clone(),
                 local_principal: Arc::from(args.local_principal.as_str()),
                 max_body_bytes: args.max_body_bytes,
+                auth_mode: args.auth,
+                authorizer: Arc::new(authorizer),
+                policy_revision: Arc::new(AtomicI64::new(revision)),
+                login_limiter: Arc::new(verity_policy::LoginLimiter::new(
+                    verity_policy::LimiterConfig::default(),
+                )),
+                session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
+                secure_cookies: args.secure_cookies,
             };
+            // Rules changed by another process (or the CLI) take effect within two seconds.
+            let watcher = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(2));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = watcher.refresh_policies().await {
+                        tracing::warn!(error = ?e, "reloading access rules failed");
+                    }
+                }
+            });
             let app = routes::app(state);
             // Uploads staged by a process that died mid-upload are garbage; an hour is far
             // longer than any upload in flight.
@@ -64,13 +111,23 @@ async fn main() -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             println!("verity listening on http://{addr}");
             tracing::info!(%addr, database = ?store.backend(), blobs = store.blobs().description(), "serving");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
             store.close().await;
             Ok(())
         }
     }
+}
+
+/// Opens the stores and applies pending migrations.
+pub(crate) async fn open_migrated(args: &StorageArgs) -> anyhow::Result<Store> {
+    let store = open_store(args).await?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
 }
 
 /// Opens the metadata and blob stores from the storage options.

@@ -24,6 +24,9 @@ pub struct ServerOptions {
     pub data_dir: Option<PathBuf>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// With a password, authentication is on and the first administrator `admin` gets it;
+    /// without, the server runs with `--auth disabled` (anonymous, every right).
+    pub admin_password: Option<String>,
 }
 
 /// A running `verity serve`.
@@ -65,6 +68,14 @@ impl TestServer {
         }
         if let Some(n) = options.max_upload_bytes {
             command.arg("--max-upload-bytes").arg(n.to_string());
+        }
+        match &options.admin_password {
+            Some(password) => {
+                command.env("VERITY_ADMIN_PASSWORD", password);
+            }
+            None => {
+                command.arg("--auth").arg("disabled");
+            }
         }
         for (k, v) in &options.env {
             command.env(k, v);

@@ -11,7 +11,10 @@ use verity_store::ArtifactEntry;
 use verity_store::model::StoredFile;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Actor, Json, Path, Query};
+use verity_policy::Action;
+
+use crate::auth::Caller;
+use crate::extract::{Json, Path, Query};
 use crate::routes::{download, stage_body};
 use crate::state::AppState;
 
@@ -89,16 +92,18 @@ pub struct ListArtifactsQuery {
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn upload_artifact(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((run_id, path)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult<Json<FileResponse>> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     verity_store::validate::artifact_path(&path)?;
-    state.get_run(&run_id).await?;
     let staged = stage_body(&state, body).await?;
     Ok(Json(
         state
-            .put_artifact(&run_id, &path, staged, &actor)
+            .put_artifact(&run_id, &path, staged, &caller.actor)
             .await?
             .into(),
     ))
@@ -110,9 +115,13 @@ pub async fn upload_artifact(
     responses((status = 200, body = ArtifactListResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_artifacts(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): Path<String>,
     Query(query): Query<ListArtifactsQuery>,
 ) -> ApiResult<Json<ArtifactListResponse>> {
+    caller
+        .authorize_run(&state, Action::RunRead, &run_id)
+        .await?;
     let dir = query
         .path
         .as_deref()
@@ -131,8 +140,12 @@ pub async fn list_artifacts(
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
 pub async fn download_artifact(
     State(state): State<AppState>,
+    caller: Caller,
     Path((run_id, path)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    caller
+        .authorize_run(&state, Action::RunRead, &run_id)
+        .await?;
     let file = state.get_artifact(&run_id, &path).await?;
     let name = file
         .path

@@ -5,14 +5,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use verity_policy::{Action, Sensitivity};
 use verity_store::model::{Dataset, DatasetVersion};
-use verity_store::{DataFormat, NewDatasetVersion, VersionSource};
+use verity_store::{DataFormat, NewDatasetVersion, NewEvent, VersionSource};
 
+use crate::auth::{Caller, Target};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Actor, Json, Path, Query};
+use crate::extract::{Json, Path, Query};
 use crate::routes::{download, is_json, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
@@ -28,6 +31,8 @@ pub struct DatasetResponse {
     pub description: String,
     /// Number of versions.
     pub version_count: i64,
+    /// `public`, `internal`, `confidential` or `restricted`.
+    pub sensitivity: String,
     /// Who created it.
     pub created_by: String,
     /// When (ms since the Unix epoch).
@@ -41,6 +46,7 @@ impl From<Dataset> for DatasetResponse {
             name: d.name,
             description: d.description,
             version_count: d.version_count,
+            sensitivity: d.sensitivity,
             created_by: d.created_by,
             created_at: d.created_at,
         }
@@ -111,6 +117,24 @@ pub struct CreateDataset {
     /// Free text.
     #[serde(default)]
     pub description: String,
+    /// `public`, `internal` (default), `confidential` or `restricted`: the clearance a user
+    /// needs to read the raw rows.
+    #[serde(default = "default_sensitivity")]
+    pub sensitivity: String,
+}
+
+fn default_sensitivity() -> String {
+    "internal".to_owned()
+}
+
+/// Body of `PATCH .../datasets/{dataset}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDataset {
+    /// New description.
+    pub description: Option<String>,
+    /// New sensitivity.
+    pub sensitivity: Option<String>,
 }
 
 /// JSON body of `POST .../versions` that registers an object-store URL instead of uploading.
@@ -149,12 +173,21 @@ type VersionPath = Path<(String, String, i64)>;
     responses((status = 201, body = DatasetResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_dataset(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(project): Path<String>,
     Json(body): Json<CreateDataset>,
 ) -> ApiResult<(StatusCode, Json<DatasetResponse>)> {
+    caller
+        .authorize(&state, Action::DatasetCreate, &Target::project(&project))
+        .await?;
     let dataset = state
-        .create_dataset(&project, &body.name, &body.description, &actor)
+        .create_dataset(
+            &project,
+            &body.name,
+            &body.description,
+            &body.sensitivity,
+            &caller.actor,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(dataset.into())))
 }
@@ -165,9 +198,13 @@ pub async fn create_dataset(
     responses((status = 200, body = ListResponse<DatasetResponse>), (status = 404, body = ErrorBody)))]
 pub async fn list_datasets(
     State(state): State<AppState>,
+    caller: Caller,
     Path(project): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<DatasetResponse>>> {
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     let page = state.list_datasets(&project, &page.request()?).await?;
     Ok(Json(ListResponse::from_page(page, DatasetResponse::from)))
 }
@@ -178,9 +215,39 @@ pub async fn list_datasets(
     responses((status = 200, body = DatasetResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_dataset(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, dataset)): DatasetPath,
 ) -> ApiResult<Json<DatasetResponse>> {
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     Ok(Json(state.get_dataset(&project, &dataset).await?.into()))
+}
+
+/// Changes a dataset's description or sensitivity (project owners).
+#[utoipa::path(patch, path = "/api/v1/projects/{project}/datasets/{dataset}", tag = "datasets", request_body = UpdateDataset,
+    params(("project" = String, Path), ("dataset" = String, Path)),
+    responses((status = 200, body = DatasetResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_dataset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, dataset)): DatasetPath,
+    Json(body): Json<UpdateDataset>,
+) -> ApiResult<Json<DatasetResponse>> {
+    let found = state.get_dataset(&project, &dataset).await?;
+    caller
+        .authorize(&state, Action::DatasetUpdate, &Target::dataset(&found))
+        .await?;
+    let updated = state
+        .update_dataset(
+            &project,
+            &dataset,
+            body.description.as_deref(),
+            body.sensitivity.as_deref(),
+            &caller.actor,
+        )
+        .await?;
+    Ok(Json(updated.into()))
 }
 
 /// Adds a version. Either the raw bytes as the body (Parquet or CSV, streamed; format from
@@ -196,14 +263,17 @@ pub async fn get_dataset(
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn create_dataset_version(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((project, dataset)): DatasetPath,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<DatasetVersionResponse>)> {
-    // Fail before reading a large body when the dataset does not exist.
-    state.get_dataset(&project, &dataset).await?;
+    // Fail before reading a large body when the dataset does not exist or the caller may not.
+    let found = state.get_dataset(&project, &dataset).await?;
+    caller
+        .authorize(&state, Action::DatasetWrite, &Target::dataset(&found))
+        .await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -234,7 +304,7 @@ pub async fn create_dataset_version(
         }
     };
     let added = state
-        .add_dataset_version(&project, &dataset, new, &actor)
+        .add_dataset_version(&project, &dataset, new, &caller.actor)
         .await?;
     let status = if added.created {
         StatusCode::CREATED
@@ -250,9 +320,13 @@ pub async fn create_dataset_version(
     responses((status = 200, body = ListResponse<DatasetVersionResponse>), (status = 404, body = ErrorBody)))]
 pub async fn list_dataset_versions(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, dataset)): DatasetPath,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<DatasetVersionResponse>>> {
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     let page = state
         .list_dataset_versions(&project, &dataset, &page.request()?)
         .await?;
@@ -268,8 +342,12 @@ pub async fn list_dataset_versions(
     responses((status = 200, body = DatasetVersionResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_dataset_version(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Json<DatasetVersionResponse>> {
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
             .get_dataset_version(&project, &dataset, version)
@@ -284,8 +362,12 @@ pub async fn get_dataset_version(
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn get_dataset_schema(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Json<serde_json::Value>> {
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
             .get_dataset_version(&project, &dataset, version)
@@ -294,17 +376,34 @@ pub async fn get_dataset_schema(
     ))
 }
 
-/// Downloads the bytes of a dataset version (streamed).
+/// Downloads the bytes of a dataset version (streamed). Needs a clearance at least the
+/// dataset's sensitivity; reads of `confidential` and `restricted` data are audited.
 #[utoipa::path(get, path = "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/content", tag = "datasets",
     params(("project" = String, Path), ("dataset" = String, Path), ("version" = i64, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
 pub async fn download_dataset_version(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Response> {
+    let found = state.get_dataset(&project, &dataset).await?;
+    let mut target = Target::dataset(&found);
+    target.resource = format!("{}/version/{version}", target.resource);
+    caller
+        .authorize(&state, Action::DatasetReadData, &target)
+        .await?;
     let v = state
         .get_dataset_version(&project, &dataset, version)
         .await?;
+    if target.sensitivity >= Sensitivity::Confidential {
+        let event = NewEvent::success(
+            Action::DatasetReadData.as_str(),
+            target.resource.clone(),
+            Some(&project),
+            json!({"sensitivity": target.sensitivity.as_str(), "content_hash": v.content_hash, "byte_size": v.byte_size}),
+        );
+        state.record_event(&caller.actor, event).await?;
+    }
     let file_name = format!("{}-v{}.{}", v.dataset, v.version, v.format.as_str());
     download(&state, &v.content_hash, v.format.content_type(), &file_name).await
 }
@@ -315,16 +414,25 @@ pub async fn download_dataset_version(
     responses((status = 200, body = DatasetVersionResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_dataset_version_by_id(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<DatasetVersionResponse>> {
-    Ok(Json(state.get_dataset_version_by_id(id).await?.into()))
+    let version = state.get_dataset_version_by_id(id).await?;
+    caller
+        .authorize(
+            &state,
+            Action::DatasetRead,
+            &Target::project(&version.project),
+        )
+        .await?;
+    Ok(Json(version.into()))
 }
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_dataset, list_datasets))
-        .routes(routes!(get_dataset))
+        .routes(routes!(get_dataset, update_dataset))
         .routes(routes!(create_dataset_version, list_dataset_versions))
         .routes(routes!(get_dataset_version))
         .routes(routes!(get_dataset_schema))

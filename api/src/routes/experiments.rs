@@ -9,7 +9,10 @@ use utoipa_axum::routes;
 use verity_store::model::{Experiment, ViewType};
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Actor, Json, Path, Query};
+use verity_policy::Action;
+
+use crate::auth::{Caller, Target};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::wire::ListResponse;
 
@@ -111,12 +114,15 @@ type ExperimentPath = Path<(String, i64)>;
     responses((status = 201, body = ExperimentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_experiment(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(project): Path<String>,
     Json(body): Json<CreateExperiment>,
 ) -> ApiResult<(StatusCode, Json<ExperimentResponse>)> {
+    caller
+        .authorize(&state, Action::ExperimentCreate, &Target::project(&project))
+        .await?;
     let experiment = state
-        .create_experiment(&project, &body.name, &body.description, &actor)
+        .create_experiment(&project, &body.name, &body.description, &caller.actor)
         .await?;
     Ok((StatusCode::CREATED, Json(experiment.into())))
 }
@@ -127,9 +133,13 @@ pub async fn create_experiment(
     responses((status = 200, body = ListResponse<ExperimentResponse>), (status = 404, body = ErrorBody)))]
 pub async fn list_experiments(
     State(state): State<AppState>,
+    caller: Caller,
     Path(project): Path<String>,
     Query(query): Query<ListExperimentsQuery>,
 ) -> ApiResult<Json<ListResponse<ExperimentResponse>>> {
+    caller
+        .authorize(&state, Action::ExperimentRead, &Target::project(&project))
+        .await?;
     let page = verity_store::PageRequest::new(query.limit, query.cursor.as_deref())?;
     let page = state
         .list_experiments(&project, query.view.into(), &page)
@@ -146,8 +156,12 @@ pub async fn list_experiments(
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_experiment(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, id)): ExperimentPath,
 ) -> ApiResult<Json<ExperimentResponse>> {
+    caller
+        .authorize(&state, Action::ExperimentRead, &Target::project(&project))
+        .await?;
     Ok(Json(state.get_experiment(&project, id).await?.into()))
 }
 
@@ -157,15 +171,20 @@ pub async fn get_experiment(
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_experiment(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, id)): ExperimentPath,
     Json(body): Json<UpdateExperiment>,
 ) -> ApiResult<Json<ExperimentResponse>> {
+    caller
+        .authorize(&state, Action::ExperimentUpdate, &Target::project(&project))
+        .await?;
     let experiment = state
         .update_experiment(
             &project,
             id,
             body.name.as_deref(),
             body.description.as_deref(),
+            &caller.actor,
         )
         .await?;
     Ok(Json(experiment.into()))
@@ -177,11 +196,15 @@ pub async fn update_experiment(
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
 pub async fn delete_experiment(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, id)): ExperimentPath,
 ) -> ApiResult<Json<ExperimentResponse>> {
+    caller
+        .authorize(&state, Action::ExperimentDelete, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
-            .set_experiment_deleted(&project, id, true)
+            .set_experiment_deleted(&project, id, true, &caller.actor)
             .await?
             .into(),
     ))
@@ -193,11 +216,15 @@ pub async fn delete_experiment(
     responses((status = 200, body = ExperimentResponse), (status = 404, body = ErrorBody)))]
 pub async fn restore_experiment(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, id)): ExperimentPath,
 ) -> ApiResult<Json<ExperimentResponse>> {
+    caller
+        .authorize(&state, Action::ExperimentDelete, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
-            .set_experiment_deleted(&project, id, false)
+            .set_experiment_deleted(&project, id, false, &caller.actor)
             .await?
             .into(),
     ))

@@ -8,7 +8,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use verity_store::model::{Direction, LineageEdge, LineageNode, NodeKind, RunDataset};
 
-use crate::error::{ApiResult, ErrorBody};
+use verity_policy::Action;
+
+use crate::auth::{Caller, Target};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
@@ -161,8 +164,10 @@ pub struct OpenLineageResponse {
     responses((status = 200, body = GraphResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn lineage(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<LineageQuery>,
 ) -> ApiResult<Json<GraphResponse>> {
+    caller.authorize_self(); // decided per node below
     let direction = match query.direction {
         WalkDirection::Upstream => Direction::Upstream,
         WalkDirection::Downstream => Direction::Downstream,
@@ -176,9 +181,39 @@ pub async fn lineage(
             query.depth.unwrap_or(3),
         )
         .await?;
+    // The start node's project decides the request; nodes of projects the caller may not
+    // read are left out, with the edges that touch them.
+    let start = graph
+        .nodes
+        .first()
+        .ok_or_else(|| ApiError::bad_request("lineage walk found no start node"))?;
+    caller
+        .authorize(
+            &state,
+            Action::LineageRead,
+            &Target::project(&start.project),
+        )
+        .await?;
+    let mut hidden = std::collections::HashSet::new();
+    let mut nodes = Vec::with_capacity(graph.nodes.len());
+    for node in graph.nodes {
+        if caller.can(&state, Action::LineageRead, &Target::project(&node.project))? {
+            nodes.push(node);
+        } else {
+            hidden.insert((node.kind, node.id));
+        }
+    }
+    let edges = graph
+        .edges
+        .into_iter()
+        .filter(|e| {
+            !hidden.contains(&(e.from_kind, e.from_id.clone()))
+                && !hidden.contains(&(e.to_kind, e.to_id.clone()))
+        })
+        .collect::<Vec<_>>();
     Ok(Json(GraphResponse {
-        nodes: graph.nodes.into_iter().map(Into::into).collect(),
-        edges: graph.edges.into_iter().map(Into::into).collect(),
+        nodes: nodes.into_iter().map(Into::into).collect(),
+        edges: edges.into_iter().map(Into::into).collect(),
         truncated: graph.truncated,
     }))
 }
@@ -188,8 +223,12 @@ pub async fn lineage(
     responses((status = 200, body = OpenLineageResponse), (status = 404, body = ErrorBody)))]
 pub async fn openlineage(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): Path<String>,
 ) -> ApiResult<Json<OpenLineageResponse>> {
+    caller
+        .authorize_run(&state, Action::LineageRead, &run_id)
+        .await?;
     let detail = state.get_run_detail(&run_id).await?;
     let run = &detail.run;
     let experiment = state

@@ -1,12 +1,16 @@
 //! The HTTP router: every route under `/api/v1`, the operations endpoints and the OpenAPI document.
 
 mod artifacts;
+mod audit;
 mod datasets;
 mod experiments;
 mod lineage;
+mod members;
 mod models;
 mod projects;
 mod runs;
+mod session;
+mod users;
 
 use axum::Router;
 use axum::body::Body;
@@ -37,6 +41,10 @@ use crate::state::AppState;
         (name = "artifacts", description = "Run artifacts"),
         (name = "models", description = "Registered models, versions, aliases and alias history"),
         (name = "lineage", description = "Lineage graph and OpenLineage events"),
+        (name = "auth", description = "Login sessions (dashboard) and the caller's identity"),
+        (name = "users", description = "Users and API tokens"),
+        (name = "access", description = "Project members and casbin rules"),
+        (name = "audit", description = "The hash-chained audit trail"),
     ),
     components(schemas(crate::error::ErrorBody))
 )]
@@ -52,6 +60,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(artifacts::router())
         .merge(models::router())
         .merge(lineage::router())
+        .merge(session::router())
+        .merge(users::router())
+        .merge(members::router())
+        .merge(audit::router())
 }
 
 /// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the
@@ -78,7 +90,9 @@ pub fn app(state: AppState) -> Router {
     // Serialised once; every request for the document gets the same bytes.
     let spec =
         bytes::Bytes::from(serde_json::to_vec(&with_openapi_templates(api)).unwrap_or_default());
+    // Every /api/v1 handler must make an authorization decision (fails closed).
     router
+        .route_layer(axum::middleware::from_fn(crate::auth::require_decision))
         .route(
             "/openapi.json",
             get(

@@ -13,7 +13,10 @@ use verity_store::{ModelSource, NewModelVersion, VersionRef};
 
 use super::artifacts::FileResponse;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Actor, Json, Path, Query};
+use verity_policy::Action;
+
+use crate::auth::{Caller, Target};
+use crate::extract::{Json, Path, Query};
 use crate::routes::{download, is_json, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{KeyValue, ListResponse, PageQuery};
@@ -260,15 +263,18 @@ type AliasPath = Path<(String, String, String)>;
     responses((status = 201, body = ModelResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_model(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(project): Path<String>,
     Json(body): Json<CreateModel>,
 ) -> ApiResult<(StatusCode, Json<ModelResponse>)> {
+    caller
+        .authorize(&state, Action::ModelCreate, &Target::project(&project))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(
             state
-                .create_model(&project, &body.name, &body.description, &actor)
+                .create_model(&project, &body.name, &body.description, &caller.actor)
                 .await?
                 .into(),
         ),
@@ -280,9 +286,13 @@ pub async fn create_model(
     responses((status = 200, body = ListResponse<ModelResponse>), (status = 404, body = ErrorBody)))]
 pub async fn list_models(
     State(state): State<AppState>,
+    caller: Caller,
     Path(project): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<ModelResponse>>> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     let page = state.list_models(&project, &page.request()?).await?;
     Ok(Json(ListResponse::from_page(page, ModelResponse::from)))
 }
@@ -293,8 +303,12 @@ pub async fn list_models(
     responses((status = 200, body = ModelResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_model(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model)): ModelPath,
 ) -> ApiResult<Json<ModelResponse>> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     Ok(Json(state.get_model(&project, &model).await?.into()))
 }
 
@@ -304,12 +318,16 @@ pub async fn get_model(
     responses((status = 200, body = ModelResponse), (status = 404, body = ErrorBody)))]
 pub async fn update_model(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model)): ModelPath,
     Json(body): Json<UpdateModel>,
 ) -> ApiResult<Json<ModelResponse>> {
+    caller
+        .authorize(&state, Action::ModelUpdate, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
-            .update_model(&project, &model, &body.description)
+            .update_model(&project, &model, &body.description, &caller.actor)
             .await?
             .into(),
     ))
@@ -323,12 +341,19 @@ pub async fn update_model(
     responses((status = 201, body = ModelVersionResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_model_version(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((project, model)): ModelPath,
     Query(query): Query<UploadVersionQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<ModelVersionResponse>)> {
+    caller
+        .authorize(
+            &state,
+            Action::ModelVersionCreate,
+            &Target::project(&project),
+        )
+        .await?;
     state.get_model(&project, &model).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -359,7 +384,7 @@ pub async fn create_model_version(
         }
     };
     let version = state
-        .create_model_version(&project, &model, new, &actor)
+        .create_model_version(&project, &model, new, &caller.actor)
         .await?;
     Ok((StatusCode::CREATED, Json(version.into())))
 }
@@ -370,9 +395,13 @@ pub async fn create_model_version(
     responses((status = 200, body = ListResponse<ModelVersionResponse>), (status = 404, body = ErrorBody)))]
 pub async fn list_model_versions(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model)): ModelPath,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<ModelVersionResponse>>> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     let page = state
         .list_model_versions(&project, &model, &page.request()?)
         .await?;
@@ -388,8 +417,12 @@ pub async fn list_model_versions(
     responses((status = 200, body = ModelVersionResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_model_version(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model, version)): VersionPath,
 ) -> ApiResult<Json<ModelVersionResponse>> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
             .get_model_version(&project, &model, version)
@@ -404,10 +437,17 @@ pub async fn get_model_version(
     responses((status = 200, body = ModelVersionResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_model_version(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((project, model, version)): VersionPath,
     Json(body): Json<UpdateVersion>,
 ) -> ApiResult<Json<ModelVersionResponse>> {
+    caller
+        .authorize(
+            &state,
+            Action::ModelVersionUpdate,
+            &Target::project(&project),
+        )
+        .await?;
     let tags: Vec<_> = body.tags.into_iter().map(Into::into).collect();
     Ok(Json(
         state
@@ -417,7 +457,7 @@ pub async fn update_model_version(
                 version,
                 body.description.as_deref(),
                 &tags,
-                &actor,
+                &caller.actor,
             )
             .await?
             .into(),
@@ -430,8 +470,12 @@ pub async fn update_model_version(
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
 pub async fn download_model_file(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model, version, path)): Path<(String, String, i64, String)>,
 ) -> ApiResult<Response> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     let v = state.get_model_version(&project, &model, version).await?;
     let file = v
         .files
@@ -459,9 +503,13 @@ pub async fn download_model_file(
     responses((status = 200, body = ModelVersionResponse), (status = 404, body = ErrorBody)))]
 pub async fn resolve_alias(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model, alias)): AliasPath,
     Query(query): Query<ResolveQuery>,
 ) -> ApiResult<Json<ModelVersionResponse>> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
             .resolve_alias(&project, &model, &alias, query.at)
@@ -477,10 +525,13 @@ pub async fn resolve_alias(
         (status = 409, description = "the version belongs to another model", body = ErrorBody)))]
 pub async fn set_alias(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((project, model, alias)): AliasPath,
     Json(body): Json<SetAlias>,
 ) -> ApiResult<Json<ModelVersionResponse>> {
+    caller
+        .authorize(&state, Action::AliasWrite, &Target::project(&project))
+        .await?;
     let target = match (body.version, body.model_version_id) {
         (Some(n), None) => VersionRef::Number(n),
         (None, Some(id)) => VersionRef::Id(id),
@@ -492,7 +543,7 @@ pub async fn set_alias(
     };
     Ok(Json(
         state
-            .set_alias(&project, &model, &alias, target, &actor)
+            .set_alias(&project, &model, &alias, target, &caller.actor)
             .await?
             .into(),
     ))
@@ -504,10 +555,15 @@ pub async fn set_alias(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_alias(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((project, model, alias)): AliasPath,
 ) -> ApiResult<StatusCode> {
-    state.delete_alias(&project, &model, &alias, &actor).await?;
+    caller
+        .authorize(&state, Action::AliasWrite, &Target::project(&project))
+        .await?;
+    state
+        .delete_alias(&project, &model, &alias, &caller.actor)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -517,9 +573,13 @@ pub async fn delete_alias(
     responses((status = 200, body = ListResponse<AliasEventResponse>), (status = 404, body = ErrorBody)))]
 pub async fn alias_history(
     State(state): State<AppState>,
+    caller: Caller,
     Path((project, model)): ModelPath,
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Json<ListResponse<AliasEventResponse>>> {
+    caller
+        .authorize(&state, Action::ModelRead, &Target::project(&project))
+        .await?;
     let page = verity_store::PageRequest::new(query.limit, query.cursor.as_deref())?;
     let events = state
         .alias_history(&project, &model, query.alias.as_deref(), &page)

@@ -8,8 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use verity_store::model::Project;
 
+use verity_policy::Action;
+
+use crate::auth::{Caller, Target};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Actor, Json, Path, Query};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 
@@ -61,23 +64,37 @@ pub struct UpdateProject {
     responses((status = 201, body = ProjectResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_project(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Json(body): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
+    caller
+        .authorize(&state, Action::ProjectCreate, &Target::global("project"))
+        .await?;
     let project = state
-        .create_project(&body.name, &body.description, &actor)
+        .create_project(&body.name, &body.description, &caller.actor)
         .await?;
     Ok((StatusCode::CREATED, Json(project.into())))
 }
 
-/// Lists projects.
+/// Lists the projects the caller may read (all of them for administrators).
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(PageQuery),
     responses((status = 200, body = ListResponse<ProjectResponse>), (status = 400, body = ErrorBody)))]
 pub async fn list_projects(
     State(state): State<AppState>,
+    caller: Caller,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
-    let page = state.list_projects(&page.request()?).await?;
+    // Listing is open to every authenticated caller; each project is shown only to those
+    // who may read it (a page can hold fewer items than the limit).
+    caller.authorize_self();
+    let mut page = state.list_projects(&page.request()?).await?;
+    let mut visible = Vec::with_capacity(page.items.len());
+    for project in page.items {
+        if caller.can(&state, Action::ProjectRead, &Target::project(&project.name))? {
+            visible.push(project);
+        }
+    }
+    page.items = visible;
     Ok(Json(ListResponse::from_page(page, ProjectResponse::from)))
 }
 
@@ -87,8 +104,12 @@ pub async fn list_projects(
     responses((status = 200, body = ProjectResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_project(
     State(state): State<AppState>,
+    caller: Caller,
     Path(project): Path<String>,
 ) -> ApiResult<Json<ProjectResponse>> {
+    caller
+        .authorize(&state, Action::ProjectRead, &Target::project(&project))
+        .await?;
     Ok(Json(state.get_project(&project).await?.into()))
 }
 
@@ -98,12 +119,16 @@ pub async fn get_project(
     responses((status = 200, body = ProjectResponse), (status = 404, body = ErrorBody)))]
 pub async fn update_project(
     State(state): State<AppState>,
+    caller: Caller,
     Path(project): Path<String>,
     Json(body): Json<UpdateProject>,
 ) -> ApiResult<Json<ProjectResponse>> {
+    caller
+        .authorize(&state, Action::ProjectUpdate, &Target::project(&project))
+        .await?;
     Ok(Json(
         state
-            .update_project(&project, &body.description)
+            .update_project(&project, &body.description, &caller.actor)
             .await?
             .into(),
     ))

@@ -17,7 +17,10 @@ use verity_store::{HistoryChunk, NewRun, PageRequest, RunSearch, RunUpdate, now_
 
 use super::experiments::View;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Actor, Json, Path, Query};
+use verity_policy::Action;
+
+use crate::auth::{Caller, Target};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::wire::{Float, KeyValue, ListResponse};
 
@@ -390,16 +393,21 @@ type RunPath = Path<String>;
     responses((status = 201, body = RunResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_run(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path((project, experiment)): Path<(String, i64)>,
     Json(body): Json<CreateRun>,
 ) -> ApiResult<(StatusCode, Json<RunResponse>)> {
+    caller
+        .authorize(&state, Action::RunCreate, &Target::project(&project))
+        .await?;
     let new = NewRun {
         name: body.name,
         start_time: body.start_time,
         tags: body.tags.into_iter().map(Into::into).collect(),
     };
-    let run = state.create_run(&project, experiment, new, &actor).await?;
+    let run = state
+        .create_run(&project, experiment, new, &caller.actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
@@ -408,8 +416,12 @@ pub async fn create_run(
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody)))]
 pub async fn get_run(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
 ) -> ApiResult<Json<RunResponse>> {
+    caller
+        .authorize_run(&state, Action::RunRead, &run_id)
+        .await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
 
@@ -418,9 +430,13 @@ pub async fn get_run(
     responses((status = 200, body = RunResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_run(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<UpdateRun>,
 ) -> ApiResult<Json<RunResponse>> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     state
         .update_run(
             &run_id,
@@ -429,6 +445,7 @@ pub async fn update_run(
                 status: body.status,
                 end_time: body.end_time,
             },
+            &caller.actor,
         )
         .await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
@@ -439,9 +456,13 @@ pub async fn update_run(
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody)))]
 pub async fn delete_run(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
 ) -> ApiResult<Json<RunResponse>> {
-    state.set_run_deleted(&run_id, true).await?;
+    caller
+        .authorize_run(&state, Action::RunDelete, &run_id)
+        .await?;
+    state.set_run_deleted(&run_id, true, &caller.actor).await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
 
@@ -450,9 +471,13 @@ pub async fn delete_run(
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody)))]
 pub async fn restore_run(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
 ) -> ApiResult<Json<RunResponse>> {
-    state.set_run_deleted(&run_id, false).await?;
+    caller
+        .authorize_run(&state, Action::RunDelete, &run_id)
+        .await?;
+    state.set_run_deleted(&run_id, false, &caller.actor).await?;
     Ok(Json(state.get_run_detail(&run_id).await?.into()))
 }
 
@@ -461,10 +486,13 @@ pub async fn restore_run(
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn log_batch(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<LogBatchRequest>,
 ) -> ApiResult<StatusCode> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     let now = now_ms();
     let batch = LogBatch {
         params: body.params.into_iter().map(Into::into).collect(),
@@ -475,7 +503,7 @@ pub async fn log_batch(
             .map(|m| m.into_point(now))
             .collect(),
     };
-    state.log_batch(&run_id, &batch, &actor).await?;
+    state.log_batch(&run_id, &batch, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -484,10 +512,13 @@ pub async fn log_batch(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn log_param(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<KeyValue>,
 ) -> ApiResult<StatusCode> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     state
         .log_batch(
             &run_id,
@@ -495,7 +526,7 @@ pub async fn log_param(
                 params: vec![body.into()],
                 ..LogBatch::default()
             },
-            &actor,
+            &caller.actor,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -506,10 +537,13 @@ pub async fn log_param(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn set_tag(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<KeyValue>,
 ) -> ApiResult<StatusCode> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     state
         .log_batch(
             &run_id,
@@ -517,7 +551,7 @@ pub async fn set_tag(
                 tags: vec![body.into()],
                 ..LogBatch::default()
             },
-            &actor,
+            &caller.actor,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -528,9 +562,13 @@ pub async fn set_tag(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_tag(
     State(state): State<AppState>,
+    caller: Caller,
     Path((run_id, key)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.delete_tag(&run_id, &key).await?;
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
+    state.delete_tag(&run_id, &key, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -539,15 +577,18 @@ pub async fn delete_tag(
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn log_metric(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<Metric>,
 ) -> ApiResult<StatusCode> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     let batch = LogBatch {
         metrics: vec![body.into_point(now_ms())],
         ..LogBatch::default()
     };
-    state.log_batch(&run_id, &batch, &actor).await?;
+    state.log_batch(&run_id, &batch, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -556,8 +597,12 @@ pub async fn log_metric(
     responses((status = 200, body = MetricsResponse), (status = 404, body = ErrorBody)))]
 pub async fn latest_metrics(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
 ) -> ApiResult<Json<MetricsResponse>> {
+    caller
+        .authorize_run(&state, Action::RunRead, &run_id)
+        .await?;
     let metrics = state.latest_metrics(&run_id).await?;
     Ok(Json(MetricsResponse {
         metrics: metrics.into_iter().map(Metric::from).collect(),
@@ -569,9 +614,13 @@ pub async fn latest_metrics(
     responses((status = 200, body = ListResponse<HistoryPoint>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn metric_history(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Response> {
+    caller
+        .authorize_run(&state, Action::RunRead, &run_id)
+        .await?;
     let chunks = state
         .metric_history_stream(&run_id, &query.key, query.limit, query.cursor.as_deref())
         .await?;
@@ -623,9 +672,13 @@ pub async fn metric_history(
     responses((status = 200, body = DownsampleResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn metric_downsampled(
     State(state): State<AppState>,
+    caller: Caller,
     Path(run_id): RunPath,
     Query(query): Query<DownsampleQuery>,
 ) -> ApiResult<Json<DownsampleResponse>> {
+    caller
+        .authorize_run(&state, Action::RunRead, &run_id)
+        .await?;
     let buckets = state
         .metric_downsample(
             &run_id,
@@ -646,13 +699,21 @@ pub async fn metric_downsampled(
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add_input(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<RunInputRequest>,
 ) -> ApiResult<Json<RunResponse>> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     Ok(Json(
         state
-            .add_run_input(&run_id, body.dataset_version_id, &body.context, &actor)
+            .add_run_input(
+                &run_id,
+                body.dataset_version_id,
+                &body.context,
+                &caller.actor,
+            )
             .await?
             .into(),
     ))
@@ -663,13 +724,16 @@ pub async fn add_input(
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add_output(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    caller: Caller,
     Path(run_id): RunPath,
     Json(body): Json<RunOutputRequest>,
 ) -> ApiResult<Json<RunResponse>> {
+    caller
+        .authorize_run(&state, Action::RunWrite, &run_id)
+        .await?;
     Ok(Json(
         state
-            .add_run_output(&run_id, body.dataset_version_id, &actor)
+            .add_run_output(&run_id, body.dataset_version_id, &caller.actor)
             .await?
             .into(),
     ))
@@ -681,9 +745,13 @@ pub async fn add_output(
     responses((status = 200, body = ListResponse<RunResponse>), (status = 400, description = "malformed filter: the message names the position", body = ErrorBody)))]
 pub async fn search_runs(
     State(state): State<AppState>,
+    caller: Caller,
     Path(project): Path<String>,
     Json(body): Json<SearchRunsRequest>,
 ) -> ApiResult<Json<ListResponse<RunResponse>>> {
+    caller
+        .authorize(&state, Action::RunRead, &Target::project(&project))
+        .await?;
     state.get_project(&project).await?;
     let search = RunSearch {
         experiment_ids: body.experiment_ids,

@@ -1,0 +1,213 @@
+//! `/api/v1/auth`: dashboard login (session cookie + CSRF token), logout, and who am I.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use verity_policy::{Role, Sensitivity};
+use verity_store::{Actor, NewEvent, Outcome, now_ms};
+
+use crate::auth::{Caller, Credential, DecisionMark, SESSION_COOKIE, unauthenticated};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Json;
+use crate::state::AppState;
+
+/// Body of `POST /api/v1/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A successful login: the session cookie is set; mutations must echo `csrf_token` in the
+/// `X-CSRF-Token` header.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// The user.
+    pub username: String,
+    /// Token for the `X-CSRF-Token` header of cookie-authenticated changes.
+    pub csrf_token: String,
+    /// When the session ends (ms since the epoch).
+    pub expires_at: i64,
+}
+
+/// The caller as the server sees them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI {
+    /// User name.
+    pub username: String,
+    /// Clearance for raw dataset reads.
+    pub clearance: String,
+    /// Whether the user is a global administrator.
+    pub admin: bool,
+    /// `session`, `token` or `anonymous` (authentication disabled).
+    pub credential: String,
+    /// For a token: the only project it works in.
+    pub token_project: Option<String>,
+    /// For a token: whether it may only read.
+    pub token_read_only: bool,
+}
+
+/// Marks an endpoint that anyone may call (logging in): a visible, deliberate decision.
+fn public_endpoint(extensions: &Extensions) {
+    if let Some(mark) = extensions.get::<DecisionMark>() {
+        mark.set();
+    }
+}
+
+fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// Logs in with a user name and password. Unknown users and wrong passwords get the same
+/// answer in the same time (the password is checked against a dummy hash); repeated failures
+/// per account and per client address answer 429 with `Retry-After`. Every attempt is audited.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    public_endpoint(&extensions);
+    let address = client_ip(&extensions);
+    let actor = Actor {
+        principal: body.username.clone(),
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        client_addr: address.map(|a| a.to_string()),
+    };
+    let failure = |reason: &str| NewEvent {
+        action: "auth.login".into(),
+        resource: format!("user/{}", body.username),
+        project: None,
+        outcome: Outcome::Failure,
+        details: json!({"reason": reason}),
+    };
+    if let Err(retry_after) = state
+        .login_limiter
+        .check(&body.username, address, Instant::now())
+    {
+        state.record_event(&actor, failure("rate_limited")).await?;
+        return Err(verity_policy::Error::TooManyRequests { retry_after }.into());
+    }
+    let credentials = state.user_credentials(&body.username).await?;
+    let hash = credentials.as_ref().map(|(_, hash)| hash.clone());
+    let password_ok = verity_policy::verify_password(body.password, hash).await?;
+    let user = credentials
+        .map(|(user, _)| user)
+        .filter(|user| password_ok && user.disabled_at.is_none());
+    let Some(user) = user else {
+        state
+            .login_limiter
+            .record(&body.username, address, false, Instant::now());
+        state
+            .record_event(&actor, failure("bad_credentials"))
+            .await?;
+        return Err(unauthenticated("invalid user name or password"));
+    };
+    state
+        .login_limiter
+        .record(&body.username, address, true, Instant::now());
+    let session = verity_policy::new_session();
+    let csrf_token = verity_policy::new_csrf_token();
+    let ttl_ms = i64::try_from(state.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    let expires_at = now_ms().saturating_add(ttl_ms);
+    state
+        .create_session(&user.name, &session.digest, &csrf_token, expires_at, &actor)
+        .await?;
+    let secure = state.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        session.secret,
+        state.session_ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = axum::Json(LoginResponse {
+        username: user.name,
+        csrf_token,
+        expires_at,
+    })
+    .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|_| ApiError::bad_request("bad cookie"))?,
+    );
+    Ok(response)
+}
+
+/// Ends the caller's session (the cookie is cleared too).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    caller.authorize_self();
+    let Credential::Session { digest } = &caller.credential else {
+        return Err(ApiError::bad_request(
+            "logout ends a dashboard session; revoke API tokens with DELETE /api/v1/tokens/{id}",
+        ));
+    };
+    state.delete_session(digest, &caller.actor).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("verity_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+/// Who the caller is and how they authenticated.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WhoAmI>> {
+    caller.authorize_self();
+    let (credential, token_project, token_read_only) = match &caller.credential {
+        Credential::Anonymous => ("anonymous", None, false),
+        Credential::Session { .. } => ("session", None, false),
+        Credential::Token {
+            project, read_only, ..
+        } => ("token", project.clone(), *read_only),
+    };
+    let admin = caller.credential == Credential::Anonymous
+        || state
+            .authorizer
+            .roles(&caller.name, "*")
+            .contains(&Role::Admin);
+    Ok(Json(WhoAmI {
+        username: caller.name.clone(),
+        clearance: if caller.credential == Credential::Anonymous {
+            Sensitivity::Restricted.as_str().to_owned()
+        } else {
+            caller.clearance.as_str().to_owned()
+        },
+        admin,
+        credential: credential.to_owned(),
+        token_project,
+        token_read_only,
+    }))
+}
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
