@@ -44,6 +44,8 @@ pub enum Credential {
     Session {
         /// SHA-256 digest of the session id.
         digest: String,
+        /// The token cookie-authenticated changes must echo in `X-CSRF-Token`.
+        csrf_token: String,
     },
     /// An API token with its restrictions.
     Token {
@@ -300,7 +302,7 @@ where
                 mark,
             });
         }
-        let (user, credential) = authenticate(&state, &parts.headers, &parts.method).await?;
+        let (user, credential) = authenticate(&state, &parts.headers).await?;
         actor.principal = user.name.clone();
         let caller = Caller {
             name: user.name,
@@ -309,9 +311,9 @@ where
             actor,
             mark,
         };
-        if let Credential::Session { .. } = &caller.credential
+        if let Credential::Session { csrf_token, .. } = &caller.credential
             && !is_safe(&parts.method)
-            && !csrf_matches(&state, &parts.headers).await?
+            && !csrf_matches(csrf_token, &parts.headers)
         {
             caller.decided();
             let target = Target::global(parts.uri.path().to_owned());
@@ -353,28 +355,17 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-async fn csrf_matches(state: &AppState, headers: &HeaderMap) -> ApiResult<bool> {
-    let Some(sent) = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) else {
-        return Ok(false);
-    };
-    let Some(cookie) = session_cookie(headers) else {
-        return Ok(false);
-    };
-    let session = state
-        .session_by_digest(&verity_policy::digest(cookie))
-        .await?;
-    Ok(session
-        .is_some_and(|s| verity_policy::constant_time_eq(s.csrf_token.as_bytes(), sent.as_bytes())))
+fn csrf_matches(expected: &str, headers: &HeaderMap) -> bool {
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sent| verity_policy::constant_time_eq(expected.as_bytes(), sent.as_bytes()))
 }
 
 /// Finds the user behind a request's credentials: `Authorization: Bearer <token>`,
 /// `Authorization: Basic` with a token as the password (what MLflow clients send), or the
 /// session cookie.
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    _method: &Method,
-) -> ApiResult<(User, Credential)> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<(User, Credential)> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value
             .to_str()
@@ -408,7 +399,8 @@ async fn authenticate(
             return Err(unauthenticated("the account is disabled"));
         }
         let digest = verity_policy::digest(cookie);
-        return Ok((session.user, Credential::Session { digest }));
+        let csrf_token = session.csrf_token;
+        return Ok((session.user, Credential::Session { digest, csrf_token }));
     }
     Err(unauthenticated(
         "authentication required: send Authorization: Bearer <API token>, or log in",

@@ -133,11 +133,12 @@ impl As<'_> {
         builder = match &r.body {
             Body::None => builder,
             Body::Json(v) => builder.json(v),
-            Body::Bytes(ct, bytes) => builder
-                .header("content-type", *ct)
-                .body(bytes.clone()),
+            Body::Bytes(ct, bytes) => builder.header("content-type", *ct).body(bytes.clone()),
         };
-        let resp = builder.send().await.with_context(|| format!("{} {}", r.method, r.path))?;
+        let resp = builder
+            .send()
+            .await
+            .with_context(|| format!("{} {}", r.method, r.path))?;
         let status = resp.status();
         let bytes = resp.bytes().await?;
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -177,7 +178,10 @@ async fn admin_token(api: &Api) -> Result<String> {
         .context("session cookie")?
         .to_owned();
     let body: Value = login.json().await?;
-    let csrf = body["csrf_token"].as_str().context("csrf token")?.to_owned();
+    let csrf = body["csrf_token"]
+        .as_str()
+        .context("csrf token")?
+        .to_owned();
     let created: Value = client
         .post(api.server.url("/api/v1/tokens"))
         .header("cookie", cookie)
@@ -190,71 +194,148 @@ async fn admin_token(api: &Api) -> Result<String> {
     Ok(created["token"].as_str().context("token")?.to_owned())
 }
 
-async fn fixture(api: &Api, admin: &As<'_>, tokens: &mut BTreeMap<&'static str, Option<String>>) -> Result<Fixture> {
-    for user in ROLES.iter().filter(|r| !matches!(**r, "admin" | "anonymous")).chain(["extra"].iter()) {
+async fn fixture(
+    api: &Api,
+    admin: &As<'_>,
+    tokens: &mut BTreeMap<&'static str, Option<String>>,
+) -> Result<Fixture> {
+    for user in ROLES
+        .iter()
+        .filter(|r| !matches!(**r, "admin" | "anonymous"))
+        .chain(["extra"].iter())
+    {
         admin
-            .ok(req(Method::POST, "/api/v1/users", Body::Json(json!({"name": user, "password": USER_PASSWORD}))))
+            .ok(req(
+                Method::POST,
+                "/api/v1/users",
+                Body::Json(json!({"name": user, "password": USER_PASSWORD})),
+            ))
             .await?;
         let token = admin
-            .ok(req(Method::POST, "/api/v1/tokens", Body::Json(json!({"name": "t", "user": user}))))
+            .ok(req(
+                Method::POST,
+                "/api/v1/tokens",
+                Body::Json(json!({"name": "t", "user": user})),
+            ))
             .await?;
         if let Some(role) = ROLES.iter().find(|r| *r == user) {
-            tokens.insert(role, Some(token["token"].as_str().context("token")?.to_owned()));
+            tokens.insert(
+                role,
+                Some(token["token"].as_str().context("token")?.to_owned()),
+            );
         }
     }
     for project in ["p", "p2"] {
         admin
-            .ok(req(Method::POST, "/api/v1/projects", Body::Json(json!({"name": project}))))
+            .ok(req(
+                Method::POST,
+                "/api/v1/projects",
+                Body::Json(json!({"name": project})),
+            ))
             .await?;
     }
-    for role in ["owner", "maintainer", "contributor", "viewer", "auditor", "approver"] {
+    for role in [
+        "owner",
+        "maintainer",
+        "contributor",
+        "viewer",
+        "auditor",
+        "approver",
+    ] {
         admin
-            .ok(req(Method::PUT, format!("/api/v1/projects/p/members/{role}"), Body::Json(json!({"role": role}))))
+            .ok(req(
+                Method::PUT,
+                format!("/api/v1/projects/p/members/{role}"),
+                Body::Json(json!({"role": role})),
+            ))
             .await?;
     }
     let mut dataset_version_id = 0;
     for s in SENSITIVITIES {
         admin
-            .ok(req(Method::POST, "/api/v1/projects/p/datasets", Body::Json(json!({"name": s, "sensitivity": s}))))
+            .ok(req(
+                Method::POST,
+                "/api/v1/projects/p/datasets",
+                Body::Json(json!({"name": s, "sensitivity": s})),
+            ))
             .await?;
         let v = admin
-            .ok(req(Method::POST, format!("/api/v1/projects/p/datasets/{s}/versions"), Body::Bytes("text/csv", csv_bytes(5, s))))
+            .ok(req(
+                Method::POST,
+                format!("/api/v1/projects/p/datasets/{s}/versions"),
+                Body::Bytes("text/csv", csv_bytes(5, s)),
+            ))
             .await?;
         if s == "public" {
             dataset_version_id = v["id"].as_i64().context("version id")?;
         }
     }
     let experiment = admin
-        .ok(req(Method::POST, "/api/v1/projects/p/experiments", Body::Json(json!({"name": "e"}))))
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/experiments",
+            Body::Json(json!({"name": "e"})),
+        ))
         .await?["id"]
         .as_i64()
         .context("experiment id")?;
     let spare_experiment = admin
-        .ok(req(Method::POST, "/api/v1/projects/p/experiments", Body::Json(json!({"name": "spare"}))))
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/experiments",
+            Body::Json(json!({"name": "spare"})),
+        ))
         .await?["id"]
         .as_i64()
         .context("experiment id")?;
     let mut runs = Vec::new();
     for role in ["contributor", "maintainer"] {
-        let who = As { api, token: tokens[role].clone() };
+        let who = As {
+            api,
+            token: tokens[role].clone(),
+        };
         let run = who
-            .ok(req(Method::POST, format!("/api/v1/projects/p/experiments/{experiment}/runs"), Body::Json(json!({}))))
+            .ok(req(
+                Method::POST,
+                format!("/api/v1/projects/p/experiments/{experiment}/runs"),
+                Body::Json(json!({})),
+            ))
             .await?;
         let id = run["run_id"].as_str().context("run id")?.to_owned();
-        who.ok(req(Method::POST, format!("/api/v1/runs/{id}/metrics"), Body::Json(json!({"key": "loss", "value": 0.5}))))
-            .await?;
-        who.ok(req(Method::PUT, format!("/api/v1/runs/{id}/artifacts/a.txt"), Body::Bytes("application/octet-stream", b"artifact".to_vec())))
-            .await?;
+        who.ok(req(
+            Method::POST,
+            format!("/api/v1/runs/{id}/metrics"),
+            Body::Json(json!({"key": "loss", "value": 0.5})),
+        ))
+        .await?;
+        who.ok(req(
+            Method::PUT,
+            format!("/api/v1/runs/{id}/artifacts/a.txt"),
+            Body::Bytes("application/octet-stream", b"artifact".to_vec()),
+        ))
+        .await?;
         runs.push(id);
     }
     admin
-        .ok(req(Method::POST, "/api/v1/projects/p/models", Body::Json(json!({"name": "m"}))))
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/models",
+            Body::Json(json!({"name": "m"})),
+        ))
         .await?;
     admin
-        .ok(req(Method::POST, "/api/v1/projects/p/models/m/versions", Body::Bytes("application/octet-stream", b"weights".to_vec())))
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/models/m/versions",
+            Body::Bytes("application/octet-stream", b"weights".to_vec()),
+        ))
         .await?;
     admin
-        .ok(req(Method::PUT, "/api/v1/projects/p/models/m/aliases/champion", Body::Json(json!({"version": 1}))))
+        .ok(req(
+            Method::PUT,
+            "/api/v1/projects/p/models/m/aliases/champion",
+            Body::Json(json!({"version": 1})),
+        ))
         .await?;
     let maintainer_run = runs.pop().context("run")?;
     let contributor_run = runs.pop().context("run")?;
@@ -292,137 +373,495 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
     };
     let (e, spare) = (fx.experiment, fx.spare_experiment);
     let one = |r: Row| Some(vec![r]);
-    let per_dataset = |action: &'static str, m: Method, suffix: &str, body: &dyn Fn(&str) -> Body| {
-        Some(
-            SENSITIVITIES
-                .iter()
-                .map(|s| Row {
-                    action,
-                    sensitivity: Some(*s),
-                    run_owner: None,
-                    setup: Vec::new(),
-                    request: req(m.clone(), format!("/api/v1/projects/p/datasets/{s}{suffix}"), body(s)),
-                })
-                .collect(),
-        )
-    };
+    let per_dataset =
+        |action: &'static str, m: Method, suffix: &str, body: &dyn Fn(&str) -> Body| {
+            Some(
+                SENSITIVITIES
+                    .iter()
+                    .map(|s| Row {
+                        action,
+                        sensitivity: Some(*s),
+                        run_owner: None,
+                        setup: Vec::new(),
+                        request: req(
+                            m.clone(),
+                            format!("/api/v1/projects/p/datasets/{s}{suffix}"),
+                            body(s),
+                        ),
+                    })
+                    .collect(),
+            )
+        };
     let per_run = |action: &'static str, m: Method, suffix: &str, body: Body| {
         Some(
-            [("contributor", &fx.contributor_run), ("maintainer", &fx.maintainer_run)]
-                .into_iter()
-                .map(|(owner, id)| Row {
-                    action,
-                    sensitivity: None,
-                    run_owner: Some(owner),
-                    // Another attempt may have deleted the run: restore it first.
-                    setup: vec![req(M::POST, format!("/api/v1/runs/{id}/restore"), Body::None)],
-                    request: req(m.clone(), format!("/api/v1/runs/{id}{suffix}"), body.clone()),
-                })
-                .collect(),
+            [
+                ("contributor", &fx.contributor_run),
+                ("maintainer", &fx.maintainer_run),
+            ]
+            .into_iter()
+            .map(|(owner, id)| Row {
+                action,
+                sensitivity: None,
+                run_owner: Some(owner),
+                // Another attempt may have deleted the run: restore it first.
+                setup: vec![req(
+                    M::POST,
+                    format!("/api/v1/runs/{id}/restore"),
+                    Body::None,
+                )],
+                request: req(
+                    m.clone(),
+                    format!("/api/v1/runs/{id}{suffix}"),
+                    body.clone(),
+                ),
+            })
+            .collect(),
         )
     };
     let dv = fx.dataset_version_id;
     match (method, template) {
-        ("POST", "/api/v1/auth/login") => one(row("public", M::POST, "/api/v1/auth/login".into(), j(json!({"username": "extra", "password": USER_PASSWORD})))),
-        ("POST", "/api/v1/auth/logout") => one(row("logout", M::POST, "/api/v1/auth/logout".into(), Body::None)),
-        ("GET", "/api/v1/auth/me") => one(row("self", M::GET, "/api/v1/auth/me".into(), Body::None)),
-        ("GET", "/api/v1/users") => one(row("user.manage", M::GET, "/api/v1/users".into(), Body::None)),
-        ("POST", "/api/v1/users") => one(row("user.manage", M::POST, "/api/v1/users".into(), j(json!({"name": format!("new{n}"), "password": USER_PASSWORD})))),
-        ("GET", "/api/v1/users/{name}") => one(row("user.manage", M::GET, "/api/v1/users/extra".into(), Body::None)),
-        ("PATCH", "/api/v1/users/{name}") => one(row("user.manage", M::PATCH, "/api/v1/users/extra".into(), j(json!({"clearance": "internal"})))),
+        ("POST", "/api/v1/auth/login") => one(row(
+            "public",
+            M::POST,
+            "/api/v1/auth/login".into(),
+            j(json!({"username": "extra", "password": USER_PASSWORD})),
+        )),
+        ("POST", "/api/v1/auth/logout") => one(row(
+            "logout",
+            M::POST,
+            "/api/v1/auth/logout".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/auth/me") => {
+            one(row("self", M::GET, "/api/v1/auth/me".into(), Body::None))
+        }
+        ("GET", "/api/v1/users") => one(row(
+            "user.manage",
+            M::GET,
+            "/api/v1/users".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/users") => one(row(
+            "user.manage",
+            M::POST,
+            "/api/v1/users".into(),
+            j(json!({"name": format!("new{n}"), "password": USER_PASSWORD})),
+        )),
+        ("GET", "/api/v1/users/{name}") => one(row(
+            "user.manage",
+            M::GET,
+            "/api/v1/users/extra".into(),
+            Body::None,
+        )),
+        ("PATCH", "/api/v1/users/{name}") => one(row(
+            "user.manage",
+            M::PATCH,
+            "/api/v1/users/extra".into(),
+            j(json!({"clearance": "internal"})),
+        )),
         ("GET", "/api/v1/tokens") => one(row("self", M::GET, "/api/v1/tokens".into(), Body::None)),
-        ("POST", "/api/v1/tokens") => one(row("self", M::POST, "/api/v1/tokens".into(), j(json!({"name": format!("t{n}")})))),
+        ("POST", "/api/v1/tokens") => one(row(
+            "self",
+            M::POST,
+            "/api/v1/tokens".into(),
+            j(json!({"name": format!("t{n}")})),
+        )),
         ("DELETE", "/api/v1/tokens/{id}") => one(Row {
-            setup: vec![req(M::POST, "/api/v1/tokens", j(json!({"name": format!("x{n}"), "user": "extra"})))],
-            ..row("user.manage", M::DELETE, "/api/v1/tokens/{id}".into(), Body::None)
+            setup: vec![req(
+                M::POST,
+                "/api/v1/tokens",
+                j(json!({"name": format!("x{n}"), "user": "extra"})),
+            )],
+            ..row(
+                "user.manage",
+                M::DELETE,
+                "/api/v1/tokens/{id}".into(),
+                Body::None,
+            )
         }),
-        ("GET", "/api/v1/policies") => one(row("policy.manage", M::GET, "/api/v1/policies".into(), Body::None)),
-        ("POST", "/api/v1/policies") => one(row("policy.manage", M::POST, "/api/v1/policies".into(), j(json!({"ptype": "g", "v0": "extra", "v1": "viewer", "v2": "p2"})))),
+        ("GET", "/api/v1/policies") => one(row(
+            "policy.manage",
+            M::GET,
+            "/api/v1/policies".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/policies") => one(row(
+            "policy.manage",
+            M::POST,
+            "/api/v1/policies".into(),
+            j(json!({"ptype": "g", "v0": "extra", "v1": "viewer", "v2": "p2"})),
+        )),
         ("DELETE", "/api/v1/policies/{id}") => one(Row {
             setup: vec![
-                req(M::POST, "/api/v1/projects", j(json!({"name": format!("pol{n}")}))),
-                req(M::POST, "/api/v1/policies", j(json!({"ptype": "g", "v0": "extra", "v1": "auditor", "v2": format!("pol{n}")}))),
+                req(
+                    M::POST,
+                    "/api/v1/projects",
+                    j(json!({"name": format!("pol{n}")})),
+                ),
+                req(
+                    M::POST,
+                    "/api/v1/policies",
+                    j(
+                        json!({"ptype": "g", "v0": "extra", "v1": "auditor", "v2": format!("pol{n}")}),
+                    ),
+                ),
             ],
-            ..row("policy.manage", M::DELETE, "/api/v1/policies/{id}".into(), Body::None)
+            ..row(
+                "policy.manage",
+                M::DELETE,
+                "/api/v1/policies/{id}".into(),
+                Body::None,
+            )
         }),
-        ("GET", "/api/v1/audit") => one(row("audit.read", M::GET, "/api/v1/audit?project=p".into(), Body::None)),
-        ("GET", "/api/v1/audit/export") => one(row("audit.read", M::GET, "/api/v1/audit/export?project=p".into(), Body::None)),
-        ("GET", "/api/v1/audit/verify") => one(row("audit.read_all", M::GET, "/api/v1/audit/verify".into(), Body::None)),
-        ("GET", "/api/v1/projects") => one(row("self", M::GET, "/api/v1/projects".into(), Body::None)),
-        ("POST", "/api/v1/projects") => one(row("project.create", M::POST, "/api/v1/projects".into(), j(json!({"name": format!("proj{n}")})))),
-        ("GET", "/api/v1/projects/{project}") => one(row("project.read", M::GET, "/api/v1/projects/p".into(), Body::None)),
-        ("PATCH", "/api/v1/projects/{project}") => one(row("project.update", M::PATCH, "/api/v1/projects/p".into(), j(json!({"description": "d"})))),
-        ("GET", "/api/v1/projects/{project}/members") => one(row("project.read", M::GET, "/api/v1/projects/p/members".into(), Body::None)),
-        ("PUT", "/api/v1/projects/{project}/members/{user}") => one(row("project.manage_members", M::PUT, "/api/v1/projects/p/members/extra".into(), j(json!({"role": "viewer"})))),
+        ("GET", "/api/v1/audit") => one(row(
+            "audit.read",
+            M::GET,
+            "/api/v1/audit?project=p".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/audit/export") => one(row(
+            "audit.read",
+            M::GET,
+            "/api/v1/audit/export?project=p".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/audit/verify") => one(row(
+            "audit.read_all",
+            M::GET,
+            "/api/v1/audit/verify".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects") => {
+            one(row("self", M::GET, "/api/v1/projects".into(), Body::None))
+        }
+        ("POST", "/api/v1/projects") => one(row(
+            "project.create",
+            M::POST,
+            "/api/v1/projects".into(),
+            j(json!({"name": format!("proj{n}")})),
+        )),
+        ("GET", "/api/v1/projects/{project}") => one(row(
+            "project.read",
+            M::GET,
+            "/api/v1/projects/p".into(),
+            Body::None,
+        )),
+        ("PATCH", "/api/v1/projects/{project}") => one(row(
+            "project.update",
+            M::PATCH,
+            "/api/v1/projects/p".into(),
+            j(json!({"description": "d"})),
+        )),
+        ("GET", "/api/v1/projects/{project}/members") => one(row(
+            "project.read",
+            M::GET,
+            "/api/v1/projects/p/members".into(),
+            Body::None,
+        )),
+        ("PUT", "/api/v1/projects/{project}/members/{user}") => one(row(
+            "project.manage_members",
+            M::PUT,
+            "/api/v1/projects/p/members/extra".into(),
+            j(json!({"role": "viewer"})),
+        )),
         ("DELETE", "/api/v1/projects/{project}/members/{user}") => one(Row {
-            setup: vec![req(M::PUT, "/api/v1/projects/p/members/extra", j(json!({"role": "viewer"})))],
-            ..row("project.manage_members", M::DELETE, "/api/v1/projects/p/members/extra".into(), Body::None)
+            setup: vec![req(
+                M::PUT,
+                "/api/v1/projects/p/members/extra",
+                j(json!({"role": "viewer"})),
+            )],
+            ..row(
+                "project.manage_members",
+                M::DELETE,
+                "/api/v1/projects/p/members/extra".into(),
+                Body::None,
+            )
         }),
-        ("GET", "/api/v1/projects/{project}/datasets") => one(row("dataset.read", M::GET, "/api/v1/projects/p/datasets".into(), Body::None)),
-        ("POST", "/api/v1/projects/{project}/datasets") => one(row("dataset.create", M::POST, "/api/v1/projects/p/datasets".into(), j(json!({"name": format!("ds{n}")})))),
-        ("GET", "/api/v1/projects/{project}/datasets/{dataset}") => per_dataset("dataset.read", M::GET, "", &|_| Body::None),
-        ("PATCH", "/api/v1/projects/{project}/datasets/{dataset}") => per_dataset("dataset.update", M::PATCH, "", &|_| j(json!({"description": "d"}))),
-        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions") => per_dataset("dataset.read", M::GET, "/versions", &|_| Body::None),
-        ("POST", "/api/v1/projects/{project}/datasets/{dataset}/versions") => per_dataset("dataset.write", M::POST, "/versions", &|s| Body::Bytes("text/csv", csv_bytes(3, &format!("{s}{n}")))),
-        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}") => per_dataset("dataset.read", M::GET, "/versions/1", &|_| Body::None),
-        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/schema") => per_dataset("dataset.read", M::GET, "/versions/1/schema", &|_| Body::None),
-        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/content") => per_dataset("dataset.read_data", M::GET, "/versions/1/content", &|_| Body::None),
-        ("GET", "/api/v1/dataset-versions/{id}") => one(row("dataset.read", M::GET, format!("/api/v1/dataset-versions/{dv}"), Body::None)),
-        ("GET", "/api/v1/projects/{project}/experiments") => one(row("experiment.read", M::GET, "/api/v1/projects/p/experiments".into(), Body::None)),
-        ("POST", "/api/v1/projects/{project}/experiments") => one(row("experiment.create", M::POST, "/api/v1/projects/p/experiments".into(), j(json!({"name": format!("exp{n}")})))),
-        ("GET", "/api/v1/projects/{project}/experiments/{experiment}") => one(row("experiment.read", M::GET, format!("/api/v1/projects/p/experiments/{e}"), Body::None)),
+        ("GET", "/api/v1/projects/{project}/datasets") => one(row(
+            "dataset.read",
+            M::GET,
+            "/api/v1/projects/p/datasets".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/datasets") => one(row(
+            "dataset.create",
+            M::POST,
+            "/api/v1/projects/p/datasets".into(),
+            j(json!({"name": format!("ds{n}")})),
+        )),
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}") => {
+            per_dataset("dataset.read", M::GET, "", &|_| Body::None)
+        }
+        ("PATCH", "/api/v1/projects/{project}/datasets/{dataset}") => {
+            per_dataset("dataset.update", M::PATCH, "", &|_| {
+                j(json!({"description": "d"}))
+            })
+        }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions") => {
+            per_dataset("dataset.read", M::GET, "/versions", &|_| Body::None)
+        }
+        ("POST", "/api/v1/projects/{project}/datasets/{dataset}/versions") => {
+            per_dataset("dataset.write", M::POST, "/versions", &|s| {
+                Body::Bytes("text/csv", csv_bytes(3, &format!("{s}{n}")))
+            })
+        }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}") => {
+            per_dataset("dataset.read", M::GET, "/versions/1", &|_| Body::None)
+        }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/schema") => {
+            per_dataset("dataset.read", M::GET, "/versions/1/schema", &|_| {
+                Body::None
+            })
+        }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/content") => {
+            per_dataset("dataset.read_data", M::GET, "/versions/1/content", &|_| {
+                Body::None
+            })
+        }
+        ("GET", "/api/v1/dataset-versions/{id}") => one(row(
+            "dataset.read",
+            M::GET,
+            format!("/api/v1/dataset-versions/{dv}"),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/experiments") => one(row(
+            "experiment.read",
+            M::GET,
+            "/api/v1/projects/p/experiments".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/experiments") => one(row(
+            "experiment.create",
+            M::POST,
+            "/api/v1/projects/p/experiments".into(),
+            j(json!({"name": format!("exp{n}")})),
+        )),
+        ("GET", "/api/v1/projects/{project}/experiments/{experiment}") => one(row(
+            "experiment.read",
+            M::GET,
+            format!("/api/v1/projects/p/experiments/{e}"),
+            Body::None,
+        )),
         ("PATCH", "/api/v1/projects/{project}/experiments/{experiment}") => one(Row {
-            setup: vec![req(M::POST, format!("/api/v1/projects/p/experiments/{spare}/restore"), Body::None)],
-            ..row("experiment.update", M::PATCH, format!("/api/v1/projects/p/experiments/{spare}"), j(json!({"description": "d"})))
+            setup: vec![req(
+                M::POST,
+                format!("/api/v1/projects/p/experiments/{spare}/restore"),
+                Body::None,
+            )],
+            ..row(
+                "experiment.update",
+                M::PATCH,
+                format!("/api/v1/projects/p/experiments/{spare}"),
+                j(json!({"description": "d"})),
+            )
         }),
-        ("DELETE", "/api/v1/projects/{project}/experiments/{experiment}") => one(row("experiment.delete", M::DELETE, format!("/api/v1/projects/p/experiments/{spare}"), Body::None)),
-        ("POST", "/api/v1/projects/{project}/experiments/{experiment}/restore") => one(row("experiment.delete", M::POST, format!("/api/v1/projects/p/experiments/{spare}/restore"), Body::None)),
-        ("POST", "/api/v1/projects/{project}/experiments/{experiment}/runs") => one(row("run.create", M::POST, format!("/api/v1/projects/p/experiments/{e}/runs"), j(json!({})))),
-        ("POST", "/api/v1/projects/{project}/runs/search") => one(row("run.read", M::POST, "/api/v1/projects/p/runs/search".into(), j(json!({})))),
+        ("DELETE", "/api/v1/projects/{project}/experiments/{experiment}") => one(row(
+            "experiment.delete",
+            M::DELETE,
+            format!("/api/v1/projects/p/experiments/{spare}"),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/experiments/{experiment}/restore") => one(row(
+            "experiment.delete",
+            M::POST,
+            format!("/api/v1/projects/p/experiments/{spare}/restore"),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/experiments/{experiment}/runs") => one(row(
+            "run.create",
+            M::POST,
+            format!("/api/v1/projects/p/experiments/{e}/runs"),
+            j(json!({})),
+        )),
+        ("POST", "/api/v1/projects/{project}/runs/search") => one(row(
+            "run.read",
+            M::POST,
+            "/api/v1/projects/p/runs/search".into(),
+            j(json!({})),
+        )),
         ("GET", "/api/v1/runs/{run_id}") => per_run("run.read", M::GET, "", Body::None),
-        ("PATCH", "/api/v1/runs/{run_id}") => per_run("run.write", M::PATCH, "", j(json!({"name": format!("r{n}")}))),
+        ("PATCH", "/api/v1/runs/{run_id}") => per_run(
+            "run.write",
+            M::PATCH,
+            "",
+            j(json!({"name": format!("r{n}")})),
+        ),
         ("DELETE", "/api/v1/runs/{run_id}") => per_run("run.delete", M::DELETE, "", Body::None),
-        ("POST", "/api/v1/runs/{run_id}/restore") => per_run("run.delete", M::POST, "/restore", Body::None),
-        ("POST", "/api/v1/runs/{run_id}/batch") => per_run("run.write", M::POST, "/batch", j(json!({"metrics": [{"key": "loss", "value": 0.1, "step": n}]}))),
-        ("POST", "/api/v1/runs/{run_id}/params") => per_run("run.write", M::POST, "/params", j(json!({"key": format!("k{n}"), "value": "v"}))),
-        ("POST", "/api/v1/runs/{run_id}/tags") => per_run("run.write", M::POST, "/tags", j(json!({"key": "t", "value": "v"}))),
-        ("DELETE", "/api/v1/runs/{run_id}/tags/{key}") => per_run("run.write", M::DELETE, "/tags/t", Body::None).map(|rows| {
-            rows.into_iter()
-                .map(|mut r| {
-                    // The tag must exist: set it (restoring the run is the run routes' setup).
-                    let run_path = r.request.path.trim_end_matches("/tags/t").to_owned();
-                    r.setup.push(req(M::POST, format!("{run_path}/tags"), j(json!({"key": "t", "value": "v"}))));
-                    r
-                })
-                .collect()
-        }),
-        ("POST", "/api/v1/runs/{run_id}/metrics") => per_run("run.write", M::POST, "/metrics", j(json!({"key": "loss", "value": 0.2}))),
-        ("GET", "/api/v1/runs/{run_id}/metrics") => per_run("run.read", M::GET, "/metrics", Body::None),
-        ("GET", "/api/v1/runs/{run_id}/metric-history") => per_run("run.read", M::GET, "/metric-history?key=loss", Body::None),
-        ("GET", "/api/v1/runs/{run_id}/metric-history/downsampled") => per_run("run.read", M::GET, "/metric-history/downsampled?key=loss", Body::None),
-        ("POST", "/api/v1/runs/{run_id}/inputs") => per_run("run.write", M::POST, "/inputs", j(json!({"dataset_version_id": dv, "context": "training"}))),
-        ("POST", "/api/v1/runs/{run_id}/outputs") => per_run("run.write", M::POST, "/outputs", j(json!({"dataset_version_id": dv}))),
-        ("GET", "/api/v1/runs/{run_id}/artifacts") => per_run("run.read", M::GET, "/artifacts", Body::None),
-        ("GET", "/api/v1/runs/{run_id}/artifacts/{path}") => per_run("run.read", M::GET, "/artifacts/a.txt", Body::None),
-        ("PUT", "/api/v1/runs/{run_id}/artifacts/{path}") => per_run("run.write", M::PUT, &format!("/artifacts/f{n}.txt"), Body::Bytes("application/octet-stream", b"bytes".to_vec())),
-        ("GET", "/api/v1/runs/{run_id}/openlineage") => per_run("lineage.read", M::GET, "/openlineage", Body::None),
-        ("GET", "/api/v1/lineage") => one(row("lineage.read", M::GET, format!("/api/v1/lineage?kind=run&id={}", fx.contributor_run), Body::None)),
-        ("GET", "/api/v1/projects/{project}/models") => one(row("model.read", M::GET, "/api/v1/projects/p/models".into(), Body::None)),
-        ("POST", "/api/v1/projects/{project}/models") => one(row("model.create", M::POST, "/api/v1/projects/p/models".into(), j(json!({"name": format!("m{n}")})))),
-        ("GET", "/api/v1/projects/{project}/models/{model}") => one(row("model.read", M::GET, "/api/v1/projects/p/models/m".into(), Body::None)),
-        ("PATCH", "/api/v1/projects/{project}/models/{model}") => one(row("model.update", M::PATCH, "/api/v1/projects/p/models/m".into(), j(json!({"description": "d"})))),
-        ("GET", "/api/v1/projects/{project}/models/{model}/versions") => one(row("model.read", M::GET, "/api/v1/projects/p/models/m/versions".into(), Body::None)),
-        ("POST", "/api/v1/projects/{project}/models/{model}/versions") => one(row("model_version.create", M::POST, "/api/v1/projects/p/models/m/versions".into(), Body::Bytes("application/octet-stream", format!("w{n}").into_bytes()))),
-        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}") => one(row("model.read", M::GET, "/api/v1/projects/p/models/m/versions/1".into(), Body::None)),
-        ("PATCH", "/api/v1/projects/{project}/models/{model}/versions/{version}") => one(row("model_version.update", M::PATCH, "/api/v1/projects/p/models/m/versions/1".into(), j(json!({"description": "d"})))),
-        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}/files/{path}") => one(row("model.read", M::GET, "/api/v1/projects/p/models/m/versions/1/files/model.bin".into(), Body::None)),
-        ("GET", "/api/v1/projects/{project}/models/{model}/aliases/{alias}") => one(row("model.read", M::GET, "/api/v1/projects/p/models/m/aliases/champion".into(), Body::None)),
-        ("PUT", "/api/v1/projects/{project}/models/{model}/aliases/{alias}") => one(row("model.alias", M::PUT, "/api/v1/projects/p/models/m/aliases/challenger".into(), j(json!({"version": 1})))),
+        ("POST", "/api/v1/runs/{run_id}/restore") => {
+            per_run("run.delete", M::POST, "/restore", Body::None)
+        }
+        ("POST", "/api/v1/runs/{run_id}/batch") => per_run(
+            "run.write",
+            M::POST,
+            "/batch",
+            j(json!({"metrics": [{"key": "loss", "value": 0.1, "step": n}]})),
+        ),
+        ("POST", "/api/v1/runs/{run_id}/params") => per_run(
+            "run.write",
+            M::POST,
+            "/params",
+            j(json!({"key": format!("k{n}"), "value": "v"})),
+        ),
+        ("POST", "/api/v1/runs/{run_id}/tags") => per_run(
+            "run.write",
+            M::POST,
+            "/tags",
+            j(json!({"key": "t", "value": "v"})),
+        ),
+        ("DELETE", "/api/v1/runs/{run_id}/tags/{key}") => {
+            per_run("run.write", M::DELETE, "/tags/t", Body::None).map(|rows| {
+                rows.into_iter()
+                    .map(|mut r| {
+                        // The tag must exist: set it (restoring the run is the run routes' setup).
+                        let run_path = r.request.path.trim_end_matches("/tags/t").to_owned();
+                        r.setup.push(req(
+                            M::POST,
+                            format!("{run_path}/tags"),
+                            j(json!({"key": "t", "value": "v"})),
+                        ));
+                        r
+                    })
+                    .collect()
+            })
+        }
+        ("POST", "/api/v1/runs/{run_id}/metrics") => per_run(
+            "run.write",
+            M::POST,
+            "/metrics",
+            j(json!({"key": "loss", "value": 0.2})),
+        ),
+        ("GET", "/api/v1/runs/{run_id}/metrics") => {
+            per_run("run.read", M::GET, "/metrics", Body::None)
+        }
+        ("GET", "/api/v1/runs/{run_id}/metric-history") => {
+            per_run("run.read", M::GET, "/metric-history?key=loss", Body::None)
+        }
+        ("GET", "/api/v1/runs/{run_id}/metric-history/downsampled") => per_run(
+            "run.read",
+            M::GET,
+            "/metric-history/downsampled?key=loss",
+            Body::None,
+        ),
+        ("POST", "/api/v1/runs/{run_id}/inputs") => per_run(
+            "run.write",
+            M::POST,
+            "/inputs",
+            j(json!({"dataset_version_id": dv, "context": "training"})),
+        ),
+        ("POST", "/api/v1/runs/{run_id}/outputs") => per_run(
+            "run.write",
+            M::POST,
+            "/outputs",
+            j(json!({"dataset_version_id": dv})),
+        ),
+        ("GET", "/api/v1/runs/{run_id}/artifacts") => {
+            per_run("run.read", M::GET, "/artifacts", Body::None)
+        }
+        ("GET", "/api/v1/runs/{run_id}/artifacts/{path}") => {
+            per_run("run.read", M::GET, "/artifacts/a.txt", Body::None)
+        }
+        ("PUT", "/api/v1/runs/{run_id}/artifacts/{path}") => per_run(
+            "run.write",
+            M::PUT,
+            &format!("/artifacts/f{n}.txt"),
+            Body::Bytes("application/octet-stream", b"bytes".to_vec()),
+        ),
+        ("GET", "/api/v1/runs/{run_id}/openlineage") => {
+            per_run("lineage.read", M::GET, "/openlineage", Body::None)
+        }
+        ("GET", "/api/v1/lineage") => one(row(
+            "lineage.read",
+            M::GET,
+            format!("/api/v1/lineage?kind=run&id={}", fx.contributor_run),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/models") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/models".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/models") => one(row(
+            "model.create",
+            M::POST,
+            "/api/v1/projects/p/models".into(),
+            j(json!({"name": format!("m{n}")})),
+        )),
+        ("GET", "/api/v1/projects/{project}/models/{model}") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/models/m".into(),
+            Body::None,
+        )),
+        ("PATCH", "/api/v1/projects/{project}/models/{model}") => one(row(
+            "model.update",
+            M::PATCH,
+            "/api/v1/projects/p/models/m".into(),
+            j(json!({"description": "d"})),
+        )),
+        ("GET", "/api/v1/projects/{project}/models/{model}/versions") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/models/m/versions".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/models/{model}/versions") => one(row(
+            "model_version.create",
+            M::POST,
+            "/api/v1/projects/p/models/m/versions".into(),
+            Body::Bytes("application/octet-stream", format!("w{n}").into_bytes()),
+        )),
+        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/models/m/versions/1".into(),
+            Body::None,
+        )),
+        ("PATCH", "/api/v1/projects/{project}/models/{model}/versions/{version}") => one(row(
+            "model_version.update",
+            M::PATCH,
+            "/api/v1/projects/p/models/m/versions/1".into(),
+            j(json!({"description": "d"})),
+        )),
+        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}/files/{path}") => {
+            one(row(
+                "model.read",
+                M::GET,
+                "/api/v1/projects/p/models/m/versions/1/files/model.bin".into(),
+                Body::None,
+            ))
+        }
+        ("GET", "/api/v1/projects/{project}/models/{model}/aliases/{alias}") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/models/m/aliases/champion".into(),
+            Body::None,
+        )),
+        ("PUT", "/api/v1/projects/{project}/models/{model}/aliases/{alias}") => one(row(
+            "model.alias",
+            M::PUT,
+            "/api/v1/projects/p/models/m/aliases/challenger".into(),
+            j(json!({"version": 1})),
+        )),
         ("DELETE", "/api/v1/projects/{project}/models/{model}/aliases/{alias}") => one(Row {
-            setup: vec![req(M::PUT, "/api/v1/projects/p/models/m/aliases/old", j(json!({"version": 1})))],
-            ..row("model.alias", M::DELETE, "/api/v1/projects/p/models/m/aliases/old".into(), Body::None)
+            setup: vec![req(
+                M::PUT,
+                "/api/v1/projects/p/models/m/aliases/old",
+                j(json!({"version": 1})),
+            )],
+            ..row(
+                "model.alias",
+                M::DELETE,
+                "/api/v1/projects/p/models/m/aliases/old".into(),
+                Body::None,
+            )
         }),
-        ("GET", "/api/v1/projects/{project}/models/{model}/alias-history") => one(row("model.read", M::GET, "/api/v1/projects/p/models/m/alias-history".into(), Body::None)),
+        ("GET", "/api/v1/projects/{project}/models/{model}/alias-history") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/models/m/alias-history".into(),
+            Body::None,
+        )),
         _ => None,
     }
 }
@@ -433,13 +872,23 @@ async fn every_route_every_role_every_sensitivity() -> Result<()> {
         admin_password: Some(ADMIN_PASSWORD.into()),
         ..ServerOptions::default()
     })?;
-    let admin = As { api: &api, token: Some(admin_token(&api).await?) };
+    let admin = As {
+        api: &api,
+        token: Some(admin_token(&api).await?),
+    };
     let mut tokens: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
     tokens.insert("admin", admin.token.clone());
     tokens.insert("anonymous", None);
     let fx = fixture(&api, &admin, &mut tokens).await?;
 
-    let spec: Value = api.server.client().get(api.server.url("/openapi.json")).send().await?.json().await?;
+    let spec: Value = api
+        .server
+        .client()
+        .get(api.server.url("/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
     let mut routes = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().context("paths")? {
         for method in ["get", "put", "post", "delete", "patch"] {
@@ -454,7 +903,9 @@ async fn every_route_every_role_every_sensitivity() -> Result<()> {
     let mut counts: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     for (method, template) in &routes {
         let Some(first) = rows(method, template, &fx, 0) else {
-            failures.push(format!("{method} {template}: no matrix entry (add it to rows())"));
+            failures.push(format!(
+                "{method} {template}: no matrix entry (add it to rows())"
+            ));
             continue;
         };
         for variant in 0..first.len() {
@@ -471,14 +922,19 @@ async fn every_route_every_role_every_sensitivity() -> Result<()> {
                 }
                 let own = row.run_owner == Some(role);
                 let expect_allowed = allowed(role, row.action, row.sensitivity, own);
-                let who = As { api: &api, token: tokens[role].clone() };
+                let who = As {
+                    api: &api,
+                    token: tokens[role].clone(),
+                };
                 let (status, body) = who.send(&row.request).await?;
                 checked += 1;
                 let label = format!(
                     "{role:<11} {method:<6} {} [{}{}]",
                     row.request.path,
                     row.sensitivity.unwrap_or(""),
-                    row.run_owner.map(|o| format!("run of {o}")).unwrap_or_default()
+                    row.run_owner
+                        .map(|o| format!("run of {o}"))
+                        .unwrap_or_default()
                 );
                 let good = if status.is_server_error() {
                     false
@@ -505,23 +961,44 @@ async fn every_route_every_role_every_sensitivity() -> Result<()> {
             }
         }
     }
-    println!("authorization matrix: {checked} requests over {} routes; (allowed, refused) per role: {counts:?}", routes.len());
-    assert!(failures.is_empty(), "{} of {checked} matrix cells wrong:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "authorization matrix: {checked} requests over {} routes; (allowed, refused) per role: {counts:?}",
+        routes.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} matrix cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // Every denial above is in the audit trail, and the chain is intact.
     let denied: Value = admin
-        .ok(req(Method::GET, "/api/v1/audit?outcome=denied&limit=1000", Body::None))
+        .ok(req(
+            Method::GET,
+            "/api/v1/audit?outcome=denied&limit=1000",
+            Body::None,
+        ))
         .await?;
     let refused: u32 = counts
         .iter()
         .filter(|(role, _)| !matches!(**role, "anonymous"))
         .map(|(_, c)| c.1)
         .sum();
-    assert!(denied["next_cursor"].is_null(), "more denials than one page");
+    assert!(
+        denied["next_cursor"].is_null(),
+        "more denials than one page"
+    );
     let denied_events = denied["items"].as_array().map_or(0, Vec::len) as u32;
     // Refusals include the logout 400s, which are not denials.
     let logout_refusals = (ROLES.len() - 1) as u32;
-    assert_eq!(denied_events, refused - logout_refusals, "one denial event per 403");
-    let verify = admin.ok(req(Method::GET, "/api/v1/audit/verify", Body::None)).await?;
+    assert_eq!(
+        denied_events,
+        refused - logout_refusals,
+        "one denial event per 403"
+    );
+    let verify = admin
+        .ok(req(Method::GET, "/api/v1/audit/verify", Body::None))
+        .await?;
     assert_eq!(verify["intact"], true, "{verify}");
     Ok(())
 }

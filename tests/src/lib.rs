@@ -133,9 +133,59 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    /// An HTTP client.
+    /// An HTTP client (after [`TestServer::authenticate_as`], it sends the token).
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// Logs in as `user`, creates an API token and makes [`TestServer::client`] send it as
+    /// `Authorization: Bearer` on every request. Returns the token.
+    pub async fn authenticate_as(&mut self, user: &str, password: &str) -> Result<String> {
+        let login = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await?;
+        if !login.status().is_success() {
+            bail!("login as {user} failed: {}", login.status());
+        }
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .context("no session cookie")?
+            .to_owned();
+        let body: serde_json::Value = login.json().await?;
+        let csrf = body["csrf_token"]
+            .as_str()
+            .context("no csrf token")?
+            .to_owned();
+        let created: serde_json::Value = self
+            .client
+            .post(self.url("/api/v1/tokens"))
+            .header("cookie", cookie)
+            .header("x-csrf-token", csrf)
+            .json(&serde_json::json!({"name": "test-harness"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = created["token"]
+            .as_str()
+            .context("no token in the answer")?
+            .to_owned();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse()?,
+        );
+        self.client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .default_headers(headers)
+            .build()?;
+        Ok(token)
     }
 
     /// The data directory.

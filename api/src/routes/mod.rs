@@ -46,9 +46,39 @@ use crate::state::AppState;
         (name = "access", description = "Project members and casbin rules"),
         (name = "audit", description = "The hash-chained audit trail"),
     ),
-    components(schemas(crate::error::ErrorBody))
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("session" = []))
 )]
 struct ApiDoc;
+
+/// Declares the two ways to authenticate: API tokens and the dashboard's session cookie.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("API token (vty_...), created with POST /api/v1/tokens or `verity token create`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Dashboard session from POST /api/v1/auth/login; changes also need the X-CSRF-Token header",
+            ))),
+        );
+    }
+}
 
 /// All API routes with their OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {

@@ -74,7 +74,7 @@ fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
 /// Logs in with a user name and password. Unknown users and wrong passwords get the same
 /// answer in the same time (the password is checked against a dummy hash); repeated failures
 /// per account and per client address answer 429 with `Retry-After`. Every attempt is audited.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -159,7 +159,7 @@ pub async fn login(
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     caller.authorize_self();
-    let Credential::Session { digest } = &caller.credential else {
+    let Credential::Session { digest, .. } = &caller.credential else {
         return Err(ApiError::bad_request(
             "logout ends a dashboard session; revoke API tokens with DELETE /api/v1/tokens/{id}",
         ));

@@ -47,6 +47,28 @@ struct Args {
     /// Database URL (default: SQLite in the temp data directory).
     #[arg(long)]
     database_url: Option<String>,
+    /// Run with authentication, authorization and audit on (`on`, the server's default) or
+    /// with `--auth disabled` (`off`); `both` runs ingest and search each way and prints the
+    /// ratio.
+    #[arg(long, default_value = "on")]
+    auth: String,
+}
+
+const BENCH_ADMIN_PASSWORD: &str = "benchmark-admin-password";
+
+/// Starts a server; with auth on, every request of its client carries an admin API token.
+async fn start(bin: &PathBuf, options: &ServerOptions, auth: bool) -> Result<TestServer> {
+    let mut options = options.clone();
+    if auth {
+        options.admin_password = Some(BENCH_ADMIN_PASSWORD.to_string());
+    }
+    let mut server = TestServer::start(bin, options)?;
+    if auth {
+        server
+            .authenticate_as("admin", BENCH_ADMIN_PASSWORD)
+            .await?;
+    }
+    Ok(server)
 }
 
 struct Row {
@@ -73,6 +95,12 @@ async fn main() -> Result<()> {
         );
     }
     let want = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
+    let modes: Vec<bool> = match args.auth.as_str() {
+        "on" => vec![true],
+        "off" => vec![false],
+        "both" => vec![false, true],
+        other => bail!("--auth must be on, off or both, not {other}"),
+    };
     let mut rows = Vec::new();
     if want("startup") {
         rows.extend(startup(&bin).await?);
@@ -81,17 +109,39 @@ async fn main() -> Result<()> {
         database_url: args.database_url.clone(),
         ..ServerOptions::default()
     };
-    if want("ingest") {
-        let server = TestServer::start(&bin, options.clone())?;
-        rows.push(ingest(&server, &args).await?);
+    let label = |auth: bool, mut row: Row| {
+        if modes.len() > 1 {
+            row.name = format!("{} (auth {})", row.name, if auth { "on" } else { "off" });
+        }
+        row
+    };
+    let mut ingest_rates = Vec::new();
+    let mut search_p50 = Vec::new();
+    for &auth in &modes {
+        if want("ingest") {
+            let server = start(&bin, &options, auth).await?;
+            let row = ingest(&server, &args).await?;
+            ingest_rates.push(row.value.clone());
+            rows.push(label(auth, row));
+        }
+        if want("search") {
+            let server = start(&bin, &options, auth).await?;
+            let row = search(&server, &args).await?;
+            search_p50.push(row.value.clone());
+            rows.push(label(auth, row));
+        }
+        if want("history") {
+            let server = start(&bin, &options, auth).await?;
+            rows.extend(
+                history(&server, &args)
+                    .await?
+                    .into_iter()
+                    .map(|r| label(auth, r)),
+            );
+        }
     }
-    if want("search") {
-        let server = TestServer::start(&bin, options.clone())?;
-        rows.push(search(&server, &args).await?);
-    }
-    if want("history") {
-        let server = TestServer::start(&bin, options.clone())?;
-        rows.extend(history(&server, &args).await?);
+    if modes.len() > 1 {
+        println!("auth off → on: ingest {ingest_rates:?}, search {search_p50:?}");
     }
     println!("| benchmark | measured | goal | met |\n|---|---|---|---|");
     for r in &rows {
@@ -159,7 +209,14 @@ async fn startup(bin: &PathBuf) -> Result<Vec<Row>> {
     let mut rss_kb = 0;
     for _ in 0..5 {
         let started = Instant::now();
-        let server = TestServer::start(bin, ServerOptions::default())?;
+        // The default start: authentication on (the first start also creates the admin).
+        let server = TestServer::start(
+            bin,
+            ServerOptions {
+                admin_password: Some(BENCH_ADMIN_PASSWORD.to_string()),
+                ..ServerOptions::default()
+            },
+        )?;
         loop {
             let ready = server.client().get(server.url("/ready")).send().await;
             if ready.is_ok_and(|r| r.status().is_success()) {
