@@ -245,6 +245,20 @@ impl Caller {
         Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", reason))
     }
 
+    /// Refuses for a reason of the handler's own rather than a rule (e.g. a token asking for a
+    /// stronger token): records the denial like [`Caller::authorize`] and returns the 403.
+    pub async fn refuse(
+        &self,
+        state: &AppState,
+        action: &str,
+        target: &Target,
+        reason: &str,
+    ) -> ApiError {
+        self.decided();
+        self.record_denial(state, action, target, reason).await;
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", reason)
+    }
+
     /// Looks the run up (404 when missing), then decides `action` on it: the run's project and
     /// its creator (for "own runs only" rules) are the attributes.
     pub async fn authorize_run(

@@ -331,11 +331,18 @@ pub async fn create_token(
     {
         let wider_scope = project.is_some() && body.project != *project;
         if wider_scope || (*read_only && !body.read_only) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "a token can only create tokens with its own project scope and read-only flag",
-            ));
+            let target = Target {
+                project: body.project.clone(),
+                ..Target::global(format!("user/{user}/token"))
+            };
+            return Err(caller
+                .refuse(
+                    &state,
+                    "token.create",
+                    &target,
+                    "a token can only create tokens with its own project scope and read-only flag",
+                )
+                .await);
         }
     }
     if caller.credential == Credential::Anonymous {

@@ -172,7 +172,7 @@ mod tests {
             assert!(names.insert(a.as_str()), "duplicate {a}");
             assert!(a.as_str().contains('.'));
         }
-        assert_eq!(Action::ALL.len(), 27);
+        assert_eq!(Action::ALL.len(), 28);
         assert!("run.fly".parse::<Action>().is_err());
     }
 
