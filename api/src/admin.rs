@@ -4,7 +4,6 @@
 use std::io::BufRead as _;
 
 use anyhow::{Context as _, bail};
-use verity_policy::{Role, Rule};
 use verity_store::{Actor, NewToken, PageRequest, Store, UserUpdate, now_ms};
 
 use crate::config::{AuditCommand, TokenCommand, UserCommand};
@@ -77,12 +76,12 @@ async fn create_user(
 ) -> anyhow::Result<()> {
     verity_policy::validate_new_password(password)?;
     let hash = verity_policy::hash_password(password.to_owned()).await?;
-    store.create_user(name, &hash, clearance, actor).await?;
     if admin {
-        let rule = Rule::binding(name, Role::Admin, "*");
         store
-            .add_policy_rule((&rule.ptype, &rule.v0, &rule.v1, &rule.v2), actor)
+            .create_admin_user(name, &hash, clearance, actor)
             .await?;
+    } else {
+        store.create_user(name, &hash, clearance, actor).await?;
     }
     Ok(())
 }
@@ -206,6 +205,7 @@ pub async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
                 project,
                 read_only,
                 expires_at,
+                parent_id: None,
             };
             let token = store.create_token(&user, new, &cli_actor()).await?;
             eprintln!("token {} for '{user}' (shown once):", token.id);

@@ -55,6 +55,8 @@ pub enum Credential {
         project: Option<String>,
         /// Whether it may only read.
         read_only: bool,
+        /// Its expiry (ms), if any.
+        expires_at: Option<i64>,
     },
 }
 
@@ -232,14 +234,11 @@ impl Caller {
         if self.can(state, action, target)? {
             return Ok(());
         }
-        let reason = self.token_refusal(action, target).unwrap_or_else(|| {
-            format!(
-                "user '{}' may not {} on {}",
-                self.name,
-                action.as_str(),
-                target.resource
-            )
-        });
+        // The message names the action, not the resource: a refusal must not describe what
+        // the caller may not see (the audit event records the resource).
+        let reason = self
+            .token_refusal(action, target)
+            .unwrap_or_else(|| format!("user '{}' may not {} here", self.name, action.as_str()));
         self.record_denial(state, action.as_str(), target, &reason)
             .await;
         Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", reason))
@@ -449,6 +448,7 @@ async fn token_user(
         id: token.id,
         project: token.project,
         read_only: token.read_only,
+        expires_at: token.expires_at,
     };
     Ok((user, credential))
 }

@@ -71,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
                 auth_mode: args.auth,
                 authorizer: Arc::new(authorizer),
                 policy_revision: Arc::new(AtomicI64::new(revision)),
+                policy_reload: Arc::default(),
                 login_limiter: Arc::new(verity_policy::LoginLimiter::new(
                     verity_policy::LimiterConfig::default(),
                 )),

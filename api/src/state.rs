@@ -25,6 +25,8 @@ pub struct AppState {
     pub authorizer: Arc<Authorizer>,
     /// The rules' revision the authorizer holds.
     pub policy_revision: Arc<AtomicI64>,
+    /// Held while reloading, so that an older load cannot replace a newer one.
+    pub policy_reload: Arc<tokio::sync::Mutex<()>>,
     /// Login attempt limits.
     pub login_limiter: Arc<LoginLimiter>,
     /// Lifetime of a dashboard session.
@@ -72,6 +74,7 @@ impl AppState {
 
     /// Reloads the rules now (after this process changed them).
     pub async fn reload_policies(&self) -> ApiResult<()> {
+        let _one_at_a_time = self.policy_reload.lock().await;
         let (revision, rules) = load_rules(&self.store).await?;
         self.authorizer.reload(&rules).await?;
         self.policy_revision.store(revision, Ordering::Release);

@@ -25,6 +25,8 @@ CREATE TABLE api_tokens (
     read_only      BIGINT NOT NULL DEFAULT 0,
     expires_at     BIGINT,
     revoked_at     BIGINT,
+    -- The token that created this one (its expiry caps this one's; revoking it revokes this).
+    parent_id      BIGINT REFERENCES api_tokens(id),
     created_by     TEXT    NOT NULL,
     created_at     BIGINT NOT NULL
 );

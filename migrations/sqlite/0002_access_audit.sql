@@ -25,6 +25,8 @@ CREATE TABLE api_tokens (
     read_only      INTEGER NOT NULL DEFAULT 0,
     expires_at     INTEGER,
     revoked_at     INTEGER,
+    -- The token that created this one (its expiry caps this one's; revoking it revokes this).
+    parent_id      INTEGER REFERENCES api_tokens(id),
     created_by     TEXT    NOT NULL,
     created_at     INTEGER NOT NULL
 );

@@ -61,11 +61,25 @@ pub fn generate_password() -> String {
     URL_SAFE_NO_PAD.encode(random::bytes::<18>())
 }
 
+/// At most one hash per core at a time: each takes 19 MiB and a core for tens of
+/// milliseconds, so a burst of logins queues here instead of exhausting memory and threads.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 async fn blocking<T, F>(f: F) -> Result<T>
 where
     F: FnOnce() -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(format!("password hashing slots closed: {e}")))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?

@@ -177,6 +177,54 @@ impl LoginLimiter {
         }
     }
 
+    /// Checks and counts an attempt in one step, so that concurrent attempts cannot all pass
+    /// the check before any is counted: the attempt counts for the address and, until
+    /// [`LoginLimiter::succeeded`] says otherwise, as a failure of the account.
+    pub fn begin(
+        &self,
+        account: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let cfg = &self.cfg;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = account_key(account);
+        let by_account = wait(
+            state.accounts.get(key.as_ref()),
+            cfg.account_failures,
+            cfg.account_window,
+            now,
+        );
+        let by_address = address.and_then(|a| {
+            wait(
+                state.addresses.get(&address_key(a)),
+                cfg.address_attempts,
+                cfg.address_window,
+                now,
+            )
+        });
+        if let Some(retry_after) = by_account.max(by_address) {
+            return Err(retry_after);
+        }
+        if let Some(address) = address.filter(|_| cfg.address_attempts > 0) {
+            let events = state.addresses.entry(address_key(address)).or_default();
+            push(events, now, cfg.address_attempts);
+        }
+        if cfg.account_failures > 0 {
+            let events = state.accounts.entry(key.into_owned()).or_default();
+            push(events, now, cfg.account_failures);
+        }
+        self.bound(&mut state, now);
+        Ok(())
+    }
+
+    /// The attempt begun with [`LoginLimiter::begin`] succeeded: the account's failures are
+    /// cleared.
+    pub fn succeeded(&self, account: &str) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.accounts.remove(account_key(account).as_ref());
+    }
+
     /// Records a login attempt: it counts for the address; a failure counts for the account,
     /// and a success clears the account's failures.
     pub fn record(&self, account: &str, address: Option<IpAddr>, success: bool, now: Instant) {

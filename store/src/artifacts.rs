@@ -113,7 +113,7 @@ impl Store {
             }
         }
         self.inner.blobs.commit(staged).await?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
         // Lock first, then look: a concurrent delete of the run commits before or after us.
         lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;

@@ -204,16 +204,18 @@ pub(crate) async fn append(
     .await?;
     let head_seq: i64 = row.try_get(0)?;
     let prev_hash: String = row.try_get(1)?;
+    // PostgreSQL text cannot hold NUL; an event about a name with one must still be written.
+    let clean = |s: &str| s.replace('\0', "\u{fffd}");
     let mut stored = AuditEvent {
         seq: head_seq + 1,
         at: now_ms(),
-        actor: actor.principal.clone(),
-        action: event.action,
-        resource: event.resource,
-        project: event.project,
+        actor: clean(&actor.principal),
+        action: clean(&event.action),
+        resource: clean(&event.resource),
+        project: event.project.as_deref().map(clean),
         outcome: event.outcome.as_str().to_owned(),
-        request_id: actor.request_id.clone(),
-        client_addr: actor.client_addr.clone(),
+        request_id: actor.request_id.as_deref().map(clean),
+        client_addr: actor.client_addr.as_deref().map(clean),
         details: event.details.to_string(),
         prev_hash,
         hash: String::new(),
@@ -248,7 +250,7 @@ pub(crate) async fn append(
 impl Store {
     /// Appends an event in a transaction of its own (denials, logins, sensitive reads).
     pub async fn record_event(&self, actor: &Actor, event: NewEvent) -> Result<i64> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let seq = append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         Ok(seq)
@@ -311,9 +313,12 @@ impl Store {
         let mut expected_seq = 1;
         let mut prev_hash = GENESIS_HASH.to_owned();
         {
+            // Events appended after the head was read are not part of this check (each event
+            // commits with its head update, so everything up to the head is there).
             let mut rows = sqlx::query_as::<_, AuditEvent>(sqlx::AssertSqlSafe(format!(
-                "{SELECT} ORDER BY seq"
+                "{SELECT} WHERE seq <= $1 ORDER BY seq"
             )))
+            .bind(head_seq)
             .fetch(&mut *conn);
             while let Some(event) = rows.try_next().await? {
                 let problem = if event.seq != expected_seq {

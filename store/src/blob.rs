@@ -173,6 +173,28 @@ impl BlobStore {
         &self.description
     }
 
+    /// Whether `url` names an object inside this store (same scheme, bucket and prefix). Such
+    /// URLs are never registered as sources: the store holds every dataset's bytes, and the
+    /// server's own credentials would copy bytes the caller may not read.
+    pub fn contains_url(&self, url: &str) -> bool {
+        let (Ok(own), Ok(other)) = (url::Url::parse(&self.description), url::Url::parse(url))
+        else {
+            return false;
+        };
+        let scheme = |u: &url::Url| match u.scheme() {
+            "s3a" => "s3".to_owned(),
+            other => other.to_owned(),
+        };
+        if scheme(&own) != scheme(&other) || own.host_str() != other.host_str() {
+            return false;
+        }
+        let own_prefix = own.path().trim_matches('/');
+        let other_path = other.path().trim_start_matches('/');
+        own_prefix.is_empty()
+            || other_path == own_prefix
+            || other_path.starts_with(&format!("{own_prefix}/"))
+    }
+
     /// The key of a blob with this hash.
     pub fn key(content_hash: &str) -> Path {
         let prefix = content_hash.get(..2).unwrap_or("00");

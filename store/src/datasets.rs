@@ -146,7 +146,7 @@ impl Store {
         validate::name("dataset name", name)?;
         validate::description(description)?;
         validate::sensitivity(sensitivity)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let project_id = project_id(&mut tx, project).await?;
         sqlx::query("INSERT INTO datasets (project_id, name, description, sensitivity, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(project_id)
@@ -184,7 +184,7 @@ impl Store {
         if let Some(sensitivity) = sensitivity {
             validate::sensitivity(sensitivity)?;
         }
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = dataset_id(&mut tx, project, name).await?;
         let before: String = sqlx::query_scalar("SELECT sensitivity FROM datasets WHERE id = $1")
             .bind(id)
@@ -263,6 +263,11 @@ impl Store {
         let (staged, source_uri) = match new.source {
             VersionSource::Upload(staged) => (staged, None),
             VersionSource::Url(url) => {
+                if self.inner.blobs.contains_url(&url) {
+                    return Err(Error::invalid(
+                        "source_uri points inside Verity's own object store: upload the bytes, or register the original source",
+                    ));
+                }
                 let (source, path) = open_registrable_url(&url)?;
                 (
                     self.inner.blobs.stage_from(source.as_ref(), &path).await?,
@@ -325,12 +330,18 @@ impl Store {
                 });
             }
             if let Some(parent) = derived_from_id {
-                version_by_id(&mut conn, parent).await?;
+                let parent = version_by_id(&mut conn, parent).await?;
+                if parent.project != project {
+                    return Err(Error::Conflict(format!(
+                        "dataset version {} belongs to project '{}', not '{project}'",
+                        parent.id, parent.project
+                    )));
+                }
             }
         }
         // Commit the bytes before the row: a row must never point at a missing blob.
         self.inner.blobs.commit(staged).await?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let dataset_id = dataset_id(&mut tx, project, dataset).await?;
         lock_row(&mut tx, self.inner.backend, LockTable::Datasets, dataset_id).await?;
         // Again under the lock: a concurrent upload of the same bytes may have won.

@@ -112,6 +112,17 @@ impl Store {
         })
     }
 
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
+    /// up front (waiting up to the busy timeout), so a transaction that reads before it writes
+    /// cannot fail with SQLITE_BUSY when another process (the CLI, a second server) committed
+    /// in between.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.inner.backend {
+            Backend::Sqlite => self.inner.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.inner.write.begin().await?,
+        })
+    }
+
     /// Applies pending migrations for the backend's dialect.
     pub async fn migrate(&self) -> Result<()> {
         let migrator = match self.inner.backend {

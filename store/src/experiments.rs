@@ -47,7 +47,7 @@ impl Store {
     ) -> Result<Experiment> {
         validate::name("experiment name", name)?;
         validate::description(description)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let project_id = project_id(&mut tx, project).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO experiments (project_id, name, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -127,7 +127,7 @@ impl Store {
         if let Some(description) = description {
             validate::description(description)?;
         }
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = experiment_in_project(&mut tx, project, id).await?;
         if current.deleted_at.is_some() {
             return Err(Error::Conflict(format!(
@@ -162,7 +162,7 @@ impl Store {
         deleted: bool,
         actor: &Actor,
     ) -> Result<Experiment> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = experiment_in_project(&mut tx, project, id).await?;
         let deleted_at = match (deleted, current.deleted_at) {
             (true, Some(at)) => Some(at),

@@ -77,6 +77,8 @@ pub struct NewToken {
     pub read_only: bool,
     /// Expiry (ms).
     pub expires_at: Option<i64>,
+    /// The token that created this one, if a token did: revoking it revokes this one.
+    pub parent_id: Option<i64>,
 }
 
 /// A live dashboard session.
@@ -138,9 +140,34 @@ impl Store {
         clearance: &str,
         actor: &Actor,
     ) -> Result<User> {
+        self.insert_user(name, password_hash, clearance, false, actor)
+            .await
+    }
+
+    /// Creates a user bound to the global `admin` role, in one transaction (a crash cannot
+    /// leave an administrator without the role).
+    pub async fn create_admin_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        clearance: &str,
+        actor: &Actor,
+    ) -> Result<User> {
+        self.insert_user(name, password_hash, clearance, true, actor)
+            .await
+    }
+
+    async fn insert_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        clearance: &str,
+        admin: bool,
+        actor: &Actor,
+    ) -> Result<User> {
         validate::user_name(name)?;
         validate::sensitivity(clearance)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO users (name, password_hash, clearance, password_changed_at, created_by, created_at) \
@@ -155,11 +182,15 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(map_unique("user", name))?;
+        if admin {
+            crate::policies::insert_rule(&mut tx, ("g", name, "admin", "*"), actor).await?;
+            crate::policies::bump_revision(&mut tx).await?;
+        }
         let event = NewEvent::success(
             "user.create",
             format!("user/{name}"),
             None,
-            json!({"clearance": clearance}),
+            json!({"clearance": clearance, "admin": admin}),
         );
         append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
@@ -211,7 +242,7 @@ impl Store {
         if let Some(clearance) = &update.clearance {
             validate::sensitivity(clearance)?;
         }
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = user_id(&mut tx, name).await?;
         let now = now_ms();
         let mut details = serde_json::Map::new();
@@ -262,11 +293,11 @@ impl Store {
     /// Records a new API token for `user`.
     pub async fn create_token(&self, user: &str, new: NewToken, actor: &Actor) -> Result<ApiToken> {
         validate::name("token name", &new.name)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let user_id = user_id(&mut tx, user).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, display_prefix, digest, project, read_only, expires_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, display_prefix, digest, project, read_only, expires_at, parent_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(user_id)
         .bind(&new.name)
@@ -275,6 +306,7 @@ impl Store {
         .bind(&new.project)
         .bind(i64::from(new.read_only))
         .bind(new.expires_at)
+        .bind(new.parent_id)
         .bind(&actor.principal)
         .bind(now_ms())
         .fetch_one(&mut *tx)
@@ -283,7 +315,7 @@ impl Store {
             "token.create",
             format!("token/{id}"),
             new.project.as_deref(),
-            json!({"user": user, "prefix": new.display_prefix, "read_only": new.read_only, "expires_at": new.expires_at}),
+            json!({"user": user, "prefix": new.display_prefix, "read_only": new.read_only, "expires_at": new.expires_at, "parent_id": new.parent_id}),
         );
         append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
@@ -319,28 +351,53 @@ impl Store {
         Ok(Page::from_rows(rows, page, |t| t.id))
     }
 
-    /// Revokes a token; the next request that presents it is refused.
+    /// Revokes a token and every token it created (transitively); the next request that
+    /// presents any of them is refused.
     pub async fn revoke_token(&self, id: i64, actor: &Actor) -> Result<ApiToken> {
-        let mut tx = self.inner.write.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE id = $1")
+        let mut tx = self.begin_write().await?;
+        let revoked_at: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT revoked_at FROM api_tokens WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            return Err(match exists {
-                Some(_) => Error::Conflict(format!("token {id} is already revoked")),
-                None => Error::not_found("token", id),
-            });
+        match revoked_at {
+            None => return Err(Error::not_found("token", id)),
+            Some(Some(_)) => {
+                return Err(Error::Conflict(format!("token {id} is already revoked")));
+            }
+            Some(None) => {}
         }
-        let event = NewEvent::success("token.revoke", format!("token/{id}"), None, json!({}));
+        let mut all = vec![id];
+        let mut frontier = vec![id];
+        while let Some(parent) = frontier.pop() {
+            let children: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM api_tokens WHERE parent_id = $1")
+                    .bind(parent)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for child in children {
+                if !all.contains(&child) {
+                    all.push(child);
+                    frontier.push(child);
+                }
+            }
+        }
+        let now = now_ms();
+        for token in &all {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(token)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let event = NewEvent::success(
+            "token.revoke",
+            format!("token/{id}"),
+            None,
+            json!({"also_revoked": &all[1..]}),
+        );
         append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         self.get_token(id).await
@@ -369,7 +426,7 @@ impl Store {
         expires_at: i64,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let user_id = user_id(&mut tx, user).await?;
         let now = now_ms();
         // Expired sessions are removed as new ones start.
@@ -424,7 +481,7 @@ impl Store {
 
     /// Ends a session (logout) and records it.
     pub async fn delete_session(&self, digest: &str, actor: &Actor) -> Result<()> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE digest = $1")
             .bind(digest)
             .execute(&mut *tx)

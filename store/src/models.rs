@@ -263,7 +263,7 @@ impl Store {
         validate::name("model name", name)?;
         validate::description(description)?;
         let now = now_ms();
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let project_id = project_id(&mut tx, project).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO registered_models (project_id, name, description, created_by, created_at, updated_at) \
@@ -323,7 +323,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<RegisteredModel> {
         validate::description(description)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = model_row(&mut tx, project, name).await?;
         sqlx::query("UPDATE registered_models SET description = $1, updated_at = $2 WHERE id = $3")
             .bind(description)
@@ -392,7 +392,7 @@ impl Store {
             self.inner.blobs.commit(staged).await?;
         }
         let now = now_ms();
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let model_row = model_row(&mut tx, project, model).await?;
         lock_row(
             &mut tx,
@@ -580,7 +580,7 @@ impl Store {
         }
         validate_pairs("tag", tags)?;
         let now = now_ms();
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = model_row(&mut tx, project, model).await?;
         let id = version_id(&mut tx, row.id, version, model).await?;
         if let Some(d) = description {
@@ -627,7 +627,7 @@ impl Store {
     ) -> Result<ModelVersion> {
         validate::alias(alias)?;
         let now = now_ms();
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = model_row(&mut tx, project, model).await?;
         lock_row(
             &mut tx,
@@ -706,7 +706,7 @@ impl Store {
         alias: &str,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = model_row(&mut tx, project, model).await?;
         lock_row(
             &mut tx,

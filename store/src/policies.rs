@@ -28,14 +28,14 @@ pub struct PolicyRule {
 
 const SELECT: &str = "SELECT id, ptype, v0, v1, v2, created_by, created_at FROM policy_rules";
 
-async fn bump_revision(conn: &mut AnyConnection) -> Result<()> {
+pub(crate) async fn bump_revision(conn: &mut AnyConnection) -> Result<()> {
     sqlx::query("UPDATE policy_revision SET revision = revision + 1 WHERE id = 1")
         .execute(conn)
         .await?;
     Ok(())
 }
 
-async fn insert_rule(
+pub(crate) async fn insert_rule(
     conn: &mut AnyConnection,
     rule: (&str, &str, &str, &str),
     actor: &Actor,
@@ -90,10 +90,17 @@ impl Store {
         rules: &[(String, String, String, String)],
         actor: &Actor,
     ) -> Result<bool> {
-        let mut tx = self.inner.write.begin().await?;
-        let revision: i64 = sqlx::query_scalar("SELECT revision FROM policy_revision WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
+        let mut tx = self.begin_write().await?;
+        // Locked on PostgreSQL: two servers starting together seed once.
+        let lock = match self.inner.backend {
+            crate::Backend::Postgres => " FOR UPDATE",
+            crate::Backend::Sqlite => "",
+        };
+        let revision: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT revision FROM policy_revision WHERE id = 1{lock}"
+        )))
+        .fetch_one(&mut *tx)
+        .await?;
         if revision != 0 {
             return Ok(false);
         }
@@ -113,7 +120,7 @@ impl Store {
         rule: (&str, &str, &str, &str),
         actor: &Actor,
     ) -> Result<PolicyRule> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_rule(&mut tx, rule, actor).await?;
         bump_revision(&mut tx).await?;
         let (ptype, v0, v1, v2) = rule;
@@ -141,7 +148,7 @@ impl Store {
     /// Removes a rule.
     pub async fn remove_policy_rule(&self, id: i64, actor: &Actor) -> Result<PolicyRule> {
         let rule = self.policy_rule(id).await?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let removed = sqlx::query("DELETE FROM policy_rules WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -172,7 +179,7 @@ impl Store {
         role: Option<&str>,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         crate::projects::project_id(&mut tx, project).await?;
         let user_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = $1")
             .bind(user)

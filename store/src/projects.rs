@@ -28,8 +28,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<Project> {
         validate::name("project name", name)?;
+        if name == "*" {
+            return Err(Error::invalid(
+                "'*' is reserved (it names the global domain of access rules)",
+            ));
+        }
         validate::description(description)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let project: Project = sqlx::query_as(
             "INSERT INTO projects (name, description, created_by, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, name, description, created_by, created_at",
@@ -81,7 +86,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Project> {
         validate::description(description)?;
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let project: Project = sqlx::query_as(
             "UPDATE projects SET description = $1 WHERE name = $2 \
              RETURNING id, name, description, created_by, created_at",

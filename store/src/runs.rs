@@ -369,7 +369,7 @@ impl Store {
         let uuid = uuid::Uuid::new_v4().simple().to_string();
         let name = new.name.unwrap_or_else(|| format!("run-{}", &uuid[..8]));
         let now = now_ms();
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let experiment = experiment_in_project(&mut tx, project, experiment_id).await?;
         if experiment.deleted_at.is_some() {
             return Err(Error::Conflict(format!(
@@ -436,7 +436,7 @@ impl Store {
         if let Some(status) = &update.status {
             check_status(status)?;
         }
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = active_run(&mut tx, uuid).await?;
         let status = update.status.unwrap_or(run.status.clone());
         let terminal = matches!(status.as_str(), "FINISHED" | "FAILED" | "KILLED");
@@ -472,7 +472,7 @@ impl Store {
 
     /// Soft-deletes (`deleted = true`) or restores a run.
     pub async fn set_run_deleted(&self, uuid: &str, deleted: bool, actor: &Actor) -> Result<Run> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
         let deleted_at = if deleted {
             run.deleted_at.or(Some(now_ms()))
@@ -500,7 +500,7 @@ impl Store {
             validate::key("metric key", &point.key)?;
         }
         let now = now_ms();
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = run_by_uuid(&mut tx, uuid).await?;
         // Lock first, then look: a concurrent delete of the run commits before or after us.
         lock_row(&mut tx, self.inner.backend, LockTable::Runs, run.id).await?;
@@ -540,7 +540,7 @@ impl Store {
 
     /// Deletes a tag; deleting a missing tag is NotFound.
     pub async fn delete_tag(&self, uuid: &str, key: &str, actor: &Actor) -> Result<()> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = active_run(&mut tx, uuid).await?;
         let deleted = sqlx::query("DELETE FROM run_tags WHERE run_id = $1 AND key = $2")
             .bind(run.id)
@@ -593,7 +593,7 @@ impl Store {
         input: bool,
         actor: &Actor,
     ) -> Result<RunDetail> {
-        let mut tx = self.inner.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = active_run(&mut tx, uuid).await?;
         let version = version_by_id(&mut tx, dataset_version_id).await?;
         if version.project != run.project {

@@ -1013,8 +1013,20 @@ async fn tokens_revoked_expired_wrong_prefix_malformed_scoped_read_only() -> Res
         .find(|t| t["name"] == "ro-child")
         .and_then(|t| t["id"].as_i64())
         .context("ro-child")?;
-    expect_status(
+    // A limited (scoped or read-only) token revokes only itself; a full token of the same
+    // user revokes her others.
+    expect_error(
         &As::bearer(&api, &scoped)
+            .delete(&format!("/api/v1/tokens/{child_id}"))
+            .await?,
+        403,
+        "forbidden",
+    );
+    let (full, _) = admin
+        .create_token(json!({"name": "full", "user": "dana"}))
+        .await?;
+    expect_status(
+        &As::bearer(&api, &full)
             .delete(&format!("/api/v1/tokens/{child_id}"))
             .await?,
         200,
@@ -1097,6 +1109,7 @@ async fn tokens_revoked_expired_wrong_prefix_malformed_scoped_read_only() -> Res
             ("token.create", "q"),
             ("experiment.create", "q"),
             ("user.manage", "-"),
+            ("token.revoke", "-"),
         ],
         "dana's denials: {denied:#?}"
     );
@@ -1791,4 +1804,169 @@ async fn postgres_auth_and_audit() -> Result<()> {
     );
     drop(api);
     Ok(())
+}
+
+/// Fixes from the security review: reclassifying needs clearance for both levels; a token's
+/// children expire with it and are revoked with it; a limited token revokes only itself;
+/// impossible user names fail like unknown ones without reaching the trail; `*` is reserved;
+/// a derived version cannot name another project's parent.
+#[tokio::test]
+async fn review_hardening_clearance_token_children_and_names() -> Result<()> {
+    let api = Api::start(auth_on())?;
+    let admin = admin(&api).await?;
+    admin.project("p").await?;
+    admin.project("q").await?;
+    admin
+        .create_user("olga", "olga-password-123", "internal")
+        .await?;
+    admin.set_role("p", "olga", "owner").await?;
+    let (olga_token, _) = admin
+        .create_token(json!({"name": "o", "user": "olga"}))
+        .await?;
+    let olga = As::bearer(&api, &olga_token);
+
+    // An owner with internal clearance may classify up to internal, not lower a restricted set.
+    let created = admin
+        .post(
+            "/api/v1/projects/p/datasets",
+            json!({"name": "secret", "sensitivity": "restricted"}),
+        )
+        .await?;
+    expect_status(&created, 201);
+    let lower = olga
+        .patch(
+            "/api/v1/projects/p/datasets/secret",
+            json!({"sensitivity": "public"}),
+        )
+        .await?;
+    expect_error(&lower, 403, "forbidden");
+    let raise = olga
+        .post("/api/v1/projects/p/datasets", json!({"name": "open"}))
+        .await?;
+    expect_status(&raise, 201);
+    let up = olga
+        .patch(
+            "/api/v1/projects/p/datasets/open",
+            json!({"sensitivity": "confidential"}),
+        )
+        .await?;
+    expect_error(&up, 403, "forbidden");
+    let ok = olga
+        .patch(
+            "/api/v1/projects/p/datasets/open",
+            json!({"sensitivity": "public", "description": "fine"}),
+        )
+        .await?;
+    expect_status(&ok, 200);
+    assert_eq!(ok.1["sensitivity"], "public");
+    let secret = admin.get("/api/v1/projects/p/datasets/secret").await?;
+    assert_eq!(secret.1["sensitivity"], "restricted", "unchanged");
+    let denials = olga_denials(&admin).await?;
+    assert_eq!(denials, 2, "each refusal is audited");
+
+    // A token's child inherits its expiry and dies with it.
+    let (parent, parent_meta) = olga
+        .create_token(json!({"name": "parent", "expires_in_days": 1}))
+        .await?;
+    let parent_id = parent_meta["id"].as_i64().context("id")?;
+    let (child, child_meta) = As::bearer(&api, &parent)
+        .create_token(json!({"name": "child"}))
+        .await?;
+    assert_eq!(
+        child_meta["expires_at"], parent_meta["expires_at"],
+        "a child of an expiring token expires with it"
+    );
+    let (grandchild, _) = As::bearer(&api, &child)
+        .create_token(json!({"name": "grandchild", "expires_in_days": 3650}))
+        .await?;
+    expect_status(
+        &As::bearer(&api, &grandchild).get("/api/v1/auth/me").await?,
+        200,
+    );
+    let revoked = olga.delete(&format!("/api/v1/tokens/{parent_id}")).await?;
+    expect_status(&revoked, 200);
+    for token in [&parent, &child, &grandchild] {
+        let me = As::bearer(&api, token).get("/api/v1/auth/me").await?;
+        expect_error(&me, 401, "unauthenticated");
+    }
+    expect_status(&olga.get("/api/v1/auth/me").await?, 200);
+
+    // A read-only (or scoped) token revokes itself only.
+    let (read_only, ro_meta) = olga
+        .create_token(json!({"name": "ro", "read_only": true}))
+        .await?;
+    let olga_meta = olga.get("/api/v1/tokens").await?;
+    let full_id = olga_meta.1["items"]
+        .as_array()
+        .context("items")?
+        .iter()
+        .find(|t| t["name"] == "o")
+        .and_then(|t| t["id"].as_i64())
+        .context("olga's full token")?;
+    let refused = As::bearer(&api, &read_only)
+        .delete(&format!("/api/v1/tokens/{full_id}"))
+        .await?;
+    expect_error(&refused, 403, "forbidden");
+    expect_status(&olga.get("/api/v1/auth/me").await?, 200);
+    let own = As::bearer(&api, &read_only)
+        .delete(&format!("/api/v1/tokens/{}", ro_meta["id"]))
+        .await?;
+    expect_status(&own, 200);
+
+    // Impossible user names: the same 401, and no giant or NUL text in the trail.
+    let long = "x".repeat(100_000);
+    for name in [long.as_str(), "bad\u{0}name", "with space"] {
+        let reply = login(&api, name, "whatever-password", &[]).await?;
+        expect_unauthenticated(&reply);
+    }
+    let events = admin.audit("action=auth.login&outcome=failure").await?;
+    assert_eq!(events.len(), 3, "{events:?}");
+    for event in &events {
+        let text = event.to_string();
+        assert!(
+            text.len() < 2_000,
+            "event stays small: {} bytes",
+            text.len()
+        );
+        assert_eq!(event["actor"], "(invalid user name)");
+    }
+
+    // `*` names the global domain: no project may be called that.
+    let star = admin.post("/api/v1/projects", json!({"name": "*"})).await?;
+    expect_error(&star, 400, "invalid_argument");
+
+    // A derived version must derive from this project's data.
+    admin
+        .post("/api/v1/projects/q/datasets", json!({"name": "raw"}))
+        .await?;
+    let parent_version = admin
+        .request(
+            Method::POST,
+            "/api/v1/projects/q/datasets/raw/versions",
+            None,
+            Some(("text/csv", csv_bytes(3, "q"))),
+        )
+        .await?
+        .pair()?;
+    expect_status(&parent_version, 201);
+    let foreign = parent_version.1["id"].as_i64().context("version id")?;
+    let derived = admin
+        .request(
+            Method::POST,
+            &format!("/api/v1/projects/p/datasets/open/versions?derived_from={foreign}"),
+            None,
+            Some(("text/csv", csv_bytes(3, "p"))),
+        )
+        .await?
+        .pair()?;
+    expect_error(&derived, 409, "conflict");
+    let versions = admin
+        .get("/api/v1/projects/p/datasets/open/versions")
+        .await?;
+    assert_eq!(versions.1["items"], json!([]), "nothing stored");
+    Ok(())
+}
+
+async fn olga_denials(admin: &As<'_>) -> Result<usize> {
+    Ok(admin.audit("actor=olga&outcome=denied").await?.len())
 }

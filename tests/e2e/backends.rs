@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use verity_tests::{FreshDatabase, MotoServer, ServerOptions};
 
-use crate::{Api, csv_bytes, enc, expect_status, items, noise};
+use crate::{Api, csv_bytes, enc, expect_error, expect_status, items, noise};
 
 /// project → dataset (CSV upload) → experiment → run → batch → search → model version from a
 /// run artifact → alias; asserting the answers along the way.
@@ -326,6 +326,23 @@ async fn s3_object_store_on_moto() -> Result<()> {
     );
     let keys = sha_keys().await?;
     assert_eq!(keys.len(), 2, "one object per distinct content: {keys:?}");
+    // Verity's own blobs cannot be registered as a source (the server's credentials would
+    // copy bytes the caller may not read), whatever the spelling of the URL.
+    let hash = v1.1["content_hash"].as_str().unwrap();
+    for url in [
+        format!("s3://{bucket}/verity/sha256/{}/{hash}", &hash[..2]),
+        format!("s3a://{bucket}/verity/sha256/{}/{hash}", &hash[..2]),
+        format!("s3://{bucket}/verity/tmp/whatever"),
+    ] {
+        let reply = api
+            .post(
+                "/api/v1/projects/p/datasets/d/versions",
+                serde_json::json!({"source_uri": url}),
+            )
+            .await?;
+        let message = expect_error(&reply, 400, "invalid_argument");
+        assert!(message.contains("own object store"), "{message}");
+    }
     assert!(keys.iter().any(|k| k.ends_with(&big_hash)), "{keys:?}");
     assert!(
         keys.iter()

@@ -13,7 +13,7 @@ use verity_policy::{Action, Sensitivity};
 use verity_store::model::{Dataset, DatasetVersion};
 use verity_store::{DataFormat, NewDatasetVersion, NewEvent, VersionSource};
 
-use crate::auth::{Caller, Target};
+use crate::auth::{Caller, Credential, Target};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::routes::{download, is_json, read_json_body, stage_body};
@@ -235,9 +235,27 @@ pub async fn update_dataset(
     Json(body): Json<UpdateDataset>,
 ) -> ApiResult<Json<DatasetResponse>> {
     let found = state.get_dataset(&project, &dataset).await?;
+    let target = Target::dataset(&found);
     caller
-        .authorize(&state, Action::DatasetUpdate, &Target::dataset(&found))
+        .authorize(&state, Action::DatasetUpdate, &target)
         .await?;
+    // Reclassifying needs clearance for both levels: otherwise an owner could lower a dataset
+    // to their own clearance and read it.
+    if let Some(new) = body.sensitivity.as_deref()
+        && let Ok(new) = new.parse::<Sensitivity>()
+        && caller.credential != Credential::Anonymous
+        && caller.clearance < target.sensitivity.max(new)
+    {
+        let reason = format!(
+            "changing the sensitivity from {} to {} needs clearance {}",
+            target.sensitivity,
+            new,
+            target.sensitivity.max(new)
+        );
+        return Err(caller
+            .refuse(&state, Action::DatasetUpdate.as_str(), &target, &reason)
+            .await);
+    }
     let updated = state
         .update_dataset(
             &project,

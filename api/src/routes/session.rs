@@ -84,7 +84,7 @@ pub async fn login(
 ) -> ApiResult<Response> {
     public_endpoint(&extensions);
     let address = client_ip(&extensions);
-    let actor = Actor {
+    let mut actor = Actor {
         principal: body.username.clone(),
         request_id: headers
             .get("x-request-id")
@@ -92,38 +92,50 @@ pub async fn login(
             .map(str::to_owned),
         client_addr: address.map(|a| a.to_string()),
     };
+    // Names that cannot exist (too long, odd characters, NUL) fail like unknown users, in the
+    // same time, and are not copied into the audit trail.
+    let name_is_valid = verity_store::validate::user_name(&body.username).is_ok()
+        && body.password.len() <= verity_policy::password::MAX_PASSWORD_BYTES;
+    if !name_is_valid {
+        actor.principal = "(invalid user name)".to_owned();
+    }
     let failure = |reason: &str| NewEvent {
         action: "auth.login".into(),
-        resource: format!("user/{}", body.username),
+        resource: format!("user/{}", actor.principal),
         project: None,
         outcome: Outcome::Failure,
         details: json!({"reason": reason}),
     };
+    // Checked and counted in one step: concurrent attempts cannot all pass before any counts.
     if let Err(retry_after) = state
         .login_limiter
-        .check(&body.username, address, Instant::now())
+        .begin(&body.username, address, Instant::now())
     {
         state.record_event(&actor, failure("rate_limited")).await?;
         return Err(verity_policy::Error::TooManyRequests { retry_after }.into());
     }
-    let credentials = state.user_credentials(&body.username).await?;
+    let credentials = if name_is_valid {
+        state.user_credentials(&body.username).await?
+    } else {
+        None
+    };
     let hash = credentials.as_ref().map(|(_, hash)| hash.clone());
-    let password_ok = verity_policy::verify_password(body.password, hash).await?;
+    let password = if name_is_valid {
+        body.password
+    } else {
+        String::new()
+    };
+    let password_ok = verity_policy::verify_password(password, hash).await?;
     let user = credentials
         .map(|(user, _)| user)
         .filter(|user| password_ok && user.disabled_at.is_none());
     let Some(user) = user else {
         state
-            .login_limiter
-            .record(&body.username, address, false, Instant::now());
-        state
             .record_event(&actor, failure("bad_credentials"))
             .await?;
         return Err(unauthenticated("invalid user name or password"));
     };
-    state
-        .login_limiter
-        .record(&body.username, address, true, Instant::now());
+    state.login_limiter.succeeded(&body.username);
     let session = verity_policy::new_session();
     let csrf_token = verity_policy::new_csrf_token();
     let ttl_ms = i64::try_from(state.session_ttl.as_millis()).unwrap_or(i64::MAX);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use verity_policy::{Action, Role, Rule};
+use verity_policy::Action;
 use verity_store::{ApiToken, NewToken, User, UserUpdate, now_ms};
 
 use crate::auth::{Caller, Credential, Target};
@@ -201,16 +201,17 @@ pub async fn create_user(
     let clearance = body.clearance.as_deref().unwrap_or("internal");
     verity_store::validate::sensitivity(clearance)?;
     let hash = verity_policy::hash_password(password).await?;
-    let user = state
-        .create_user(&body.name, &hash, clearance, &caller.actor)
-        .await?;
-    if body.admin {
-        let rule = Rule::binding(&user.name, Role::Admin, "*");
-        state
-            .add_policy_rule((&rule.ptype, &rule.v0, &rule.v1, &rule.v2), &caller.actor)
+    let user = if body.admin {
+        let user = state
+            .create_admin_user(&body.name, &hash, clearance, &caller.actor)
             .await?;
         state.reload_policies().await?;
-    }
+        user
+    } else {
+        state
+            .create_user(&body.name, &hash, clearance, &caller.actor)
+            .await?
+    };
     Ok((
         StatusCode::CREATED,
         Json(CreatedUser {
@@ -353,7 +354,7 @@ pub async fn create_token(
     if let Some(project) = &body.project {
         state.get_project(project).await?;
     }
-    let expires_at = match body.expires_in_days {
+    let mut expires_at = match body.expires_in_days {
         Some(days) if (1..=3650).contains(&days) => {
             Some(now_ms() + i64::from(days) * 24 * 3600 * 1000)
         }
@@ -364,6 +365,19 @@ pub async fn create_token(
         }
         None => None,
     };
+    // A token's children live no longer than it does, and die with it (revocation cascades).
+    let mut parent_id = None;
+    if let Credential::Token {
+        id,
+        expires_at: parent_expiry,
+        ..
+    } = &caller.credential
+    {
+        parent_id = Some(*id);
+        if let Some(parent_expiry) = parent_expiry {
+            expires_at = Some(expires_at.map_or(*parent_expiry, |e| e.min(*parent_expiry)));
+        }
+    }
     let secret = verity_policy::new_token();
     let new = NewToken {
         name: body.name,
@@ -372,6 +386,7 @@ pub async fn create_token(
         project: body.project,
         read_only: body.read_only,
         expires_at,
+        parent_id,
     };
     let token = state.create_token(&user, new, &caller.actor).await?;
     Ok((
@@ -383,7 +398,8 @@ pub async fn create_token(
     ))
 }
 
-/// Revokes a token (its owner or an administrator); effective from the next request.
+/// Revokes a token and the tokens it created (its owner or an administrator); effective from
+/// the next request.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = TokenResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn revoke_token(
@@ -393,6 +409,25 @@ pub async fn revoke_token(
 ) -> ApiResult<Json<TokenResponse>> {
     let token = state.get_token(id).await?;
     if token.user_name == caller.name {
+        // A limited token (read-only or one project) may revoke itself, not its owner's others.
+        if let Credential::Token {
+            id: own,
+            project,
+            read_only,
+            ..
+        } = &caller.credential
+            && (*read_only || project.is_some())
+            && *own != id
+        {
+            return Err(caller
+                .refuse(
+                    &state,
+                    "token.revoke",
+                    &Target::global(format!("token/{id}")),
+                    "a read-only or project-scoped token can only revoke itself",
+                )
+                .await);
+        }
         caller.authorize_self();
     } else {
         caller

@@ -166,3 +166,28 @@ fn long_account_names_are_keyed_by_digest() {
     let state = limiter.state.lock().unwrap_or_else(PoisonError::into_inner);
     assert!(state.accounts.keys().all(|k| k.len() == 64));
 }
+
+#[test]
+fn begin_counts_concurrent_attempts_before_any_finishes() {
+    let limiter = LoginLimiter::new(LimiterConfig::default());
+    let t0 = Instant::now();
+    // Ten attempts in flight at once (none finished): only five may proceed.
+    let passed = (0..10)
+        .filter(|_| limiter.begin("alice", ip("10.0.0.1"), t0).is_ok())
+        .count();
+    assert_eq!(passed, 5);
+    // A success clears the account (the address keeps its count).
+    limiter.succeeded("alice");
+    assert_eq!(limiter.begin("alice", ip("10.0.0.1"), t0), Ok(()));
+    // The address allows 20 attempts a minute, whatever the accounts.
+    let more = (0..30)
+        .filter(|i| {
+            limiter
+                .begin(&format!("user{i}"), ip("10.0.0.1"), t0)
+                .is_ok()
+        })
+        .count();
+    assert_eq!(more, 20 - 6);
+    assert!(limiter.begin("zed", ip("10.0.0.1"), t0).is_err());
+    assert!(limiter.begin("zed", ip("10.0.0.2"), t0).is_ok());
+}

@@ -353,6 +353,7 @@ pub async fn identity_users_tokens_sessions(ctx: Ctx) -> TestResult {
                 project: Some("p".into()),
                 read_only: true,
                 expires_at: Some(now_ms() + 60_000),
+                parent_id: None,
             },
             &admin,
         )
@@ -377,8 +378,28 @@ pub async fn identity_users_tokens_sessions(ctx: Ctx) -> TestResult {
             .items
             .is_empty()
     );
+    let child = ctx
+        .store
+        .create_token(
+            "carol",
+            NewToken {
+                name: "child".into(),
+                display_prefix: "vty_child000".into(),
+                digest: "d2".into(),
+                project: None,
+                read_only: false,
+                expires_at: None,
+                parent_id: Some(token.id),
+            },
+            &admin,
+        )
+        .await?;
     let revoked = ctx.store.revoke_token(token.id, &admin).await?;
     assert!(revoked.revoked_at.is_some());
+    assert!(
+        ctx.store.get_token(child.id).await?.revoked_at.is_some(),
+        "revoking a token revokes the tokens it created"
+    );
     let again = ctx.store.revoke_token(token.id, &admin).await;
     assert_eq!(
         again.map(|_| ()).map_err(|e| e.kind()),
@@ -440,6 +461,7 @@ pub async fn identity_users_tokens_sessions(ctx: Ctx) -> TestResult {
         actions,
         [
             "user.create",
+            "token.create",
             "token.create",
             "token.revoke",
             "auth.login",
