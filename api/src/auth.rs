@@ -404,14 +404,14 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<(User,
         return token_user(state, &secret, basic_user.as_deref()).await;
     }
     if let Some(cookie) = session_cookie(headers) {
+        let digest = verity_policy::digest(cookie);
         let session = state
-            .session_by_digest(&verity_policy::digest(cookie))
+            .session_by_digest(&digest)
             .await?
             .ok_or_else(|| unauthenticated("the session has expired or was ended: log in again"))?;
         if session.user.disabled_at.is_some() {
             return Err(unauthenticated("the account is disabled"));
         }
-        let digest = verity_policy::digest(cookie);
         let csrf_token = session.csrf_token;
         return Ok((session.user, Credential::Session { digest, csrf_token }));
     }

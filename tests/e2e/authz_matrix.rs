@@ -163,37 +163,6 @@ struct Fixture {
     dataset_version_id: i64,
 }
 
-async fn admin_token(api: &Api) -> Result<String> {
-    let client = api.server.client();
-    let login = client
-        .post(api.server.url("/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("session cookie")?
-        .to_owned();
-    let body: Value = login.json().await?;
-    let csrf = body["csrf_token"]
-        .as_str()
-        .context("csrf token")?
-        .to_owned();
-    let created: Value = client
-        .post(api.server.url("/api/v1/tokens"))
-        .header("cookie", cookie)
-        .header("x-csrf-token", csrf)
-        .json(&json!({"name": "matrix"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(created["token"].as_str().context("token")?.to_owned())
-}
-
 async fn fixture(
     api: &Api,
     admin: &As<'_>,
@@ -874,7 +843,7 @@ async fn every_route_every_role_every_sensitivity() -> Result<()> {
     })?;
     let admin = As {
         api: &api,
-        token: Some(admin_token(&api).await?),
+        token: Some(api.server.login_token("admin", ADMIN_PASSWORD).await?),
     };
     let mut tokens: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
     tokens.insert("admin", admin.token.clone());

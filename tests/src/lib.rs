@@ -138,9 +138,9 @@ impl TestServer {
         &self.client
     }
 
-    /// Logs in as `user`, creates an API token and makes [`TestServer::client`] send it as
-    /// `Authorization: Bearer` on every request. Returns the token.
-    pub async fn authenticate_as(&mut self, user: &str, password: &str) -> Result<String> {
+    /// Logs in as `user` (session + CSRF token) and creates an API token; returns its secret.
+    /// The client is left as it was.
+    pub async fn login_token(&self, user: &str, password: &str) -> Result<String> {
         let login = self
             .client
             .post(self.url("/api/v1/auth/login"))
@@ -172,10 +172,16 @@ impl TestServer {
             .await?
             .json()
             .await?;
-        let token = created["token"]
+        Ok(created["token"]
             .as_str()
             .context("no token in the answer")?
-            .to_owned();
+            .to_owned())
+    }
+
+    /// Like [`TestServer::login_token`], and makes [`TestServer::client`] send the token as
+    /// `Authorization: Bearer` on every request. Returns the token.
+    pub async fn authenticate_as(&mut self, user: &str, password: &str) -> Result<String> {
+        let token = self.login_token(user, password).await?;
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             reqwest::header::AUTHORIZATION,
