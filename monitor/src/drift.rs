@@ -23,7 +23,7 @@
 //! since pandas' default NumPy dtypes then store it as `float64`; with pandas' nullable `Int64`
 //! extension dtype Evidently types it `Unknown` and skips it); [`ColumnData::Boolean`] is
 //! categorical;
-//! [`ColumnData::Categorical`] is text when more than half of its non-missing values are
+//! [`ColumnData::Categorical`] (and [`ColumnData::CategoryCounts`]) is text when more than half of its non-missing values are
 //! distinct, categorical otherwise. [`ColumnOptions::kind`] overrides the inference.
 //!
 //! Before testing, each side drops its missing values: nulls, NaN and ±inf (Evidently replaces
@@ -92,7 +92,7 @@ mod tests;
 
 use std::cell::OnceCell;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use method::Method;
 pub use result::{ColumnDrift, DatasetDrift, Histogram, OtherCategories, dataset_drift};
@@ -123,6 +123,14 @@ pub enum ColumnData {
     Boolean(Vec<Option<bool>>),
     /// A string column; `None` is missing.
     Categorical(Vec<Option<String>>),
+    /// A string column given as counts per distinct value (what a `GROUP BY` returns), so a
+    /// large column needs memory per distinct value, not per row.
+    CategoryCounts {
+        /// Each distinct non-missing value with its number of rows.
+        counts: Vec<(String, u64)>,
+        /// Rows with no value.
+        missing: u64,
+    },
 }
 
 impl ColumnData {
@@ -133,6 +141,10 @@ impl ColumnData {
             ColumnData::Integer(v) => v.len(),
             ColumnData::Boolean(v) => v.len(),
             ColumnData::Categorical(v) => v.len(),
+            ColumnData::CategoryCounts { counts, missing } => {
+                let present: u64 = counts.iter().map(|(_, n)| n).sum();
+                usize::try_from(present + missing).unwrap_or(usize::MAX)
+            }
         }
     }
 
@@ -146,13 +158,13 @@ impl ColumnData {
         match self {
             ColumnData::Numeric(_) | ColumnData::Integer(_) => "numeric",
             ColumnData::Boolean(_) => "boolean",
-            ColumnData::Categorical(_) => "string",
+            ColumnData::Categorical(_) | ColumnData::CategoryCounts { .. } => "string",
         }
     }
 }
 
 /// How a column is tested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnKind {
     /// Numbers compared as a distribution (KS, Wasserstein, binned distances).
@@ -347,7 +359,7 @@ impl<'s, 'a> Column<'s, 'a> {
     /// `pd.concat([reference, current]).nunique()`.
     fn unique_values(&self) -> usize {
         match &self.floats {
-            Some((r, c)) => prepare::distinct_union(r, c).len(),
+            Some((r, c)) => prepare::distinct_union_count(r, c),
             None => self.categories().labels.len(),
         }
     }

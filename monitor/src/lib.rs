@@ -5,10 +5,12 @@
 //! computes data profiles, [`drift`] holds the per-column drift tests with Evidently's default
 //! method choice, and [`fairness`] the group metrics with Fairlearn's and AIF360's conventions.
 
+pub mod check;
 pub mod drift;
 mod error;
 pub mod fairness;
 pub mod profile;
+pub mod read;
 pub mod source;
 
 pub use error::{Error, ErrorKind, Result};

@@ -89,6 +89,11 @@ impl Session {
         Ok(())
     }
 
+    /// The DataFusion context (crate-internal: callers get domain results).
+    pub(crate) fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
     /// Runs a query and collects its (small, aggregated) result.
     pub(crate) async fn query(
         &self,

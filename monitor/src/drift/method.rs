@@ -3,13 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
 /// A per-column drift method, named as in Evidently's stattest registry
 /// (`evidently/legacy/calculations/stattests/*.py`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Method {
     /// Two-sample Kolmogorov–Smirnov test (`scipy.stats.ks_2samp`, two-sided, `method="auto"`);
     /// the score is the p-value. Numerical columns only.

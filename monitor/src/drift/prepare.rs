@@ -19,8 +19,8 @@ pub(crate) enum Values<'a> {
     Int(Vec<i64>),
     /// A boolean column.
     Bool(Vec<bool>),
-    /// A string column.
-    Str(Vec<&'a str>),
+    /// A string column as its distinct values (ascending by code point) with their counts.
+    Str(Vec<(&'a str, u64)>),
 }
 
 /// A cleaned side and how many values it lost.
@@ -37,7 +37,9 @@ impl Side<'_> {
             Values::Float(v) => v.len(),
             Values::Int(v) => v.len(),
             Values::Bool(v) => v.len(),
-            Values::Str(v) => v.len(),
+            Values::Str(v) => {
+                usize::try_from(v.iter().map(|(_, n)| n).sum::<u64>()).unwrap_or(usize::MAX)
+            }
         }
     }
 
@@ -50,7 +52,8 @@ impl Side<'_> {
             Values::Bool(v) => v.iter().map(|&b| f64::from(u8::from(b))).collect(),
             Values::Str(_) => return None,
         };
-        v.sort_by(f64::total_cmp);
+        // Equal elements under `total_cmp` are bit-identical, so an unstable sort is exact.
+        v.sort_unstable_by(f64::total_cmp);
         Some(v)
     }
 }
@@ -72,7 +75,20 @@ pub(crate) fn clean(data: &ColumnData) -> Side<'_> {
             }
         }
         ColumnData::Boolean(v) => Values::Bool(v.iter().flatten().copied().collect()),
-        ColumnData::Categorical(v) => Values::Str(v.iter().flatten().map(String::as_str).collect()),
+        ColumnData::Categorical(v) => {
+            let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+            for value in v.iter().flatten() {
+                *counts.entry(value.as_str()).or_default() += 1;
+            }
+            Values::Str(counts.into_iter().collect())
+        }
+        ColumnData::CategoryCounts { counts, .. } => {
+            let mut merged: BTreeMap<&str, u64> = BTreeMap::new();
+            for (value, n) in counts.iter().filter(|(_, n)| *n > 0) {
+                *merged.entry(value.as_str()).or_default() += n;
+            }
+            Values::Str(merged.into_iter().collect())
+        }
     };
     let mut side = Side { values, missing: 0 };
     side.missing = total - side.len() as u64;
@@ -97,8 +113,9 @@ pub(crate) fn infer_kind(current: &ColumnData, cleaned: &Side<'_>) -> ColumnKind
             }
         }
         (ColumnData::Boolean(_), _) => ColumnKind::Categorical,
-        (ColumnData::Categorical(_), Values::Str(v)) => {
-            if distinct_count(v) as f64 > v.len() as f64 * 0.5 {
+        (ColumnData::Categorical(_) | ColumnData::CategoryCounts { .. }, Values::Str(v)) => {
+            let rows: u64 = v.iter().map(|(_, n)| n).sum();
+            if v.len() as f64 > rows as f64 * 0.5 {
                 ColumnKind::Text
             } else {
                 ColumnKind::Categorical
@@ -187,9 +204,14 @@ fn as_floats<'v>(values: &'v Values<'_>) -> Box<dyn Iterator<Item = Key> + 'v> {
 pub(crate) fn categories(reference: &Side<'_>, current: &Side<'_>) -> Categories {
     match (&reference.values, &current.values) {
         (Values::Str(r), Values::Str(c)) => {
-            collect(count(r.iter().copied(), c.iter().copied()), |k| {
-                (*k).to_string()
-            })
+            let mut map: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            for (k, n) in r {
+                map.entry(k).or_default().0 += n;
+            }
+            for (k, n) in c {
+                map.entry(k).or_default().1 += n;
+            }
+            collect(map, |k| (*k).to_string())
         }
         (Values::Int(r), Values::Int(c)) => {
             collect(count(r.iter().copied(), c.iter().copied()), |k| {
@@ -222,6 +244,34 @@ pub(crate) fn distinct_union(a: &[f64], b: &[f64]) -> Vec<f64> {
     all.sort_by(f64::total_cmp);
     all.dedup();
     all
+}
+
+/// The number of distinct values of two ascending float samples together, without allocating.
+pub(crate) fn distinct_union_count(a: &[f64], b: &[f64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    let mut last: Option<f64> = None;
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) if Key(x) <= Key(y) => {
+                i += 1;
+                x
+            }
+            (_, Some(&y)) => {
+                j += 1;
+                y
+            }
+            (Some(&x), None) => {
+                i += 1;
+                x
+            }
+            (None, None) => break,
+        } + 0.0;
+        if last.is_none_or(|l| Key(l) != Key(next)) {
+            n += 1;
+            last = Some(next);
+        }
+    }
+    n
 }
 
 /// The number of distinct values of one ascending float sample.
@@ -290,5 +340,27 @@ mod tests {
             vec![0.0, 1.0, 3.0]
         );
         assert_eq!(distinct_sorted(&[1.0, 1.0, 2.0]), 2);
+        assert_eq!(distinct_union_count(&[-0.0, 1.0, 1.0], &[0.0, 0.5, 3.0]), 4);
+        assert_eq!(distinct_union_count(&[], &[2.0, 2.0]), 1);
+        assert_eq!(distinct_union_count(&[], &[]), 0);
+    }
+
+    #[test]
+    fn category_counts_equal_rows() {
+        let rows = ColumnData::Categorical(vec![
+            Some("b".into()),
+            None,
+            Some("a".into()),
+            Some("b".into()),
+        ]);
+        let counted = ColumnData::CategoryCounts {
+            counts: vec![("b".into(), 2), ("a".into(), 1), ("z".into(), 0)],
+            missing: 1,
+        };
+        assert_eq!(rows.len(), counted.len());
+        let (r, c) = (clean(&rows), clean(&counted));
+        assert_eq!((r.len(), r.missing), (c.len(), c.missing));
+        assert_eq!(categories(&r, &r), categories(&c, &c));
+        assert_eq!(infer_kind(&rows, &r), infer_kind(&counted, &c));
     }
 }
