@@ -237,7 +237,9 @@ impl Store {
     }
 
     /// Adds a version to a dataset: reads its schema and row count (refusing bytes that are not
-    /// of the format), stores the bytes once by content hash, records lineage.
+    /// of the format), stores the bytes once by content hash, records lineage, and (for a new
+    /// version only) enqueues a job for each enabled monitor of the dataset that runs on new
+    /// versions.
     pub async fn add_dataset_version(
         &self,
         project: &str,
@@ -381,6 +383,8 @@ impl Store {
             );
             insert_edge(&mut tx, &edge, &actor.principal).await?;
         }
+        // In the version's own transaction: a committed version always has its monitor jobs.
+        crate::jobs::enqueue_for_new_version(&mut tx, dataset_id, id, actor).await?;
         let version = version_by_id(&mut tx, id).await?;
         let event = NewEvent::success(
             "dataset.write",

@@ -221,6 +221,8 @@ pub(crate) enum LockTable {
     Datasets,
     /// A registered model (version numbers, aliases).
     RegisteredModels,
+    /// A monitor (its alert: at most one unresolved).
+    Monitors,
 }
 
 /// Locks a row until the transaction ends, so that concurrent writers of the same parent take
@@ -238,6 +240,7 @@ pub(crate) async fn lock_row(
             LockTable::RegisteredModels => {
                 "SELECT id FROM registered_models WHERE id = $1 FOR UPDATE"
             }
+            LockTable::Monitors => "SELECT id FROM monitors WHERE id = $1 FOR UPDATE",
         };
         sqlx::query(sql).bind(id).execute(conn).await?;
     }

@@ -4,6 +4,7 @@
 //! This is the only crate that writes SQL. Callers get domain types from [`model`] and errors
 //! from [`Error`], whose [`Error::kind`] the API maps to an HTTP status and a stable code.
 
+mod alerts;
 mod artifacts;
 pub mod audit;
 mod blob;
@@ -13,17 +14,23 @@ mod error;
 mod experiments;
 mod format;
 pub mod identity;
+mod jobs;
 mod lineage;
 mod metrics;
 pub mod model;
 mod models;
+pub mod monitoring;
+mod monitors;
 mod page;
 pub mod policies;
 mod projects;
+mod reports;
 mod runs;
 pub mod search;
 pub mod validate;
+mod webhooks;
 
+pub use alerts::PayloadFn;
 pub use artifacts::ArtifactEntry;
 pub use audit::{Actor, AuditEvent, AuditFilter, AuditVerification, NewEvent, Outcome};
 pub use blob::{BlobStore, StagedBlob, open_url, supported_schemes};
@@ -32,9 +39,14 @@ pub use db::{Backend, Store, sqlite_url_for};
 pub use error::{Error, ErrorKind, Result};
 pub use format::DataFormat;
 pub use identity::{ApiToken, NewToken, Session, User, UserUpdate};
+pub use jobs::WORKER_STOPPED;
 pub use lineage::{MAX_DEPTH, MAX_NODES};
 pub use metrics::{HistoryChunk, MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
+pub use monitoring::{
+    Alert, AlertChange, Delivery, DeliveryAttempt, Job, Monitor, MonitorUpdate, NewMonitor,
+    NewReport, Report, ReportFilter, Webhook,
+};
 pub use page::{Cursor, PageRequest};
 pub use policies::PolicyRule;
 pub use runs::{NewRun, RunSearch, RunUpdate};

@@ -1,4 +1,5 @@
-//! Lineage: edges between dataset versions, runs and model versions, and graph walks.
+//! Lineage: edges between dataset versions, runs, model versions and check reports, and graph
+//! walks.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -75,14 +76,14 @@ pub(crate) async fn internal_id(
                 .fetch_optional(conn)
                 .await?
         }
-        NodeKind::DatasetVersion | NodeKind::ModelVersion => {
+        NodeKind::DatasetVersion | NodeKind::ModelVersion | NodeKind::Report => {
             let id: i64 = public_id
                 .parse()
                 .map_err(|_| Error::invalid(format!("{} id must be an integer", kind.as_str())))?;
-            let sql = if kind == NodeKind::DatasetVersion {
-                "SELECT id FROM dataset_versions WHERE id = $1"
-            } else {
-                "SELECT id FROM model_versions WHERE id = $1"
+            let sql = match kind {
+                NodeKind::DatasetVersion => "SELECT id FROM dataset_versions WHERE id = $1",
+                NodeKind::ModelVersion => "SELECT id FROM model_versions WHERE id = $1",
+                _ => "SELECT id FROM check_reports WHERE id = $1",
             };
             sqlx::query_scalar(sql)
                 .bind(id)
@@ -111,6 +112,10 @@ async fn describe(
         NodeKind::ModelVersion => sqlx::query(
             "SELECT CAST(mv.id AS TEXT) AS public_id, p.name || '/' || m.name || '@v' || CAST(mv.version AS TEXT) AS label, p.name AS project \
              FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id JOIN projects p ON p.id = m.project_id WHERE mv.id = $1",
+        ),
+        NodeKind::Report => sqlx::query(
+            "SELECT CAST(r.id AS TEXT) AS public_id, r.kind || ' report #' || CAST(r.id AS TEXT) AS label, p.name AS project \
+             FROM check_reports r JOIN projects p ON p.id = r.project_id WHERE r.id = $1",
         ),
     }
     .bind(id)
@@ -168,6 +173,8 @@ async fn neighbours(
                         "input" => "input",
                         "output" => "output",
                         "produced" => "produced",
+                        "checked" => "checked",
+                        "reference" => "reference",
                         _ => "derived",
                     },
                     context: row.try_get("context")?,

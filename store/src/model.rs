@@ -349,6 +349,8 @@ pub enum NodeKind {
     Run,
     /// A model version.
     ModelVersion,
+    /// A check report (monitoring).
+    Report,
 }
 
 impl NodeKind {
@@ -358,6 +360,7 @@ impl NodeKind {
             Self::DatasetVersion => "dataset_version",
             Self::Run => "run",
             Self::ModelVersion => "model_version",
+            Self::Report => "report",
         }
     }
 
@@ -367,6 +370,7 @@ impl NodeKind {
             "dataset_version" => Some(Self::DatasetVersion),
             "run" => Some(Self::Run),
             "model_version" => Some(Self::ModelVersion),
+            "report" => Some(Self::Report),
             _ => None,
         }
     }
@@ -377,9 +381,9 @@ impl NodeKind {
 pub struct LineageNode {
     /// Kind.
     pub kind: NodeKind,
-    /// Public id: dataset/model version id as decimal, or the run's uuid.
+    /// Public id: dataset/model version or report id as decimal, or the run's uuid.
     pub id: String,
-    /// Readable label, e.g. `proj/ds@v3`.
+    /// Readable label, e.g. `proj/ds@v3` or `drift report #12`.
     pub label: String,
     /// The project the node belongs to.
     pub project: String,
@@ -398,7 +402,8 @@ pub struct LineageEdge {
     pub to_kind: NodeKind,
     /// Downstream public id.
     pub to_id: String,
-    /// `input`, `output`, `produced` or `derived`.
+    /// `input`, `output`, `produced`, `derived`, or `checked` / `reference` (dataset version
+    /// to the report that judged it / compared with it).
     pub relation: String,
     /// Context of an input, e.g. `training`.
     pub context: String,

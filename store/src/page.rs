@@ -71,6 +71,12 @@ impl PageRequest {
         self.after.map_or(i64::MIN, |c| c.0)
     }
 
+    /// The keyset upper bound (exclusive) of a newest-first listing: rows with a key below it
+    /// come next.
+    pub fn before_key(&self) -> i64 {
+        self.after.map_or(i64::MAX, |c| c.0)
+    }
+
     /// Number of rows to fetch: one more than the limit, to know whether a next page exists.
     pub fn fetch(&self) -> i64 {
         i64::from(self.limit) + 1

@@ -206,6 +206,16 @@ contract_tests!(
     identity_users_tokens_sessions,
     policies_seed_once_members_and_revision,
     datasets_sensitivity_set_and_validated,
+    monitoring_reports_add_get_list_filter_page,
+    monitoring_reports_lineage_and_validation,
+    monitoring_monitors_crud,
+    monitoring_new_version_enqueues_jobs,
+    monitoring_jobs_claim_lease_retry,
+    monitoring_jobs_concurrent_claims,
+    monitoring_due_monitors_are_enqueued_once,
+    monitoring_alert_cycle_and_deliveries,
+    monitoring_alert_acknowledge_and_resolve,
+    monitoring_webhooks_and_deliveries,
 );
 
 // ---------------------------------------------------------------------------
@@ -427,10 +437,13 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 #[path = "contract/audit.rs"]
 mod audit_cases;
+#[path = "contract/monitoring.rs"]
+mod monitoring_cases;
 
 mod cases {
     use super::*;
     pub use crate::audit_cases::*;
+    pub use crate::monitoring_cases::*;
 
     // --- projects ---------------------------------------------------------
 

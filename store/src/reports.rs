@@ -1,0 +1,240 @@
+//! Check reports: the stored outcome of one profile, quality, drift or fairness check of a
+//! dataset version, linked into the lineage graph.
+
+use serde_json::json;
+use sqlx::{AnyConnection, Row as _};
+
+use crate::audit::{Actor, NewEvent, append};
+use crate::datasets::version_by_id;
+use crate::lineage::{Edge, insert_edge};
+use crate::model::{NodeKind, Page};
+use crate::monitoring::{
+    NewReport, REPORT_KINDS, REPORT_STATUSES, Report, ReportFilter, TRIGGERS, one_of, parse_json,
+};
+use crate::projects::project_id;
+use crate::{Error, PageRequest, Result, Store, now_ms, validate};
+
+const SELECT: &str = "SELECT r.id, p.name AS project, r.kind, r.status, r.summary, r.config, r.result, \
+     d.name AS dataset, r.dataset_version_id, dv.version, r.reference_version_id, m.name AS monitor, \
+     r.monitor_id, r.job_id, r.trigger, r.created_by, r.created_at, r.duration_ms \
+     FROM check_reports r JOIN projects p ON p.id = r.project_id \
+     JOIN dataset_versions dv ON dv.id = r.dataset_version_id JOIN datasets d ON d.id = dv.dataset_id \
+     LEFT JOIN monitors m ON m.id = r.monitor_id";
+
+fn report_from_row(row: &sqlx::any::AnyRow) -> Result<Report> {
+    let config: String = row.try_get("config")?;
+    let result: String = row.try_get("result")?;
+    Ok(Report {
+        id: row.try_get("id")?,
+        project: row.try_get("project")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        summary: row.try_get("summary")?,
+        config: parse_json("report config", &config)?,
+        result: parse_json("report result", &result)?,
+        dataset: row.try_get("dataset")?,
+        dataset_version_id: row.try_get("dataset_version_id")?,
+        version: row.try_get("version")?,
+        reference_version_id: row.try_get("reference_version_id")?,
+        monitor: row.try_get("monitor")?,
+        monitor_id: row.try_get("monitor_id")?,
+        job_id: row.try_get("job_id")?,
+        trigger: row.try_get("trigger")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        duration_ms: row.try_get("duration_ms")?,
+    })
+}
+
+/// Reads a report by id, in any project.
+pub(crate) async fn report_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Report>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(report_from_row).transpose()
+}
+
+/// Checks that a dataset version exists (NotFound) and belongs to `project` (InvalidArgument).
+pub(crate) async fn check_version_in_project(
+    conn: &mut AnyConnection,
+    what: &str,
+    id: i64,
+    project: &str,
+) -> Result<()> {
+    let version = version_by_id(conn, id).await?;
+    if version.project != project {
+        return Err(Error::invalid(format!(
+            "{what} {id} belongs to project '{}', not '{project}'",
+            version.project
+        )));
+    }
+    Ok(())
+}
+
+/// The project id that `sql` reads for the row `id` (a monitor, a job), NotFound without one.
+async fn owner_project(
+    conn: &mut AnyConnection,
+    entity: &'static str,
+    sql: &'static str,
+    id: i64,
+) -> Result<i64> {
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::not_found(entity, id))
+}
+
+fn check_new(new: &NewReport) -> Result<()> {
+    one_of("report kind", &new.kind, &REPORT_KINDS)?;
+    one_of("report status", &new.status, &REPORT_STATUSES)?;
+    one_of("trigger", &new.trigger, &TRIGGERS)?;
+    validate::description(&new.summary)?;
+    if new.duration_ms < 0 {
+        return Err(Error::invalid("duration_ms must not be negative"));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records a check report. The judged and reference versions, the monitor and the job must
+    /// belong to the report's project. Lineage gets the edges judged version → report
+    /// (`checked`) and reference version → report (`reference`).
+    pub async fn add_report(&self, new: &NewReport, actor: &Actor) -> Result<Report> {
+        check_new(new)?;
+        let project = new.project.as_str();
+        let mut tx = self.begin_write().await?;
+        let pid = project_id(&mut tx, project).await?;
+        check_version_in_project(&mut tx, "dataset version", new.dataset_version_id, project)
+            .await?;
+        if let Some(reference) = new.reference_version_id {
+            check_version_in_project(&mut tx, "reference version", reference, project).await?;
+        }
+        let owners = [
+            (
+                "monitor",
+                "SELECT project_id FROM monitors WHERE id = $1",
+                new.monitor_id,
+            ),
+            (
+                "job",
+                "SELECT project_id FROM jobs WHERE id = $1",
+                new.job_id,
+            ),
+        ];
+        for (entity, sql, id) in owners {
+            if let Some(id) = id
+                && owner_project(&mut tx, entity, sql, id).await? != pid
+            {
+                return Err(Error::invalid(format!(
+                    "{entity} {id} does not belong to project '{project}'"
+                )));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO check_reports (project_id, kind, status, summary, config, result, dataset_version_id, \
+             reference_version_id, monitor_id, job_id, trigger, created_by, created_at, duration_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(pid)
+        .bind(&new.kind)
+        .bind(&new.status)
+        .bind(&new.summary)
+        .bind(new.config.to_string())
+        .bind(new.result.to_string())
+        .bind(new.dataset_version_id)
+        .bind(new.reference_version_id)
+        .bind(new.monitor_id)
+        .bind(new.job_id)
+        .bind(&new.trigger)
+        .bind(&actor.principal)
+        .bind(now_ms())
+        .bind(new.duration_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut edges = vec![(new.dataset_version_id, "checked")];
+        if let Some(reference) = new.reference_version_id {
+            edges.push((reference, "reference"));
+        }
+        for (version, relation) in edges {
+            let edge = Edge::new(
+                NodeKind::DatasetVersion,
+                version,
+                NodeKind::Report,
+                id,
+                relation,
+                "",
+            );
+            insert_edge(&mut tx, &edge, &actor.principal).await?;
+        }
+        let report = report_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("report {id} vanished")))?;
+        let event = NewEvent::success(
+            "report.create",
+            format!("project/{project}/report/{id}"),
+            Some(project),
+            json!({
+                "kind": report.kind,
+                "status": report.status,
+                "dataset": report.dataset,
+                "version": report.version,
+                "reference_version_id": report.reference_version_id,
+                "monitor": report.monitor,
+                "job_id": report.job_id,
+                "trigger": report.trigger,
+            }),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Reads a report of a project (NotFound when it belongs to another one).
+    pub async fn report(&self, project: &str, id: i64) -> Result<Report> {
+        let mut conn = self.inner.read.acquire().await?;
+        project_id(&mut conn, project).await?;
+        match report_by_id(&mut conn, id).await? {
+            Some(report) if report.project == project => Ok(report),
+            _ => Err(Error::not_found("report", id)),
+        }
+    }
+
+    /// Lists a project's reports, newest first. Filters by unknown names match nothing.
+    pub async fn list_reports(
+        &self,
+        project: &str,
+        filter: &ReportFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Report>> {
+        let mut conn = self.inner.read.acquire().await?;
+        let pid = project_id(&mut conn, project).await?;
+        let mut sql = format!("{SELECT} WHERE r.project_id = $1 AND r.id < $2");
+        let mut binds: Vec<&str> = Vec::new();
+        for (column, value) in [
+            ("r.kind", &filter.kind),
+            ("r.status", &filter.status),
+            ("d.name", &filter.dataset),
+            ("m.name", &filter.monitor),
+        ] {
+            if let Some(value) = value {
+                binds.push(value);
+                sql.push_str(&format!(" AND {column} = ${}", binds.len() + 2));
+            }
+        }
+        sql.push_str(&format!(" ORDER BY r.id DESC LIMIT ${}", binds.len() + 3));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(pid)
+            .bind(page.before_key());
+        for value in binds {
+            query = query.bind(value);
+        }
+        let rows = query.bind(page.fetch()).fetch_all(&mut *conn).await?;
+        let reports = rows
+            .iter()
+            .map(report_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(reports, page, |r| r.id))
+    }
+}
