@@ -27,7 +27,8 @@ fn parquet(columns: Vec<(&str, ArrayRef)>) -> Vec<u8> {
             .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
             .collect::<Vec<_>>(),
     ));
-    let batch = RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect()).unwrap();
+    let batch =
+        RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect()).unwrap();
     let mut out = Vec::new();
     let mut writer = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
     writer.write(&batch).unwrap();
@@ -81,7 +82,14 @@ fn people() -> Vec<u8> {
     parquet(vec![
         (
             "age",
-            f64s(&[Some(10.0), Some(20.0), Some(30.0), Some(f64::NAN), None, Some(250.0)]),
+            f64s(&[
+                Some(10.0),
+                Some(20.0),
+                Some(30.0),
+                Some(f64::NAN),
+                None,
+                Some(250.0),
+            ]),
         ),
         (
             "email",
@@ -97,12 +105,21 @@ fn people() -> Vec<u8> {
         ("id", ints(&[1, 2, 3, 3, 3, 4])),
         (
             "country",
-            strs(&[Some("FR"), Some("DE"), Some("FR"), Some("XX"), Some("DE"), None]),
+            strs(&[
+                Some("FR"),
+                Some("DE"),
+                Some("FR"),
+                Some("XX"),
+                Some("DE"),
+                None,
+            ]),
         ),
     ])
 }
 
-async fn quality(suite: serde_json::Value) -> verity_monitor::Result<verity_monitor::check::QualityOutcome> {
+async fn quality(
+    suite: serde_json::Value,
+) -> verity_monitor::Result<verity_monitor::check::QualityOutcome> {
     let files = Files::new(vec![("people", people())]).await;
     let suite: QualitySuite = serde_json::from_value(suite).unwrap();
     run_quality(&files.session, &source("people"), &suite, &NoProgress).await
@@ -134,7 +151,10 @@ async fn quality_suite_counts_like_great_expectations() {
     assert!(r[0].success && r[1].success && r[2].success);
     // 2 of 6 missing: 4/6 = 0.667 >= 0.6 holds; without mostly it fails.
     assert!(r[3].success);
-    assert_eq!((r[3].missing_count, r[3].unexpected_count), (Some(2), Some(2)));
+    assert_eq!(
+        (r[3].missing_count, r[3].unexpected_count),
+        (Some(2), Some(2))
+    );
     assert!(!r[4].success);
     assert!((r[4].unexpected_percent.unwrap() - 100.0 * 2.0 / 6.0).abs() < 1e-12);
     // 250 out of 4 present values: 25 % unexpected.
@@ -156,7 +176,12 @@ async fn quality_suite_counts_like_great_expectations() {
         .map(|x| (x - mean) * (x - mean))
         .sum::<f64>()
         / 3.0;
-    let observed = |i: usize| serde_json::to_value(&r[i].observed_value).unwrap().as_f64().unwrap();
+    let observed = |i: usize| {
+        serde_json::to_value(&r[i].observed_value)
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
     assert_eq!(observed(10), 77.5);
     assert_eq!(observed(11), 25.0);
     assert!((observed(12) - var.sqrt()).abs() < 1e-9, "{}", observed(12));
@@ -178,9 +203,10 @@ async fn quality_warn_only_failures_warn() {
     .await
     .unwrap();
     assert_eq!(out.status, Status::Warn);
-    let out = quality(json!({"expectations": [{"type": "expect_column_to_exist", "column": "id"}]}))
-        .await
-        .unwrap();
+    let out =
+        quality(json!({"expectations": [{"type": "expect_column_to_exist", "column": "id"}]}))
+            .await
+            .unwrap();
     assert_eq!(out.status, Status::Pass);
 }
 
@@ -204,7 +230,10 @@ async fn quality_bad_suites_are_refused() {
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{suite}: {err}");
     }
     // Unknown fields and types are refused by the parser.
-    assert!(serde_json::from_value::<QualitySuite>(json!({"expectations": [{"type": "expect_magic"}]})).is_err());
+    assert!(
+        serde_json::from_value::<QualitySuite>(json!({"expectations": [{"type": "expect_magic"}]}))
+            .is_err()
+    );
     assert!(serde_json::from_value::<QualitySuite>(json!({"expectations": [{"type": "expect_column_to_exist", "column": "a", "colum": "b"}]})).is_err());
 }
 
@@ -226,7 +255,10 @@ async fn quality_on_empty_and_all_null_columns() {
             .unwrap();
         // No value to judge: vacuously true; the mean is undefined and fails.
         assert!(out.results[0].success, "{key}");
-        assert!(!out.results[1].success && out.results[1].error.is_some(), "{key}");
+        assert!(
+            !out.results[1].success && out.results[1].error.is_some(),
+            "{key}"
+        );
         assert!(out.results[2].success, "{key}");
         assert_eq!(out.results[3].success, key == "nulls");
     }
@@ -285,16 +317,28 @@ async fn drift_streams_each_column_and_decides() {
 
     // Only `y`: no drift.
     let config: DriftConfig = serde_json::from_value(json!({"columns": ["y"]})).unwrap();
-    let out = run_drift(&files.session, &source("ref"), &source("cur"), &config, &NoProgress)
-        .await
-        .unwrap();
+    let out = run_drift(
+        &files.session,
+        &source("ref"),
+        &source("cur"),
+        &config,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!(out.status, Status::Pass);
 }
 
 #[tokio::test]
 async fn drift_bad_inputs() {
-    let a = parquet(vec![("x", f64s(&[Some(1.0), Some(2.0)])), ("s", strs(&[Some("a"), None]))]);
-    let b = parquet(vec![("x", strs(&[Some("1"), Some("2")])), ("s", strs(&[Some("a"), None]))]);
+    let a = parquet(vec![
+        ("x", f64s(&[Some(1.0), Some(2.0)])),
+        ("s", strs(&[Some("a"), None])),
+    ]);
+    let b = parquet(vec![
+        ("x", strs(&[Some("1"), Some("2")])),
+        ("s", strs(&[Some("a"), None])),
+    ]);
     let c = parquet(vec![("x", f64s(&[Some(1.0)])), ("t", strs(&[Some("a")]))]);
     let empty = parquet(vec![("x", f64s(&[])), ("s", strs(&[]))]);
     let files = Files::new(vec![("a", a), ("b", b), ("c", c), ("empty", empty)]).await;
@@ -314,7 +358,10 @@ async fn drift_bad_inputs() {
     // Shared ones named: fine.
     run("a", "c", json!({"columns": ["x"]})).await.unwrap();
     let err = run("a", "c", json!({"columns": ["s"]})).await.unwrap_err();
-    assert!(err.to_string().contains("missing from the current"), "{err}");
+    assert!(
+        err.to_string().contains("missing from the current"),
+        "{err}"
+    );
     // Unknown per-column key, bad share, ks forced on text.
     for config in [
         json!({"per_column_method": {"nope": "psi"}}),
@@ -334,7 +381,8 @@ async fn drift_bad_inputs() {
 
 #[tokio::test]
 async fn drift_reads_csv_and_skips_unsupported_types() {
-    let csv = b"x,flag,when\n1.5,true,2024-01-01\n2.5,false,2024-01-02\n3.5,true,2024-01-03\n".to_vec();
+    let csv =
+        b"x,flag,when\n1.5,true,2024-01-01\n2.5,false,2024-01-02\n3.5,true,2024-01-03\n".to_vec();
     let files = Files::new(vec![("csv", csv)]).await;
     let out = run_drift(
         &files.session,
@@ -356,15 +404,55 @@ fn scored() -> Vec<u8> {
     parquet(vec![
         ("y", ints(&[1, 1, 0, 0, 1, 0, 0])),
         ("pred", ints(&[1, 0, 1, 0, 1, 1, 1])),
-        ("score", f64s(&[Some(0.9), Some(0.2), Some(0.6), Some(0.1), Some(0.8), Some(0.7), Some(0.55)])),
-        ("group", strs(&[Some("A"), Some("A"), Some("A"), Some("A"), Some("B"), Some("B"), Some("B")])),
+        (
+            "score",
+            f64s(&[
+                Some(0.9),
+                Some(0.2),
+                Some(0.6),
+                Some(0.1),
+                Some(0.8),
+                Some(0.7),
+                Some(0.55),
+            ]),
+        ),
+        (
+            "group",
+            strs(&[
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                Some("A"),
+                Some("B"),
+                Some("B"),
+                Some("B"),
+            ]),
+        ),
         ("one", strs(&[Some("x"); 7])),
-        ("text_label", strs(&[Some("yes"), Some("yes"), Some("no"), Some("no"), Some("yes"), Some("no"), Some("maybe")])),
-        ("flag", Arc::new(BooleanArray::from(vec![true, true, false, false, true, false, false])) as ArrayRef),
+        (
+            "text_label",
+            strs(&[
+                Some("yes"),
+                Some("yes"),
+                Some("no"),
+                Some("no"),
+                Some("yes"),
+                Some("no"),
+                Some("maybe"),
+            ]),
+        ),
+        (
+            "flag",
+            Arc::new(BooleanArray::from(vec![
+                true, true, false, false, true, false, false,
+            ])) as ArrayRef,
+        ),
     ])
 }
 
-async fn fairness(config: serde_json::Value) -> verity_monitor::Result<verity_monitor::check::FairnessOutcome> {
+async fn fairness(
+    config: serde_json::Value,
+) -> verity_monitor::Result<verity_monitor::check::FairnessOutcome> {
     let files = Files::new(vec![("scored", scored())]).await;
     let config: FairnessCheckConfig = serde_json::from_value(config).unwrap();
     run_fairness(&files.session, &source("scored"), &config, &NoProgress).await

@@ -30,6 +30,8 @@ pub enum Kind {
     Run,
     /// A model version (id: its global id).
     ModelVersion,
+    /// A check report (id: its id).
+    Report,
 }
 
 impl From<Kind> for NodeKind {
@@ -38,6 +40,7 @@ impl From<Kind> for NodeKind {
             Kind::DatasetVersion => NodeKind::DatasetVersion,
             Kind::Run => NodeKind::Run,
             Kind::ModelVersion => NodeKind::ModelVersion,
+            Kind::Report => NodeKind::Report,
         }
     }
 }
@@ -48,6 +51,7 @@ impl From<NodeKind> for Kind {
             NodeKind::DatasetVersion => Kind::DatasetVersion,
             NodeKind::Run => Kind::Run,
             NodeKind::ModelVersion => Kind::ModelVersion,
+            NodeKind::Report => Kind::Report,
         }
     }
 }
