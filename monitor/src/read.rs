@@ -62,7 +62,12 @@ pub(crate) async fn stream(session: &Session, sql: &str) -> Result<SendableRecor
 
 /// The number of rows of `table`.
 pub async fn row_count(session: &Session, table: &str) -> Result<u64> {
-    let mut rows = stream(session, &format!("SELECT COUNT(*) FROM {}", quote(table))).await?;
+    count(session, &format!("SELECT COUNT(*) FROM {}", quote(table))).await
+}
+
+/// The single count a `SELECT COUNT(*) …` query returns.
+pub(crate) async fn count(session: &Session, sql: &str) -> Result<u64> {
+    let mut rows = stream(session, sql).await?;
     let mut count = 0u64;
     while let Some(batch) = rows.next().await {
         let batch = batch.map_err(df_error)?;

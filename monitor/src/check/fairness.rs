@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{Progress, Severity, Status, finite};
 use crate::fairness::{
     Convention, EqualizedOddsAgg, FairnessAccumulator, FairnessConfig, FairnessMetric,
-    FairnessReport, GroupSelector, Labels,
+    FairnessReport, GroupSelector, LabelValue, Labels,
 };
-use crate::read::{ReadAs, cast_utf8, row_count, stream};
+use crate::read::{ReadAs, cast_utf8, count, row_count, stream};
 use crate::source::{Session, Source, df_error, quote};
 use crate::{Error, Result};
 
@@ -470,18 +470,8 @@ fn binarize_pair(
                     )));
                 }
             };
-            let union: Vec<f64> = l.iter().chain(p).copied().collect();
-            let (verdicts, _) = Labels::pair_from_values(&union, &union, positive.as_ref())?;
-            let map = |values: &[f64]| {
-                values
-                    .iter()
-                    .map(|v| {
-                        let i = union.iter().position(|u| u == v).unwrap_or(0);
-                        (*v, verdicts.as_slice().get(i).copied().unwrap_or(false))
-                    })
-                    .collect()
-            };
-            Ok((Binarizer::Number(map(l)), Binarizer::Number(map(p))))
+            let (l, p) = verdicts(l, p, positive.as_ref())?;
+            Ok((Binarizer::Number(l), Binarizer::Number(p)))
         }
         (DistinctValues::Text(l), DistinctValues::Text(p)) => {
             let positive = match positive {
@@ -493,26 +483,29 @@ fn binarize_pair(
                 }
                 None => None,
             };
-            let union: Vec<String> = l.iter().chain(p).cloned().collect();
-            let (verdicts, _) = Labels::pair_from_values(&union, &union, positive.as_ref())?;
-            let map = |values: &[String]| {
-                values
-                    .iter()
-                    .map(|v| {
-                        let i = union.iter().position(|u| u == v).unwrap_or(0);
-                        (
-                            v.clone(),
-                            verdicts.as_slice().get(i).copied().unwrap_or(false),
-                        )
-                    })
-                    .collect()
-            };
-            Ok((Binarizer::Text(map(l)), Binarizer::Text(map(p))))
+            let (l, p) = verdicts(l, p, positive.as_ref())?;
+            Ok((Binarizer::Text(l), Binarizer::Text(p)))
         }
         _ => Err(Error::invalid(
             "labels and predictions must both be numbers or both text",
         )),
     }
+}
+
+/// Each distinct label and prediction value with its verdict, checked over their union as
+/// Fairlearn checks the union of `y_true` and `y_pred`.
+type Verdicts<T> = Vec<(T, bool)>;
+
+fn verdicts<T: LabelValue>(
+    labels: &[T],
+    predictions: &[T],
+    positive: Option<&T>,
+) -> Result<(Verdicts<T>, Verdicts<T>)> {
+    let union: Vec<T> = labels.iter().chain(predictions).cloned().collect();
+    let (positives, _) = Labels::pair_from_values(&union, &union, positive)?;
+    let mut all = union.into_iter().zip(positives.into_vec());
+    let l: Verdicts<T> = all.by_ref().take(labels.len()).collect();
+    Ok((l, all.collect()))
 }
 
 /// Fails when the score column has a missing or NaN value.
@@ -522,21 +515,12 @@ async fn count_missing_scores(session: &Session, score: &str) -> Result<()> {
         "SELECT COUNT(*) FROM {} WHERE {q} IS NULL OR isnan(CAST({q} AS DOUBLE))",
         quote(TABLE)
     );
-    let mut batches = stream(session, &sql).await?;
-    while let Some(batch) = batches.next().await {
-        let batch = batch.map_err(df_error)?;
-        if batch.num_rows() > 0 {
-            let n = batch
-                .column(0)
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .value(0);
-            if n > 0 {
-                return Err(Error::invalid(format!(
-                    "{n} rows have no score (null or NaN) in '{score}'; fairness needs a score \
-                     for every row (drop or impute them first)"
-                )));
-            }
-        }
+    let n = count(session, &sql).await?;
+    if n > 0 {
+        return Err(Error::invalid(format!(
+            "{n} rows have no score (null or NaN) in '{score}'; fairness needs a score for \
+             every row (drop or impute them first)"
+        )));
     }
     Ok(())
 }
