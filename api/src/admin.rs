@@ -9,7 +9,8 @@ use verity_store::{Actor, NewToken, PageRequest, Store, UserUpdate, now_ms};
 use crate::config::{AuditCommand, TokenCommand, UserCommand};
 
 /// The actor of changes made from the command line.
-fn cli_actor() -> Actor {
+/// The actor of a CLI command run on the server's storage.
+pub(crate) fn cli_actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     Actor {
         principal: "cli".into(),

@@ -29,6 +29,43 @@ pub enum Command {
     /// Inspect the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run a check (profile, quality suite, drift, fairness) on local files or, with
+    /// --project, on stored dataset versions; prints the report. Exit status: 0 pass or warn,
+    /// 1 fail (2 for usage and data errors).
+    Check(CheckArgs),
+}
+
+/// `verity check ...`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `profile`, `quality`, `drift` or `fairness`.
+    #[arg(value_parser = ["profile", "quality", "drift", "fairness"])]
+    pub kind: String,
+    /// The data to check: a Parquet or CSV file, or with --project a dataset as `NAME` (its
+    /// latest version) or `NAME@VERSION`.
+    pub current: String,
+    /// The data to compare with (drift): a file, or with --project `NAME@VERSION`.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// The check's options as JSON (docs/monitoring.md), or `@path` to a JSON file. A quality
+    /// check needs `{"expectations": [...]}`, a fairness check its columns.
+    #[arg(long)]
+    pub config: Option<String>,
+    /// Read stored dataset versions of this project instead of files.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// With --project: store the report (as the CLI user), linked to its inputs.
+    #[arg(long, requires = "project")]
+    pub record: bool,
+    /// Print the whole report as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Storage options (with --project).
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `verity user ...`.
@@ -178,6 +215,29 @@ pub struct ServeArgs {
     /// with `X-Forwarded-Proto: https` gets it anyway).
     #[arg(long, env = "VERITY_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// Do not run monitor jobs, schedules or webhook deliveries in this process (another
+    /// `verity serve` sharing the database does).
+    #[arg(long, env = "VERITY_NO_WORKER")]
+    pub no_worker: bool,
+
+    /// How long a worker holds a claimed monitor job or webhook delivery without renewing it,
+    /// in milliseconds; after a crash, another process takes the job over once it ends.
+    #[arg(long, env = "VERITY_JOB_LEASE_MS", default_value_t = 60_000)]
+    pub job_lease_ms: u64,
+
+    /// Pause between polls of an empty job queue, in milliseconds.
+    #[arg(long, env = "VERITY_WORKER_POLL_MS", default_value_t = 1_000)]
+    pub worker_poll_ms: u64,
+
+    /// First retry delay of a failed job or webhook delivery, in milliseconds; it doubles with
+    /// every attempt (at most an hour).
+    #[arg(long, env = "VERITY_RETRY_BASE_MS", default_value_t = 5_000)]
+    pub retry_base_ms: u64,
+
+    /// Attempts a webhook delivery gets before it is marked failed.
+    #[arg(long, env = "VERITY_WEBHOOK_ATTEMPTS", default_value_t = 6)]
+    pub webhook_attempts: i64,
 
     /// Storage options.
     #[command(flatten)]

@@ -109,6 +109,33 @@ impl From<verity_policy::Error> for ApiError {
     }
 }
 
+impl From<verity_monitor::Error> for ApiError {
+    fn from(err: verity_monitor::Error) -> Self {
+        match err.kind() {
+            verity_monitor::ErrorKind::InvalidArgument => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_check", err.to_string())
+            }
+            verity_monitor::ErrorKind::Internal => {
+                tracing::error!(error = %err, "check failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error: see the server log",
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::checks::CheckError> for ApiError {
+    fn from(err: crate::checks::CheckError) -> Self {
+        match err {
+            crate::checks::CheckError::Monitor(e) => e.into(),
+            crate::checks::CheckError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let status = rejection.status();

@@ -2,12 +2,16 @@
 
 mod admin;
 mod auth;
+mod check_cli;
+mod checks;
 mod config;
 mod error;
 mod extract;
 mod routes;
+mod signature;
 mod state;
 mod wire;
+mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +52,14 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1)
             }
         }
+        Command::Check(args) => match check_cli::check_command(args).await {
+            Ok(verity_monitor::check::Status::Fail) => std::process::exit(1),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2)
+            }
+        },
         Command::Serve(args) => {
             let store = open_migrated(&args.storage).await?;
             admin::seed_rules(&store).await?;
@@ -89,6 +101,21 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             });
+            if args.no_worker {
+                tracing::info!("monitor jobs and webhooks are left to other processes");
+            } else {
+                let mut config = worker::WorkerConfig::new(format!(
+                    "{}:{}:{}",
+                    hostname(),
+                    std::process::id(),
+                    uuid::Uuid::new_v4().simple()
+                ));
+                config.lease = Duration::from_millis(args.job_lease_ms.max(100));
+                config.poll = Duration::from_millis(args.worker_poll_ms.max(10));
+                config.retry_base = Duration::from_millis(args.retry_base_ms);
+                config.delivery_attempts = args.webhook_attempts.max(1);
+                worker::spawn(store.clone(), config);
+            }
             let app = routes::app(state);
             // Uploads staged by a process that died mid-upload are garbage; an hour is far
             // longer than any upload in flight.
@@ -147,6 +174,15 @@ async fn open_store(args: &StorageArgs) -> anyhow::Result<Store> {
     Store::connect(&database_url, blobs)
         .await
         .context("connecting to the database")
+}
+
+/// This machine's name, for worker ids in job leases.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 async fn shutdown_signal() {

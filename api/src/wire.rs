@@ -127,6 +127,16 @@ impl<'de> Deserialize<'de> for Float {
     }
 }
 
+/// Deserializes a field that distinguishes absent (`None`, with `#[serde(default)]`) from
+/// `null` (`Some(None)`) and a value (`Some(Some(v))`).
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Float;

@@ -1,11 +1,12 @@
 //! End-to-end drift and fairness checks over generated Parquet files, a benchmark program:
 //!
 //! ```text
-//! cargo run --release -p verity-monitor --example check_bench -- [ROWS]
+//! cargo run --release -p verity-monitor --example check_bench -- [ROWS] [KEEP_DIR]
 //! ```
 //!
 //! Writes a reference and a current file of ROWS rows (default 1,000,000) × 20 columns
-//! (14 float, 5 string with 8–50 categories, 1 boolean) into a temporary directory, then times
+//! (14 float, 5 string with 8–50 categories, 1 boolean) into a temporary directory (or into
+//! KEEP_DIR, kept afterwards for `monitor/examples/anchors_bench.py`), then times
 //! [`run_drift`] over all 20 columns and [`run_fairness`] over the current file (label,
 //! prediction, one sensitive column), reading through DataFusion from a local object store.
 //! Prints wall time and the process's peak resident memory (`VmHWM`). The issue's goals:
@@ -141,7 +142,10 @@ async fn main() {
     let rows: usize = std::env::args()
         .nth(1)
         .map_or(1_000_000, |a| a.parse().expect("ROWS must be a number"));
-    let dir = std::env::temp_dir().join(format!("verity-check-bench-{}", std::process::id()));
+    let keep = std::env::args().nth(2).map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("verity-check-bench-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).unwrap();
     let started = Instant::now();
     write(&dir.join("reference"), rows, 0.0, 1);
@@ -201,5 +205,7 @@ async fn main() {
         out.report.by_group.len(),
         t.elapsed()
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    if keep.is_none() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

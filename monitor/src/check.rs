@@ -4,7 +4,8 @@
 //! * [`drift`]: [`DriftConfig`] → [`DriftOutcome`] (Evidently's `DataDriftPreset` options);
 //! * [`fairness`]: [`FairnessCheckConfig`] → [`FairnessOutcome`] (Fairlearn/AIF360 figures and
 //!   pass/fail conditions on them, the four-fifths rule by default);
-//! * [`quality`]: [`QualitySuite`] → [`QualityOutcome`] (Great Expectations' vocabulary).
+//! * [`quality`]: [`QualitySuite`] → [`QualityOutcome`] (Great Expectations' vocabulary);
+//! * [`spec`]: [`CheckSpec`], any of them tagged by `kind`, run with [`run_check`].
 //!
 //! Configurations reject unknown fields, so a typo is an error rather than a silently ignored
 //! option.
@@ -12,12 +13,14 @@
 pub mod drift;
 pub mod fairness;
 pub mod quality;
+pub mod spec;
 
 use serde::{Deserialize, Serialize};
 
 pub use drift::{DriftConfig, DriftOutcome, run_drift};
 pub use fairness::{FairnessCheckConfig, FairnessOutcome, run_fairness};
 pub use quality::{QualityOutcome, QualitySuite, run_quality};
+pub use spec::{CheckOutcome, CheckSpec, run_check};
 
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -143,14 +143,14 @@ impl Authorizer {
 
     /// Whether `sub` may perform `action` on `obj` in project `domain`. Global actions are
     /// checked in the global domain whatever `domain` says; the object's sensitivity only
-    /// counts for `dataset.read_data`.
+    /// counts for actions that [reveal data](Action::reveals_data).
     pub fn check(&self, sub: &Subject, domain: &str, action: Action, obj: &Object) -> Result<bool> {
         let domain = if action.is_global() {
             GLOBAL_DOMAIN
         } else {
             domain
         };
-        let sensitivity = if action == Action::DatasetReadData {
+        let sensitivity = if action.reveals_data() {
             obj.sensitivity
         } else {
             Sensitivity::Public

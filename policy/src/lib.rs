@@ -22,6 +22,6 @@ pub use model::{
 pub use password::{generate_password, hash_password, validate_new_password, verify_password};
 pub use ratelimit::{LimiterConfig, LoginLimiter};
 pub use token::{
-    NewSecret, TOKEN_PREFIX, constant_time_eq, digest, new_csrf_token, new_session, new_token,
-    parse_token,
+    NewSecret, TOKEN_PREFIX, constant_time_eq, digest, new_csrf_token, new_session,
+    new_signing_secret, new_token, parse_token,
 };

@@ -69,6 +69,11 @@ pub fn new_csrf_token() -> String {
     random_body()
 }
 
+/// A new webhook signing secret: 43 URL-safe characters from 32 random bytes.
+pub fn new_signing_secret() -> String {
+    random_body()
+}
+
 /// SHA-256 of `secret`, lowercase hex.
 pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

@@ -201,13 +201,20 @@ impl Store {
         }
     }
 
-    /// Lists a project's reports, newest first. Filters by unknown names match nothing.
+    /// Lists a project's reports, newest first. Filters by unknown dataset or monitor names
+    /// match nothing; an unknown kind or status is InvalidArgument.
     pub async fn list_reports(
         &self,
         project: &str,
         filter: &ReportFilter,
         page: &PageRequest,
     ) -> Result<Page<Report>> {
+        if let Some(kind) = &filter.kind {
+            one_of("report kind", kind, &REPORT_KINDS)?;
+        }
+        if let Some(status) = &filter.status {
+            one_of("report status", status, &REPORT_STATUSES)?;
+        }
         let mut conn = self.inner.read.acquire().await?;
         let pid = project_id(&mut conn, project).await?;
         let mut sql = format!("{SELECT} WHERE r.project_id = $1 AND r.id < $2");

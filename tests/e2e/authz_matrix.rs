@@ -42,6 +42,8 @@ fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_run: bool) -
         "run.read",
         "model.read",
         "lineage.read",
+        "report.read",
+        "monitor.read",
     ];
     const CONTRIBUTE: &[&str] = &[
         "dataset.create",
@@ -50,6 +52,8 @@ fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_run: bool) -
         "run.create",
         "model.create",
         "model_version.create",
+        "check.run",
+        "alert.update",
     ];
     const RUN_CHANGES: &[&str] = &["run.write", "run.delete"];
     const MAINTAIN: &[&str] = &[
@@ -58,12 +62,14 @@ fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_run: bool) -
         "model.update",
         "model_version.update",
         "model.alias",
+        "monitor.manage",
     ];
     const OWN: &[&str] = &[
         "project.update",
         "dataset.update",
         "project.manage_members",
         "audit.read",
+        "webhook.manage",
     ];
     if role == "anonymous" {
         return action == "public";
@@ -71,7 +77,8 @@ fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_run: bool) -
     if action == "public" || action == "self" {
         return true;
     }
-    if action == "dataset.read_data" {
+    // Reports show what the data holds, and a check reads the data.
+    if matches!(action, "dataset.read_data" | "report.read" | "check.run") {
         let needed = SENSITIVITIES
             .iter()
             .position(|s| Some(*s) == sensitivity)
@@ -161,6 +168,11 @@ struct Fixture {
     contributor_run: String,
     maintainer_run: String,
     dataset_version_id: i64,
+    /// A profile report per dataset sensitivity.
+    reports: BTreeMap<&'static str, i64>,
+    /// An alert for the acknowledge route, another for the resolve route.
+    alerts: (i64, i64),
+    webhook: i64,
 }
 
 async fn fixture(
@@ -308,13 +320,85 @@ async fn fixture(
         .await?;
     let maintainer_run = runs.pop().context("run")?;
     let contributor_run = runs.pop().context("run")?;
+    let (reports, alerts, webhook) = monitoring_fixture(admin).await?;
     Ok(Fixture {
         experiment,
         spare_experiment,
         contributor_run,
         maintainer_run,
         dataset_version_id,
+        reports,
+        alerts,
+        webhook,
     })
+}
+
+/// Profile reports on each dataset; two failing monitors run by the server's worker, whose
+/// alerts the alert routes act on; a webhook.
+async fn monitoring_fixture(
+    admin: &As<'_>,
+) -> Result<(BTreeMap<&'static str, i64>, (i64, i64), i64)> {
+    let mut reports = BTreeMap::new();
+    for s in SENSITIVITIES {
+        let report = admin
+            .ok(req(
+                Method::POST,
+                "/api/v1/projects/p/checks",
+                Body::Json(json!({"check": {"kind": "profile"}, "dataset": s})),
+            ))
+            .await?;
+        reports.insert(s, report["id"].as_i64().context("report id")?);
+    }
+    let webhook = admin
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/webhooks",
+            Body::Json(json!({"url": "http://127.0.0.1:9/hook"})),
+        ))
+        .await?["id"]
+        .as_i64()
+        .context("webhook id")?;
+    for name in ["mon", "failing-a", "failing-b"] {
+        let check = if name == "mon" {
+            json!({"kind": "profile"})
+        } else {
+            json!({"kind": "quality", "expectations": [
+                {"type": "expect_table_row_count_to_be_between", "min_value": 1000}]})
+        };
+        admin
+            .ok(req(
+                Method::POST,
+                "/api/v1/projects/p/monitors",
+                Body::Json(json!({"name": name, "dataset": "public", "checks": [check],
+                    "on_new_version": false})),
+            ))
+            .await?;
+        if name != "mon" {
+            admin
+                .ok(req(
+                    Method::POST,
+                    format!("/api/v1/projects/p/monitors/{name}/runs"),
+                    Body::None,
+                ))
+                .await?;
+        }
+    }
+    for _ in 0..300 {
+        let alerts = admin
+            .ok(req(Method::GET, "/api/v1/projects/p/alerts", Body::None))
+            .await?;
+        let ids: Vec<i64> = alerts["items"]
+            .as_array()
+            .context("alerts")?
+            .iter()
+            .filter_map(|a| a["id"].as_i64())
+            .collect();
+        if let [a, b] = ids[..] {
+            return Ok((reports, (a, b), webhook));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bail!("the failing monitors opened no alerts within 30 s")
 }
 
 /// One matrix row: a request, the action it needs, its attributes, and what to prepare (as
@@ -829,6 +913,159 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
             "model.read",
             M::GET,
             "/api/v1/projects/p/models/m/alias-history".into(),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/checks") => Some(
+            SENSITIVITIES
+                .iter()
+                .map(|s| Row {
+                    sensitivity: Some(*s),
+                    ..row(
+                        "check.run",
+                        M::POST,
+                        "/api/v1/projects/p/checks".into(),
+                        j(json!({"check": {"kind": "profile"}, "dataset": s})),
+                    )
+                })
+                .collect(),
+        ),
+        ("GET", "/api/v1/projects/{project}/reports") => one(row(
+            "monitor.read",
+            M::GET,
+            "/api/v1/projects/p/reports".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/reports/{id}") => Some(
+            fx.reports
+                .iter()
+                .map(|(s, id)| Row {
+                    sensitivity: Some(*s),
+                    ..row(
+                        "report.read",
+                        M::GET,
+                        format!("/api/v1/projects/p/reports/{id}"),
+                        Body::None,
+                    )
+                })
+                .collect(),
+        ),
+        ("POST", "/api/v1/projects/{project}/monitors") => one(row(
+            "monitor.manage",
+            M::POST,
+            "/api/v1/projects/p/monitors".into(),
+            j(json!({"name": format!("m{n}"), "dataset": "public",
+                "checks": [{"kind": "profile"}], "on_new_version": false})),
+        )),
+        ("GET", "/api/v1/projects/{project}/monitors") => one(row(
+            "monitor.read",
+            M::GET,
+            "/api/v1/projects/p/monitors".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/monitors/{monitor}") => one(row(
+            "monitor.read",
+            M::GET,
+            "/api/v1/projects/p/monitors/mon".into(),
+            Body::None,
+        )),
+        ("PATCH", "/api/v1/projects/{project}/monitors/{monitor}") => one(row(
+            "monitor.manage",
+            M::PATCH,
+            "/api/v1/projects/p/monitors/mon".into(),
+            j(json!({"enabled": false})),
+        )),
+        ("DELETE", "/api/v1/projects/{project}/monitors/{monitor}") => one(Row {
+            setup: vec![req(
+                M::POST,
+                "/api/v1/projects/p/monitors",
+                j(json!({"name": format!("del{n}"), "dataset": "public",
+                    "checks": [{"kind": "profile"}], "on_new_version": false})),
+            )],
+            ..row(
+                "monitor.manage",
+                M::DELETE,
+                format!("/api/v1/projects/p/monitors/del{n}"),
+                Body::None,
+            )
+        }),
+        ("POST", "/api/v1/projects/{project}/monitors/{monitor}/runs") => one(row(
+            "monitor.manage",
+            M::POST,
+            "/api/v1/projects/p/monitors/mon/runs".into(),
+            j(json!({"version": 1})),
+        )),
+        ("GET", "/api/v1/projects/{project}/jobs") => one(row(
+            "monitor.read",
+            M::GET,
+            "/api/v1/projects/p/jobs?monitor=mon".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/jobs/{id}") => one(Row {
+            setup: vec![req(
+                M::POST,
+                "/api/v1/projects/p/monitors/mon/runs",
+                Body::None,
+            )],
+            ..row(
+                "monitor.read",
+                M::GET,
+                "/api/v1/projects/p/jobs/{id}".into(),
+                Body::None,
+            )
+        }),
+        ("GET", "/api/v1/projects/{project}/alerts") => one(row(
+            "monitor.read",
+            M::GET,
+            "/api/v1/projects/p/alerts?state=open".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/alerts/{id}") => one(row(
+            "monitor.read",
+            M::GET,
+            format!("/api/v1/projects/p/alerts/{}", fx.alerts.0),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/alerts/{id}/acknowledge") => one(row(
+            "alert.update",
+            M::POST,
+            format!("/api/v1/projects/p/alerts/{}/acknowledge", fx.alerts.0),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/alerts/{id}/resolve") => one(row(
+            "alert.update",
+            M::POST,
+            format!("/api/v1/projects/p/alerts/{}/resolve", fx.alerts.1),
+            Body::None,
+        )),
+        ("POST", "/api/v1/projects/{project}/webhooks") => one(row(
+            "webhook.manage",
+            M::POST,
+            "/api/v1/projects/p/webhooks".into(),
+            j(json!({"url": format!("http://127.0.0.1:9/h{n}"), "events": ["alert.opened"]})),
+        )),
+        ("GET", "/api/v1/projects/{project}/webhooks") => one(row(
+            "webhook.manage",
+            M::GET,
+            "/api/v1/projects/p/webhooks".into(),
+            Body::None,
+        )),
+        ("DELETE", "/api/v1/projects/{project}/webhooks/{id}") => one(Row {
+            setup: vec![req(
+                M::POST,
+                "/api/v1/projects/p/webhooks",
+                j(json!({"url": format!("http://127.0.0.1:9/d{n}")})),
+            )],
+            ..row(
+                "webhook.manage",
+                M::DELETE,
+                "/api/v1/projects/p/webhooks/{id}".into(),
+                Body::None,
+            )
+        }),
+        ("GET", "/api/v1/projects/{project}/webhooks/{id}/deliveries") => one(row(
+            "webhook.manage",
+            M::GET,
+            format!("/api/v1/projects/p/webhooks/{}/deliveries", fx.webhook),
             Body::None,
         )),
         _ => None,

@@ -77,6 +77,15 @@ impl TestServer {
                 command.arg("--auth").arg("disabled");
             }
         }
+        // Quick background work so tests need not wait: short job leases (a stopped server's
+        // job is taken over within 3 s), fast polling, fast retries. `env` can override them.
+        for (k, v) in [
+            ("VERITY_JOB_LEASE_MS", "3000"),
+            ("VERITY_WORKER_POLL_MS", "100"),
+            ("VERITY_RETRY_BASE_MS", "200"),
+        ] {
+            command.env(k, v);
+        }
         for (k, v) in &options.env {
             command.env(k, v);
         }
@@ -249,6 +258,13 @@ impl FreshDatabase {
             admin_url,
             name,
         })
+    }
+}
+
+impl FreshDatabase {
+    /// Runs SQL in the database (with psql), e.g. to simulate an older schema.
+    pub fn execute(&self, sql: &str) -> Result<()> {
+        psql(&self.url, sql)
     }
 }
 

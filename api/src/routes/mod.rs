@@ -1,12 +1,15 @@
 //! The HTTP router: every route under `/api/v1`, the operations endpoints and the OpenAPI document.
 
+mod alerts;
 mod artifacts;
 mod audit;
+mod checks;
 mod datasets;
 mod experiments;
 mod lineage;
 mod members;
 mod models;
+mod monitors;
 mod projects;
 mod runs;
 mod session;
@@ -45,6 +48,7 @@ use crate::state::AppState;
         (name = "users", description = "Users and API tokens"),
         (name = "access", description = "Project members and casbin rules"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "monitoring", description = "Checks and their reports, monitors, jobs, alerts and webhooks"),
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -94,6 +98,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(members::router())
         .merge(audit::router())
+        .merge(checks::router())
+        .merge(monitors::router())
+        .merge(alerts::router())
 }
 
 /// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the
@@ -183,7 +190,24 @@ pub(crate) async fn read_json_body<T: serde::de::DeserializeOwned>(
     state: &AppState,
     body: Body,
 ) -> ApiResult<T> {
-    let bytes = axum::body::to_bytes(body, state.max_body_bytes)
+    let bytes = read_body(state, body).await?;
+    parse_json_body(&bytes)
+}
+
+/// Like [`read_json_body`], but an empty body is `T::default()`.
+pub(crate) async fn read_optional_json_body<T: serde::de::DeserializeOwned + Default>(
+    state: &AppState,
+    body: Body,
+) -> ApiResult<T> {
+    let bytes = read_body(state, body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json_body(&bytes)
+}
+
+async fn read_body(state: &AppState, body: Body) -> ApiResult<bytes::Bytes> {
+    axum::body::to_bytes(body, state.max_body_bytes)
         .await
         .map_err(|_| {
             ApiError::new(
@@ -191,8 +215,11 @@ pub(crate) async fn read_json_body<T: serde::de::DeserializeOwned>(
                 "payload_too_large",
                 format!("JSON body exceeds {} bytes", state.max_body_bytes),
             )
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+        })
+}
+
+fn parse_json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",

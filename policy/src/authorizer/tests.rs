@@ -103,6 +103,11 @@ async fn clearance_limits_raw_data() -> Result<()> {
     assert!(!authz.check(&vera, "a", Action::DatasetReadData, &dataset(Confidential))?);
     assert!(!authz.check(&vera, "a", Action::DatasetReadData, &dataset(Restricted))?);
     assert!(authz.check(&vera, "a", Action::DatasetRead, &dataset(Restricted))?);
+    // Reports carry histograms and category counts: the same clearance applies.
+    assert!(authz.check(&vera, "a", Action::ReportRead, &dataset(Internal))?);
+    assert!(!authz.check(&vera, "a", Action::ReportRead, &dataset(Confidential))?);
+    assert!(authz.check(&vera, "a", Action::MonitorRead, &dataset(Restricted))?);
+    assert!(!authz.check(&vera, "a", Action::CheckRun, &dataset(Public))?);
     Ok(())
 }
 

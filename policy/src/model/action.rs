@@ -60,6 +60,18 @@ pub enum Action {
     LineageRead,
     /// Read a project's audit log.
     AuditRead,
+    /// Read check reports (requires clearance for the sensitivity of the datasets they judge).
+    ReportRead,
+    /// Run a check (profile, quality suite, drift, fairness) on dataset versions.
+    CheckRun,
+    /// Read monitors, their jobs and alerts.
+    MonitorRead,
+    /// Create, change, delete and trigger monitors.
+    MonitorManage,
+    /// Acknowledge and resolve alerts.
+    AlertUpdate,
+    /// Create and delete webhooks and read their delivery log.
+    WebhookManage,
     /// Create, change and disable users (global).
     UserManage,
     /// Change the permission rules (global).
@@ -94,6 +106,12 @@ named_enum!(Action, "action", {
     AliasWrite => "model.alias",
     LineageRead => "lineage.read",
     AuditRead => "audit.read",
+    ReportRead => "report.read",
+    CheckRun => "check.run",
+    MonitorRead => "monitor.read",
+    MonitorManage => "monitor.manage",
+    AlertUpdate => "alert.update",
+    WebhookManage => "webhook.manage",
     UserManage => "user.manage",
     PolicyManage => "policy.manage",
     AuditReadAll => "audit.read_all",
@@ -127,6 +145,12 @@ impl Action {
         Action::AliasWrite,
         Action::LineageRead,
         Action::AuditRead,
+        Action::ReportRead,
+        Action::CheckRun,
+        Action::MonitorRead,
+        Action::MonitorManage,
+        Action::AlertUpdate,
+        Action::WebhookManage,
         Action::UserManage,
         Action::PolicyManage,
         Action::AuditReadAll,
@@ -144,8 +168,17 @@ impl Action {
                 | Action::ModelRead
                 | Action::LineageRead
                 | Action::AuditRead
+                | Action::ReportRead
+                | Action::MonitorRead
                 | Action::AuditReadAll
         )
+    }
+
+    /// Whether the action reveals dataset contents, so that the clearance condition compares
+    /// the subject's clearance with the dataset's sensitivity (reports carry histograms and
+    /// category counts of the rows they judge).
+    pub fn reveals_data(&self) -> bool {
+        matches!(self, Action::DatasetReadData | Action::ReportRead)
     }
 
     /// Whether the action is checked in the global domain `*` rather than in a project.
@@ -172,7 +205,7 @@ mod tests {
             assert!(names.insert(a.as_str()), "duplicate {a}");
             assert!(a.as_str().contains('.'));
         }
-        assert_eq!(Action::ALL.len(), 28);
+        assert_eq!(Action::ALL.len(), 34);
         assert!("run.fly".parse::<Action>().is_err());
     }
 
@@ -183,7 +216,7 @@ mod tests {
             let n = a.as_str();
             assert!(n.ends_with(".read") || n.ends_with(".read_data") || n.ends_with(".read_all"));
         }
-        assert_eq!(reads.len(), 9);
+        assert_eq!(reads.len(), 11);
         assert!(Action::AuditReadAll.is_global() && Action::AuditReadAll.is_read());
         assert!(!Action::RunWrite.is_read() && !Action::RunWrite.is_global());
         let globals = Action::ALL.iter().filter(|a| a.is_global()).count();

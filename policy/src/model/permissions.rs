@@ -34,6 +34,8 @@ const VIEW: &[(Action, Condition)] = &[
     (Action::RunRead, Condition::Always),
     (Action::ModelRead, Condition::Always),
     (Action::LineageRead, Condition::Always),
+    (Action::ReportRead, Condition::Clearance),
+    (Action::MonitorRead, Condition::Always),
 ];
 
 /// What a contributor may do on top of viewing.
@@ -44,6 +46,8 @@ const CONTRIBUTE: &[Action] = &[
     Action::RunCreate,
     Action::ModelCreate,
     Action::ModelVersionCreate,
+    Action::CheckRun,
+    Action::AlertUpdate,
 ];
 
 /// Run changes a contributor may make to their own runs and a maintainer to any run.
@@ -56,6 +60,7 @@ const MAINTAIN: &[Action] = &[
     Action::ModelUpdate,
     Action::ModelVersionUpdate,
     Action::AliasWrite,
+    Action::MonitorManage,
 ];
 
 /// What an owner may do on top of maintaining.
@@ -64,6 +69,7 @@ const OWN: &[Action] = &[
     Action::DatasetUpdate,
     Action::MembersManage,
     Action::AuditRead,
+    Action::WebhookManage,
 ];
 
 /// The documented action × role table as rules. Admin holds `*` with the clearance condition:
@@ -111,14 +117,14 @@ pub fn default_permissions() -> Vec<Permission> {
 }
 
 /// The cell for one role and action: `yes`, `own`, `clearance` or `—`. Clearance only
-/// matters for `dataset.read_data` (every other check treats the object as public), so a
-/// clearance rule shows as `yes` elsewhere.
+/// matters for actions that [reveal data](Action::reveals_data) (every other check treats the
+/// object as public), so a clearance rule shows as `yes` elsewhere.
 fn cell(perms: &[Permission], role: Role, action: Action) -> &'static str {
     let conditions = perms
         .iter()
         .filter(|p| p.role == role && (p.action == "*" || p.action == action.as_str()))
         .map(|p| match p.condition {
-            Condition::Clearance if action != Action::DatasetReadData => Condition::Always,
+            Condition::Clearance if !action.reveals_data() => Condition::Always,
             c => c,
         });
     // The least restrictive matching rule decides.
@@ -221,6 +227,39 @@ mod tests {
         for p in perms.iter().filter(|p| p.role.is_project_role()) {
             let action: Action = p.action.parse().expect("known action");
             assert!(!action.is_global(), "{p:?}");
+        }
+    }
+
+    /// Databases seeded before the monitoring actions existed get their rules from migration
+    /// 0004; its rows must be exactly the defaults for those actions, in both dialects.
+    #[test]
+    fn monitoring_rules_migration_matches_the_defaults() {
+        let monitoring = [
+            Action::ReportRead,
+            Action::CheckRun,
+            Action::MonitorRead,
+            Action::MonitorManage,
+            Action::AlertUpdate,
+            Action::WebhookManage,
+        ];
+        let mut expected: Vec<String> = default_permissions()
+            .into_iter()
+            .filter(|p| monitoring.iter().any(|a| a.as_str() == p.action))
+            .map(|p| format!("('p', '{}', '{}', '{}')", p.role, p.action, p.condition))
+            .collect();
+        expected.sort();
+        for sql in [
+            include_str!("../../../migrations/sqlite/0004_monitoring_rules.sql"),
+            include_str!("../../../migrations/postgres/0004_monitoring_rules.sql"),
+        ] {
+            let mut rows: Vec<String> = sql
+                .lines()
+                .map(|l| l.trim().trim_end_matches(','))
+                .filter(|l| l.starts_with("('p'"))
+                .map(str::to_owned)
+                .collect();
+            rows.sort();
+            assert_eq!(rows, expected);
         }
     }
 

@@ -1,0 +1,268 @@
+//! `/api/v1/projects/{project}/checks` and `.../reports`: run a check on dataset versions and
+//! read the stored reports.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use verity_monitor::check::CheckSpec;
+use verity_policy::Action;
+use verity_store::model::DatasetVersion;
+use verity_store::{Report, ReportFilter};
+
+use crate::auth::{Caller, Target};
+use crate::checks::{self, Inputs};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+use crate::wire::{ListResponse, PageQuery};
+
+/// A stored check report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportResponse {
+    /// Id (also its lineage node id).
+    pub id: i64,
+    /// Project name.
+    pub project: String,
+    /// `profile`, `quality`, `drift` or `fairness`.
+    pub kind: String,
+    /// `pass`, `warn`, `fail`, or `error` (a monitor's check that could not judge the data).
+    pub status: String,
+    /// One line for people.
+    pub summary: String,
+    /// The judged dataset.
+    pub dataset: String,
+    /// Its version number.
+    pub version: i64,
+    /// The judged dataset version's id.
+    pub dataset_version_id: i64,
+    /// The reference version's id (drift).
+    pub reference_version_id: Option<i64>,
+    /// The monitor that ran it.
+    pub monitor: Option<String>,
+    /// The job that ran it.
+    pub job_id: Option<i64>,
+    /// `manual`, `new_version` or `schedule`.
+    pub trigger: String,
+    /// Who recorded it (`system:monitor` for monitors).
+    pub created_by: String,
+    /// When (ms since the Unix epoch).
+    pub created_at: i64,
+    /// How long the check took, in milliseconds.
+    pub duration_ms: i64,
+    /// The check as run, `{"kind": ..., options}`.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    /// The figures (absent in lists: read the report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+}
+
+impl ReportResponse {
+    fn new(r: Report, with_result: bool) -> Self {
+        Self {
+            id: r.id,
+            project: r.project,
+            kind: r.kind,
+            status: r.status,
+            summary: r.summary,
+            dataset: r.dataset,
+            version: r.version,
+            dataset_version_id: r.dataset_version_id,
+            reference_version_id: r.reference_version_id,
+            monitor: r.monitor,
+            job_id: r.job_id,
+            trigger: r.trigger,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            duration_ms: r.duration_ms,
+            config: r.config,
+            result: with_result.then_some(r.result),
+        }
+    }
+}
+
+/// A dataset version named by dataset and version number.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSelector {
+    /// Dataset name; for a reference, the checked dataset when absent.
+    pub dataset: Option<String>,
+    /// Version number; the latest when absent.
+    pub version: Option<i64>,
+}
+
+/// Body of `POST .../checks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunCheck {
+    /// The check: `{"kind": "profile" | "quality" | "drift" | "fairness", options}` as in
+    /// docs/monitoring.md.
+    #[schema(value_type = Object)]
+    pub check: serde_json::Value,
+    /// The dataset to check.
+    pub dataset: String,
+    /// Its version; the latest when absent.
+    pub version: Option<i64>,
+    /// The version to compare with (drift only).
+    pub reference: Option<VersionSelector>,
+}
+
+/// Resolves a selector to a version (`default_dataset` when it names none).
+pub(crate) async fn resolve(
+    state: &AppState,
+    project: &str,
+    default_dataset: &str,
+    selector: &VersionSelector,
+) -> ApiResult<DatasetVersion> {
+    let dataset = selector.dataset.as_deref().unwrap_or(default_dataset);
+    Ok(match selector.version {
+        Some(version) => state.get_dataset_version(project, dataset, version).await?,
+        None => checks::latest_version(state, project, dataset).await?,
+    })
+}
+
+/// Runs a check on a dataset version (and a reference version, for drift) and stores the
+/// report. Needs `check.run` and clearance to read the data of every input.
+#[utoipa::path(post, path = "/api/v1/projects/{project}/checks", tag = "monitoring", request_body = RunCheck,
+    params(("project" = String, Path)),
+    responses((status = 201, body = ReportResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn run_check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    Json(body): Json<RunCheck>,
+) -> ApiResult<(StatusCode, Json<ReportResponse>)> {
+    caller
+        .authorize(&state, Action::CheckRun, &Target::project(&project))
+        .await?;
+    let spec = CheckSpec::from_json("check", &body.check)?;
+    if body.reference.is_some() && !spec.needs_reference() {
+        return Err(crate::error::ApiError::bad_request(format!(
+            "a {} check takes no reference",
+            spec.kind()
+        )));
+    }
+    let current = resolve(
+        &state,
+        &project,
+        &body.dataset,
+        &VersionSelector {
+            dataset: Some(body.dataset.clone()),
+            version: body.version,
+        },
+    )
+    .await?;
+    let reference = match &body.reference {
+        Some(selector) => Some(resolve(&state, &project, &body.dataset, selector).await?),
+        None if spec.needs_reference() => {
+            return Err(crate::error::ApiError::bad_request(
+                "a drift check needs `reference`: the version to compare with",
+            ));
+        }
+        None => None,
+    };
+    for version in std::iter::once(&current).chain(reference.as_ref()) {
+        let dataset = state.get_dataset(&project, &version.dataset).await?;
+        caller
+            .authorize(&state, Action::DatasetReadData, &Target::dataset(&dataset))
+            .await?;
+    }
+    let inputs = Inputs { current, reference };
+    let report = checks::run_manual(&state, &spec, &inputs, &caller.actor).await?;
+    Ok((StatusCode::CREATED, Json(ReportResponse::new(report, true))))
+}
+
+/// Filters of the report list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only reports on this dataset.
+    pub dataset: Option<String>,
+    /// Only reports of this monitor.
+    pub monitor: Option<String>,
+    /// Items per page (1..=1000, default 100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists a project's reports, newest first, without their figures. Reports on datasets above
+/// the caller's clearance are left out (a page may then hold fewer items than `limit`).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/reports", tag = "monitoring",
+    params(("project" = String, Path), ReportQuery),
+    responses((status = 200, body = ListResponse<ReportResponse>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_reports(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    Query(query): Query<ReportQuery>,
+) -> ApiResult<Json<ListResponse<ReportResponse>>> {
+    caller
+        .authorize(&state, Action::MonitorRead, &Target::project(&project))
+        .await?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .request()?;
+    let filter = ReportFilter {
+        kind: query.kind,
+        status: query.status,
+        dataset: query.dataset,
+        monitor: query.monitor,
+    };
+    let mut found = state.list_reports(&project, &filter, &page).await?;
+    let mut allowed: HashMap<String, bool> = HashMap::new();
+    let mut items = Vec::with_capacity(found.items.len());
+    for report in found.items.drain(..) {
+        let may = match allowed.get(&report.dataset) {
+            Some(may) => *may,
+            None => {
+                let dataset = state.get_dataset(&project, &report.dataset).await?;
+                let may = caller.can(&state, Action::ReportRead, &Target::dataset(&dataset))?;
+                allowed.insert(report.dataset.clone(), may);
+                may
+            }
+        };
+        if may {
+            items.push(report);
+        }
+    }
+    found.items = items;
+    Ok(Json(ListResponse::from_page(found, |r| {
+        ReportResponse::new(r, false)
+    })))
+}
+
+/// Reads a report with its figures (needs clearance for the judged dataset).
+#[utoipa::path(get, path = "/api/v1/projects/{project}/reports/{id}", tag = "monitoring",
+    params(("project" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, body = ReportResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, id)): Path<(String, i64)>,
+) -> ApiResult<Json<ReportResponse>> {
+    let report = state.report(&project, id).await?;
+    let dataset = state.get_dataset(&project, &report.dataset).await?;
+    caller
+        .authorize(&state, Action::ReportRead, &Target::dataset(&dataset))
+        .await?;
+    Ok(Json(ReportResponse::new(report, true)))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(run_check))
+        .routes(routes!(list_reports))
+        .routes(routes!(get_report))
+}

@@ -1,0 +1,343 @@
+//! What `verity serve` does in the background: runs monitor jobs from the durable queue,
+//! enqueues scheduled runs, and delivers webhooks with retries. Every loop works through the
+//! store, so several `verity` processes can share one PostgreSQL database: the queue hands
+//! each job and each delivery to one of them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use verity_monitor::check::{CheckSpec, NoProgress, Status};
+use verity_store::{Actor, Alert, AlertChange, Job, NewReport, Store, now_ms};
+
+use crate::checks::{self, CheckError, Inputs, Origin};
+use crate::signature;
+
+/// Settings of the background work.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// This process's name in leases (unique per process).
+    pub worker_id: String,
+    /// How long a claimed job or delivery stays leased without a heartbeat.
+    pub lease: Duration,
+    /// Pause when the queue is empty.
+    pub poll: Duration,
+    /// First retry delay of a failed job or delivery; doubles with every attempt.
+    pub retry_base: Duration,
+    /// Attempts a webhook delivery gets.
+    pub delivery_attempts: i64,
+    /// Time limit of one webhook request.
+    pub delivery_timeout: Duration,
+}
+
+impl WorkerConfig {
+    /// The defaults: 60 s leases, 1 s polling, 5 s first retry, 6 delivery attempts.
+    pub fn new(worker_id: String) -> Self {
+        Self {
+            worker_id,
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(1),
+            retry_base: Duration::from_secs(5),
+            delivery_attempts: 6,
+            delivery_timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.lease.as_millis() as i64
+    }
+
+    /// The delay before retry `attempt` (1-based): base × 2^(attempt − 1), at most an hour.
+    fn backoff_ms(&self, attempt: i64) -> i64 {
+        let factor = 1i64 << attempt.clamp(1, 20).saturating_sub(1);
+        (self.retry_base.as_millis() as i64)
+            .saturating_mul(factor)
+            .min(3_600_000)
+    }
+}
+
+/// The principal the worker records reports and alert changes as.
+fn worker_actor() -> Actor {
+    Actor::from("system:monitor")
+}
+
+/// Starts the job runner, the scheduler and the webhook sender.
+pub fn spawn(store: Store, config: WorkerConfig) {
+    let config = Arc::new(config);
+    let (s, c) = (store.clone(), Arc::clone(&config));
+    tokio::spawn(async move { job_loop(s, c).await });
+    let (s, c) = (store.clone(), Arc::clone(&config));
+    tokio::spawn(async move { schedule_loop(s, c).await });
+    tokio::spawn(async move { delivery_loop(store, config).await });
+}
+
+async fn schedule_loop(store: Store, config: Arc<WorkerConfig>) {
+    loop {
+        match store.enqueue_due_monitors(now_ms(), &worker_actor()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "enqueued scheduled monitor runs"),
+            Err(e) => tracing::warn!(error = %e, "enqueuing scheduled monitor runs failed"),
+        }
+        tokio::time::sleep(config.poll.max(Duration::from_millis(200))).await;
+    }
+}
+
+async fn job_loop(store: Store, config: Arc<WorkerConfig>) {
+    loop {
+        match store.claim_job(&config.worker_id, config.lease_ms()).await {
+            Ok(Some(job)) => run_job(&store, &config, job).await,
+            Ok(None) => tokio::time::sleep(config.poll).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a monitor job failed");
+                tokio::time::sleep(config.poll).await;
+            }
+        }
+    }
+}
+
+/// Runs one claimed job while a heartbeat keeps its lease.
+async fn run_job(store: &Store, config: &WorkerConfig, job: Job) {
+    let heartbeat = {
+        let (store, worker, lease_ms, id) = (
+            store.clone(),
+            config.worker_id.clone(),
+            config.lease_ms(),
+            job.id,
+        );
+        let every = (config.lease / 3).max(Duration::from_millis(100));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match store.heartbeat_job(id, &worker, lease_ms).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => tracing::warn!(job = id, error = %e, "job heartbeat failed"),
+                }
+            }
+        })
+    };
+    let started = Instant::now();
+    let result = execute(store, config, &job).await;
+    heartbeat.abort();
+    match result {
+        Ok(status) => tracing::info!(
+            job = job.id, monitor = %job.monitor, %status,
+            ms = started.elapsed().as_millis() as u64, "monitor run finished"
+        ),
+        Err(e) => {
+            tracing::warn!(job = job.id, monitor = %job.monitor, error = %e, "monitor run failed");
+            let retry = config.backoff_ms(job.attempts);
+            if let Err(e) = store
+                .fail_job(job.id, &config.worker_id, &e.to_string(), retry)
+                .await
+            {
+                tracing::warn!(job = job.id, error = %e, "recording a job failure failed");
+            }
+        }
+    }
+}
+
+/// Runs every check of the job's monitor, stores a report per check, and records the
+/// outcome (alert, webhooks, job completion) in one transaction. A check that cannot judge
+/// the data (a changed schema, say) is stored as an `error` report and counts as a failure;
+/// store and read failures are returned, and the job is retried.
+async fn execute(store: &Store, config: &WorkerConfig, job: &Job) -> Result<String, CheckError> {
+    let monitor = store.monitor_by_id(job.monitor_id).await?;
+    let current = match job.dataset_version_id {
+        Some(id) => store.get_dataset_version_by_id(id).await?,
+        None => checks::latest_version(store, &monitor.project, &monitor.dataset).await?,
+    };
+    let reference = match monitor.reference_version_id {
+        Some(id) => Some(store.get_dataset_version_by_id(id).await?),
+        None => None,
+    };
+    let inputs = Inputs { current, reference };
+    let origin = Origin {
+        monitor_id: Some(monitor.id),
+        job_id: Some(job.id),
+        trigger: job.trigger.clone(),
+    };
+    let specs = match monitor.checks.as_array() {
+        Some(list) => list.clone(),
+        None => vec![monitor.checks.clone()],
+    };
+    let actor = worker_actor();
+    let mut worst: Option<(Status, i64)> = None;
+    let mut summaries = Vec::new();
+    for (i, raw) in specs.iter().enumerate() {
+        let kind = raw.get("kind").and_then(|k| k.as_str()).unwrap_or("check");
+        let new = match CheckSpec::from_json(&format!("check {}", i + 1), raw) {
+            Ok(spec) => match checks::run(store, &spec, &inputs, &NoProgress).await {
+                Ok((outcome, ms)) => checks::report_of(&spec, &inputs, &origin, &outcome, ms),
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string()),
+            },
+            Err(e) => checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string()),
+        };
+        let status = status_for_alerts(&new);
+        let report = store.add_report(&new, &actor).await?;
+        summaries.push(format!("{}: {}", report.kind, report.summary));
+        if worst.is_none_or(|(s, _)| status > s) {
+            worst = Some((status, report.id));
+        }
+    }
+    let Some((status, report_id)) = worst else {
+        store.complete_job(job.id, &config.worker_id, None).await?;
+        return Ok("no checks".into());
+    };
+    let summary = format!(
+        "{} v{}: {}",
+        inputs.current.dataset,
+        inputs.current.version,
+        summaries.join("; ")
+    );
+    let change = store
+        .record_monitor_outcome(
+            monitor.id,
+            report_id,
+            status.as_str(),
+            &summary,
+            Some((job.id, &config.worker_id)),
+            &webhook_payload,
+            &actor,
+        )
+        .await?;
+    if let AlertChange::Opened(alert) = &change {
+        tracing::warn!(alert = alert.id, monitor = %alert.monitor, "alert opened");
+    }
+    Ok(status.as_str().to_owned())
+}
+
+/// The status a report counts as for alerting: a check that could not run is a failure.
+fn status_for_alerts(report: &NewReport) -> Status {
+    match report.status.as_str() {
+        "pass" => Status::Pass,
+        "warn" => Status::Warn,
+        _ => Status::Fail,
+    }
+}
+
+/// The JSON body of a webhook delivery.
+pub fn webhook_payload(event: &str, alert: &Alert) -> String {
+    json!({
+        "event": event,
+        "project": alert.project,
+        "monitor": alert.monitor,
+        "alert": {
+            "id": alert.id,
+            "state": alert.state,
+            "severity": alert.severity,
+            "summary": alert.summary,
+            "occurrences": alert.occurrences,
+            "first_report_id": alert.first_report_id,
+            "last_report_id": alert.last_report_id,
+            "opened_at": alert.opened_at,
+            "resolved_at": alert.resolved_at,
+            "resolved_by": alert.resolved_by,
+        },
+        "report_path": format!("/api/v1/projects/{}/reports/{}", alert.project, alert.last_report_id),
+    })
+    .to_string()
+}
+
+async fn delivery_loop(store: Store, config: Arc<WorkerConfig>) {
+    let client = match reqwest::Client::builder()
+        .timeout(config.delivery_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("verity-webhook/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook client: no webhooks are sent");
+            return;
+        }
+    };
+    loop {
+        match store
+            .claim_delivery(&config.worker_id, config.lease_ms())
+            .await
+        {
+            Ok(Some((delivery, secret))) => {
+                let started = Instant::now();
+                let signature = signature::sign(secret.as_bytes(), delivery.payload.as_bytes());
+                let sent = client
+                    .post(&delivery.url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("X-Verity-Event", &delivery.event)
+                    .header("X-Verity-Delivery", delivery.id.to_string())
+                    .header(signature::HEADER, signature)
+                    .body(delivery.payload.clone())
+                    .send()
+                    .await;
+                let duration_ms = started.elapsed().as_millis() as i64;
+                let (status, error) = match sent {
+                    Ok(response) if response.status().is_success() => {
+                        (Some(i64::from(response.status().as_u16())), None)
+                    }
+                    Ok(response) => (
+                        Some(i64::from(response.status().as_u16())),
+                        Some(format!("the receiver answered {}", response.status())),
+                    ),
+                    Err(e) => (None, Some(request_error(&e))),
+                };
+                let delivered = error.is_none();
+                let next = (!delivered && delivery.attempts < config.delivery_attempts)
+                    .then(|| now_ms().saturating_add(config.backoff_ms(delivery.attempts)));
+                if let Err(e) = store
+                    .record_delivery_attempt(
+                        delivery.id,
+                        &config.worker_id,
+                        status,
+                        error.as_deref(),
+                        duration_ms,
+                        next,
+                        delivered,
+                    )
+                    .await
+                {
+                    tracing::warn!(delivery = delivery.id, error = %e, "recording a delivery attempt failed");
+                }
+            }
+            Ok(None) => tokio::time::sleep(config.poll).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a webhook delivery failed");
+                tokio::time::sleep(config.poll).await;
+            }
+        }
+    }
+}
+
+/// A request failure in a few words (reqwest's messages nest their causes).
+fn request_error(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut message = format!("{what}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let mut config = WorkerConfig::new("w".into());
+        config.retry_base = Duration::from_secs(5);
+        assert_eq!(config.backoff_ms(1), 5_000);
+        assert_eq!(config.backoff_ms(2), 10_000);
+        assert_eq!(config.backoff_ms(4), 40_000);
+        assert_eq!(config.backoff_ms(100), 3_600_000);
+        assert_eq!(config.backoff_ms(0), 5_000);
+    }
+}
