@@ -165,6 +165,27 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/export"),
     ("GET", "/api/v1/audit/verify"),
+    // monitoring::checks_over_the_api
+    ("POST", "/api/v1/projects/{project}/checks"),
+    ("GET", "/api/v1/projects/{project}/reports"),
+    ("GET", "/api/v1/projects/{project}/reports/{id}"),
+    // monitoring::monitoring_bad_input and new_version_fires_monitor_alert_and_signed_webhook
+    ("POST", "/api/v1/projects/{project}/monitors"),
+    ("GET", "/api/v1/projects/{project}/monitors"),
+    ("GET", "/api/v1/projects/{project}/monitors/{monitor}"),
+    ("PATCH", "/api/v1/projects/{project}/monitors/{monitor}"),
+    ("DELETE", "/api/v1/projects/{project}/monitors/{monitor}"),
+    ("POST", "/api/v1/projects/{project}/monitors/{monitor}/runs"),
+    ("GET", "/api/v1/projects/{project}/jobs"),
+    ("GET", "/api/v1/projects/{project}/jobs/{id}"),
+    ("GET", "/api/v1/projects/{project}/alerts"),
+    ("GET", "/api/v1/projects/{project}/alerts/{id}"),
+    ("POST", "/api/v1/projects/{project}/alerts/{id}/acknowledge"),
+    ("POST", "/api/v1/projects/{project}/alerts/{id}/resolve"),
+    ("POST", "/api/v1/projects/{project}/webhooks"),
+    ("GET", "/api/v1/projects/{project}/webhooks"),
+    ("DELETE", "/api/v1/projects/{project}/webhooks/{id}"),
+    ("GET", "/api/v1/projects/{project}/webhooks/{id}/deliveries"),
 ];
 
 /// A running server and a client for it.
