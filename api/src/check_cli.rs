@@ -139,10 +139,7 @@ async fn run_stored(
         let store = store.clone();
         async move {
             let (name, version) = dataset_ref(&text)?;
-            anyhow::Ok(match version {
-                Some(v) => store.get_dataset_version(project, name, v).await?,
-                None => checks::latest_version(&store, project, name).await?,
-            })
+            anyhow::Ok(checks::version(&store, project, name, version).await?)
         }
     };
     let current = version(args.current.clone()).await?;

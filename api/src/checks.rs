@@ -112,6 +112,9 @@ pub fn error_report(
     origin: &Origin,
     message: &str,
 ) -> NewReport {
+    // Error texts quote configurations and data; keep the stored summary short.
+    let message: String = message.chars().take(2000).collect();
+    let message = message.as_str();
     NewReport {
         project: inputs.current.project.clone(),
         kind: kind.to_owned(),
@@ -140,12 +143,16 @@ pub async fn run_manual(
     Ok(store.add_report(&new, actor).await?)
 }
 
-/// The latest version of a dataset.
-pub async fn latest_version(
+/// A version of a dataset, or its latest version when `version` is None.
+pub async fn version(
     store: &Store,
     project: &str,
     dataset: &str,
+    version: Option<i64>,
 ) -> verity_store::Result<DatasetVersion> {
+    if let Some(version) = version {
+        return store.get_dataset_version(project, dataset, version).await;
+    }
     let found = store.get_dataset(project, dataset).await?;
     if found.version_count == 0 {
         return Err(verity_store::Error::not_found(

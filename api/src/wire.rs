@@ -22,6 +22,12 @@ impl PageQuery {
     pub fn request(&self) -> ApiResult<PageRequest> {
         Ok(PageRequest::new(self.limit, self.cursor.as_deref())?)
     }
+
+    /// The validated page request of a query that has `limit` and `cursor` among other
+    /// filters (`#[serde(flatten)]` would lose the numbers' types in query strings).
+    pub fn request_of(limit: Option<u32>, cursor: Option<String>) -> ApiResult<PageRequest> {
+        Self { limit, cursor }.request()
+    }
 }
 
 /// A page of items.

@@ -4,10 +4,12 @@
 //! each job and each delivery to one of them.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use verity_monitor::check::{CheckSpec, NoProgress, Status};
+use verity_store::monitoring::REPORT_KINDS;
 use verity_store::{Actor, Alert, AlertChange, Job, NewReport, Store, now_ms};
 
 use crate::checks::{self, CheckError, Inputs, Origin};
@@ -45,6 +47,13 @@ impl WorkerConfig {
 
     fn lease_ms(&self) -> i64 {
         self.lease.as_millis() as i64
+    }
+
+    /// A delivery's lease outlasts its request (deliveries have no heartbeat), so no other
+    /// process takes it over mid-request.
+    fn delivery_lease_ms(&self) -> i64 {
+        self.lease_ms()
+            .max((self.delivery_timeout.as_millis() as i64).saturating_add(5_000))
     }
 
     /// The delay before retry `attempt` (1-based): base × 2^(attempt − 1), at most an hour.
@@ -95,42 +104,62 @@ async fn job_loop(store: Store, config: Arc<WorkerConfig>) {
     }
 }
 
-/// Runs one claimed job while a heartbeat keeps its lease.
-async fn run_job(store: &Store, config: &WorkerConfig, job: Job) {
+/// Runs one claimed job while a heartbeat keeps its lease. The job runs in a task of its own,
+/// so a panic in a check fails the job (and stops its heartbeat) instead of the loop.
+async fn run_job(store: &Store, config: &Arc<WorkerConfig>, job: Job) {
+    let lease_lost = Arc::new(AtomicBool::new(false));
     let heartbeat = {
-        let (store, worker, lease_ms, id) = (
+        let (store, config, id, lost) = (
             store.clone(),
-            config.worker_id.clone(),
-            config.lease_ms(),
+            Arc::clone(config),
             job.id,
+            Arc::clone(&lease_lost),
         );
-        let every = (config.lease / 3).max(Duration::from_millis(100));
         tokio::spawn(async move {
+            let every = (config.lease / 3).max(Duration::from_millis(50));
             loop {
                 tokio::time::sleep(every).await;
-                match store.heartbeat_job(id, &worker, lease_ms).await {
+                match store
+                    .heartbeat_job(id, &config.worker_id, config.lease_ms())
+                    .await
+                {
                     Ok(true) => {}
-                    Ok(false) => break,
+                    Ok(false) => {
+                        lost.store(true, Ordering::Release);
+                        break;
+                    }
                     Err(e) => tracing::warn!(job = id, error = %e, "job heartbeat failed"),
                 }
             }
         })
     };
     let started = Instant::now();
-    let result = execute(store, config, &job).await;
+    let task = {
+        let (store, config, job, lost) = (
+            store.clone(),
+            Arc::clone(config),
+            job.clone(),
+            Arc::clone(&lease_lost),
+        );
+        tokio::spawn(async move { execute(&store, &config, &job, &lost).await })
+    };
+    let result = match task.await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the check stopped unexpectedly: {e}")),
+    };
     heartbeat.abort();
     match result {
         Ok(status) => tracing::info!(
             job = job.id, monitor = %job.monitor, %status,
             ms = started.elapsed().as_millis() as u64, "monitor run finished"
         ),
+        Err(_) if lease_lost.load(Ordering::Acquire) => {
+            tracing::warn!(job = job.id, "lost the job's lease: another worker runs it");
+        }
         Err(e) => {
             tracing::warn!(job = job.id, monitor = %job.monitor, error = %e, "monitor run failed");
             let retry = config.backoff_ms(job.attempts);
-            if let Err(e) = store
-                .fail_job(job.id, &config.worker_id, &e.to_string(), retry)
-                .await
-            {
+            if let Err(e) = store.fail_job(job.id, &config.worker_id, &e, retry).await {
                 tracing::warn!(job = job.id, error = %e, "recording a job failure failed");
             }
         }
@@ -140,18 +169,23 @@ async fn run_job(store: &Store, config: &WorkerConfig, job: Job) {
 /// Runs every check of the job's monitor, stores a report per check, and records the
 /// outcome (alert, webhooks, job completion) in one transaction. A check that cannot judge
 /// the data (a changed schema, say) is stored as an `error` report and counts as a failure;
-/// store and read failures are returned, and the job is retried.
-async fn execute(store: &Store, config: &WorkerConfig, job: &Job) -> Result<String, CheckError> {
+/// store and read failures are returned, and the job is retried. Stops before storing
+/// anything once the lease is lost (another worker then runs the job).
+async fn execute(
+    store: &Store,
+    config: &WorkerConfig,
+    job: &Job,
+    lease_lost: &AtomicBool,
+) -> Result<String, CheckError> {
     let monitor = store.monitor_by_id(job.monitor_id).await?;
     let current = match job.dataset_version_id {
         Some(id) => store.get_dataset_version_by_id(id).await?,
-        None => checks::latest_version(store, &monitor.project, &monitor.dataset).await?,
+        None => checks::version(store, &monitor.project, &monitor.dataset, None).await?,
     };
     let reference = match monitor.reference_version_id {
         Some(id) => Some(store.get_dataset_version_by_id(id).await?),
         None => None,
     };
-    let inputs = Inputs { current, reference };
     let origin = Origin {
         monitor_id: Some(monitor.id),
         job_id: Some(job.id),
@@ -165,8 +199,18 @@ async fn execute(store: &Store, config: &WorkerConfig, job: &Job) -> Result<Stri
     let mut worst: Option<(Status, i64)> = None;
     let mut summaries = Vec::new();
     for (i, raw) in specs.iter().enumerate() {
-        let kind = raw.get("kind").and_then(|k| k.as_str()).unwrap_or("check");
-        let new = match CheckSpec::from_json(&format!("check {}", i + 1), raw) {
+        let what = format!("check {}", i + 1);
+        let kind = raw
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .filter(|k| REPORT_KINDS.contains(k))
+            .ok_or_else(|| verity_monitor::Error::invalid(format!("{what} has no known kind")))?;
+        // Only drift reads the reference; other reports do not link to it.
+        let inputs = Inputs {
+            current: current.clone(),
+            reference: reference.clone().filter(|_| kind == "drift"),
+        };
+        let new = match CheckSpec::from_json(&what, raw) {
             Ok(spec) => match checks::run(store, &spec, &inputs, &NoProgress).await {
                 Ok((outcome, ms)) => checks::report_of(&spec, &inputs, &origin, &outcome, ms),
                 Err(e) if e.is_transient() => return Err(e),
@@ -174,6 +218,13 @@ async fn execute(store: &Store, config: &WorkerConfig, job: &Job) -> Result<Stri
             },
             Err(e) => checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string()),
         };
+        if lease_lost.load(Ordering::Acquire) {
+            return Err(verity_store::Error::Conflict(format!(
+                "job {} is no longer leased by this worker",
+                job.id
+            ))
+            .into());
+        }
         let status = status_for_alerts(&new);
         let report = store.add_report(&new, &actor).await?;
         summaries.push(format!("{}: {}", report.kind, report.summary));
@@ -187,8 +238,8 @@ async fn execute(store: &Store, config: &WorkerConfig, job: &Job) -> Result<Stri
     };
     let summary = format!(
         "{} v{}: {}",
-        inputs.current.dataset,
-        inputs.current.version,
+        current.dataset,
+        current.version,
         summaries.join("; ")
     );
     let change = store
@@ -255,7 +306,7 @@ async fn delivery_loop(store: Store, config: Arc<WorkerConfig>) {
     };
     loop {
         match store
-            .claim_delivery(&config.worker_id, config.lease_ms())
+            .claim_delivery(&config.worker_id, config.delivery_lease_ms())
             .await
         {
             Ok(Some((delivery, secret))) => {

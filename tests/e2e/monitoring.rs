@@ -953,3 +953,76 @@ async fn upgrade_grants_the_monitoring_actions() -> Result<()> {
     assert_eq!(report_rule["v2"], "clearance");
     Ok(())
 }
+
+/// A drift report shows both sides' histograms: reading it needs clearance for the reference's
+/// dataset too, and lists leave out what the caller may not read.
+#[tokio::test]
+async fn reports_need_clearance_for_every_input() -> Result<()> {
+    let mut api = Api::start(ServerOptions {
+        admin_password: Some("clearance-admin-password".into()),
+        ..ServerOptions::default()
+    })?;
+    api.server
+        .authenticate_as("admin", "clearance-admin-password")
+        .await?;
+    api.project("p").await?;
+    for (name, sensitivity) in [("open", "public"), ("secret", "restricted")] {
+        let made = api
+            .post(
+                "/api/v1/projects/p/datasets",
+                json!({"name": name, "sensitivity": sensitivity}),
+            )
+            .await?;
+        expect_status(&made, 201);
+        api.upload_version("p", name, Some("text/csv"), drift_csv(0.0, None, false))
+            .await?;
+    }
+    let drift = |reference: &str| {
+        json!({"check": {"kind": "drift"}, "dataset": "open",
+               "reference": {"dataset": reference, "version": 1}})
+    };
+    let mixed = api
+        .post("/api/v1/projects/p/checks", drift("secret"))
+        .await?;
+    expect_status(&mixed, 201);
+    let plain = api.post("/api/v1/projects/p/checks", drift("open")).await?;
+    expect_status(&plain, 201);
+    let user = api
+        .post(
+            "/api/v1/users",
+            json!({"name": "vic", "password": "vic-the-viewer-password"}),
+        )
+        .await?;
+    expect_status(&user, 201);
+    expect_status(
+        &api.put("/api/v1/projects/p/members/vic", json!({"role": "viewer"}))
+            .await?,
+        200,
+    );
+    let token = api
+        .server
+        .login_token("vic", "vic-the-viewer-password")
+        .await?;
+    let as_viewer = |path: String| {
+        let request = api
+            .server
+            .client()
+            .get(api.server.url(&path))
+            .bearer_auth(&token);
+        async move {
+            let resp = request.send().await?;
+            let status = resp.status();
+            anyhow::Ok((status, crate::json(resp).await?))
+        }
+    };
+    let me = as_viewer("/api/v1/auth/me".into()).await?;
+    assert_eq!(me.1["username"], "vic", "{}", me.1);
+    let denied = as_viewer(format!("/api/v1/projects/p/reports/{}", mixed.1["id"])).await?;
+    expect_error(&denied, 403, "forbidden");
+    let allowed = as_viewer(format!("/api/v1/projects/p/reports/{}", plain.1["id"])).await?;
+    expect_status(&allowed, 200);
+    let listed = items(&as_viewer("/api/v1/projects/p/reports".into()).await?);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], plain.1["id"]);
+    Ok(())
+}

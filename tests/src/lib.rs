@@ -148,10 +148,14 @@ impl TestServer {
     }
 
     /// Logs in as `user` (session + CSRF token) and creates an API token; returns its secret.
-    /// The client is left as it was.
+    /// The client is left as it was. A client of its own makes the requests: after
+    /// [`TestServer::authenticate_as`] the shared one sends a token, which would win over the
+    /// session.
     pub async fn login_token(&self, user: &str, password: &str) -> Result<String> {
-        let login = self
-            .client
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let login = client
             .post(self.url("/api/v1/auth/login"))
             .json(&serde_json::json!({"username": user, "password": password}))
             .send()
@@ -171,8 +175,7 @@ impl TestServer {
             .as_str()
             .context("no csrf token")?
             .to_owned();
-        let created: serde_json::Value = self
-            .client
+        let created: serde_json::Value = client
             .post(self.url("/api/v1/tokens"))
             .header("cookie", cookie)
             .header("x-csrf-token", csrf)

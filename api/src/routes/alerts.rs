@@ -101,11 +101,7 @@ pub async fn list_alerts(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .request()?;
+    let page = PageQuery::request_of(query.limit, query.cursor)?;
     let alerts = state
         .list_alerts(&project, query.state.as_deref(), &page)
         .await?;

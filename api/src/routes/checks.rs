@@ -120,10 +120,7 @@ pub(crate) async fn resolve(
     selector: &VersionSelector,
 ) -> ApiResult<DatasetVersion> {
     let dataset = selector.dataset.as_deref().unwrap_or(default_dataset);
-    Ok(match selector.version {
-        Some(version) => state.get_dataset_version(project, dataset, version).await?,
-        None => checks::latest_version(state, project, dataset).await?,
-    })
+    Ok(checks::version(state, project, dataset, selector.version).await?)
 }
 
 /// Runs a check on a dataset version (and a reference version, for drift) and stores the
@@ -195,8 +192,9 @@ pub struct ReportQuery {
     pub cursor: Option<String>,
 }
 
-/// Lists a project's reports, newest first, without their figures. Reports on datasets above
-/// the caller's clearance are left out (a page may then hold fewer items than `limit`).
+/// Lists a project's reports, newest first, without their figures. Reports on datasets (or
+/// against references) above the caller's clearance are left out (a page may then hold fewer
+/// items than `limit`).
 #[utoipa::path(get, path = "/api/v1/projects/{project}/reports", tag = "monitoring",
     params(("project" = String, Path), ReportQuery),
     responses((status = 200, body = ListResponse<ReportResponse>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -209,11 +207,7 @@ pub async fn list_reports(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .request()?;
+    let page = PageQuery::request_of(query.limit, query.cursor)?;
     let filter = ReportFilter {
         kind: query.kind,
         status: query.status,
@@ -224,15 +218,19 @@ pub async fn list_reports(
     let mut allowed: HashMap<String, bool> = HashMap::new();
     let mut items = Vec::with_capacity(found.items.len());
     for report in found.items.drain(..) {
-        let may = match allowed.get(&report.dataset) {
-            Some(may) => *may,
-            None => {
-                let dataset = state.get_dataset(&project, &report.dataset).await?;
-                let may = caller.can(&state, Action::ReportRead, &Target::dataset(&dataset))?;
-                allowed.insert(report.dataset.clone(), may);
-                may
-            }
-        };
+        let mut may = true;
+        for dataset in judged_datasets(&state, &report).await? {
+            let may_read = match allowed.get(&dataset) {
+                Some(may) => *may,
+                None => {
+                    let found = state.get_dataset(&project, &dataset).await?;
+                    let may = caller.can(&state, Action::ReportRead, &Target::dataset(&found))?;
+                    allowed.insert(dataset, may);
+                    may
+                }
+            };
+            may &= may_read;
+        }
         if may {
             items.push(report);
         }
@@ -243,7 +241,8 @@ pub async fn list_reports(
     })))
 }
 
-/// Reads a report with its figures (needs clearance for the judged dataset).
+/// Reads a report with its figures (needs clearance for the judged dataset, and for the
+/// reference's dataset when it differs).
 #[utoipa::path(get, path = "/api/v1/projects/{project}/reports/{id}", tag = "monitoring",
     params(("project" = String, Path), ("id" = i64, Path)),
     responses((status = 200, body = ReportResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -253,11 +252,26 @@ pub async fn get_report(
     Path((project, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<ReportResponse>> {
     let report = state.report(&project, id).await?;
-    let dataset = state.get_dataset(&project, &report.dataset).await?;
-    caller
-        .authorize(&state, Action::ReportRead, &Target::dataset(&dataset))
-        .await?;
+    for dataset in judged_datasets(&state, &report).await? {
+        let dataset = state.get_dataset(&project, &dataset).await?;
+        caller
+            .authorize(&state, Action::ReportRead, &Target::dataset(&dataset))
+            .await?;
+    }
     Ok(Json(ReportResponse::new(report, true)))
+}
+
+/// The datasets whose data a report shows: the judged one and, for drift, the reference's
+/// (its histograms and categories are in the report too).
+async fn judged_datasets(state: &AppState, report: &Report) -> ApiResult<Vec<String>> {
+    let mut names = vec![report.dataset.clone()];
+    if let Some(id) = report.reference_version_id {
+        let reference = state.get_dataset_version_by_id(id).await?;
+        if reference.dataset != report.dataset {
+            names.push(reference.dataset);
+        }
+    }
+    Ok(names)
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

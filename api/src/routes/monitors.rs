@@ -398,11 +398,7 @@ pub async fn list_jobs(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .request()?;
+    let page = PageQuery::request_of(query.limit, query.cursor)?;
     let jobs = state
         .list_jobs(&project, query.monitor.as_deref(), &page)
         .await?;
