@@ -239,6 +239,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VERITY_WEBHOOK_ATTEMPTS", default_value_t = 6)]
     pub webhook_attempts: i64,
 
+    /// Let webhooks reach loopback, private and link-local addresses (refused by default, so
+    /// that a webhook cannot probe the server's own network).
+    #[arg(long, env = "VERITY_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

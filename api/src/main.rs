@@ -10,6 +10,7 @@ mod extract;
 mod routes;
 mod signature;
 mod state;
+mod webhook_target;
 mod wire;
 mod worker;
 
@@ -114,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
                 config.poll = Duration::from_millis(args.worker_poll_ms.max(10));
                 config.retry_base = Duration::from_millis(args.retry_base_ms);
                 config.delivery_attempts = args.webhook_attempts.max(1);
+                config.allow_private_targets = args.webhook_allow_private;
                 worker::spawn(store.clone(), config);
             }
             let app = routes::app(state);

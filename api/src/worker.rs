@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use verity_monitor::check::{CheckSpec, NoProgress, Status};
 use verity_store::monitoring::REPORT_KINDS;
-use verity_store::{Actor, Alert, AlertChange, Job, NewReport, Store, now_ms};
+use verity_store::{Actor, Alert, AlertChange, Delivery, Job, NewReport, Store, now_ms};
 
 use crate::checks::{self, CheckError, Inputs, Origin};
-use crate::signature;
+use crate::{signature, webhook_target};
 
 /// Settings of the background work.
 #[derive(Debug, Clone)]
@@ -30,6 +30,8 @@ pub struct WorkerConfig {
     pub delivery_attempts: i64,
     /// Time limit of one webhook request.
     pub delivery_timeout: Duration,
+    /// Whether webhooks may target loopback, private and link-local addresses.
+    pub allow_private_targets: bool,
 }
 
 impl WorkerConfig {
@@ -42,6 +44,7 @@ impl WorkerConfig {
             retry_base: Duration::from_secs(5),
             delivery_attempts: 6,
             delivery_timeout: Duration::from_secs(10),
+            allow_private_targets: false,
         }
     }
 
@@ -292,64 +295,12 @@ pub fn webhook_payload(event: &str, alert: &Alert) -> String {
 }
 
 async fn delivery_loop(store: Store, config: Arc<WorkerConfig>) {
-    let client = match reqwest::Client::builder()
-        .timeout(config.delivery_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("verity-webhook/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the webhook client: no webhooks are sent");
-            return;
-        }
-    };
     loop {
         match store
             .claim_delivery(&config.worker_id, config.delivery_lease_ms())
             .await
         {
-            Ok(Some((delivery, secret))) => {
-                let started = Instant::now();
-                let signature = signature::sign(secret.as_bytes(), delivery.payload.as_bytes());
-                let sent = client
-                    .post(&delivery.url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header("X-Verity-Event", &delivery.event)
-                    .header("X-Verity-Delivery", delivery.id.to_string())
-                    .header(signature::HEADER, signature)
-                    .body(delivery.payload.clone())
-                    .send()
-                    .await;
-                let duration_ms = started.elapsed().as_millis() as i64;
-                let (status, error) = match sent {
-                    Ok(response) if response.status().is_success() => {
-                        (Some(i64::from(response.status().as_u16())), None)
-                    }
-                    Ok(response) => (
-                        Some(i64::from(response.status().as_u16())),
-                        Some(format!("the receiver answered {}", response.status())),
-                    ),
-                    Err(e) => (None, Some(request_error(&e))),
-                };
-                let delivered = error.is_none();
-                let next = (!delivered && delivery.attempts < config.delivery_attempts)
-                    .then(|| now_ms().saturating_add(config.backoff_ms(delivery.attempts)));
-                if let Err(e) = store
-                    .record_delivery_attempt(
-                        delivery.id,
-                        &config.worker_id,
-                        status,
-                        error.as_deref(),
-                        duration_ms,
-                        next,
-                        delivered,
-                    )
-                    .await
-                {
-                    tracing::warn!(delivery = delivery.id, error = %e, "recording a delivery attempt failed");
-                }
-            }
+            Ok(Some((delivery, secret))) => deliver(&store, &config, &delivery, &secret).await,
             Ok(None) => tokio::time::sleep(config.poll).await,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming a webhook delivery failed");
@@ -357,6 +308,78 @@ async fn delivery_loop(store: Store, config: Arc<WorkerConfig>) {
             }
         }
     }
+}
+
+/// Makes one attempt of a delivery and records it: delivered on a 2xx, else pending again
+/// after a backoff while attempts remain (failed at once when the target is refused).
+async fn deliver(store: &Store, config: &WorkerConfig, delivery: &Delivery, secret: &str) {
+    let started = Instant::now();
+    let (status, error, permanent) =
+        match webhook_target::resolve(&delivery.url, config.allow_private_targets).await {
+            Err(refusal) => (None, Some(refusal.message), refusal.permanent),
+            Ok((host, address)) => {
+                let sent = match client_for(config, &host, address) {
+                    Ok(client) => {
+                        client
+                            .post(&delivery.url)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .header("X-Verity-Event", &delivery.event)
+                            .header("X-Verity-Delivery", delivery.id.to_string())
+                            .header(
+                                signature::HEADER,
+                                signature::sign(secret.as_bytes(), delivery.payload.as_bytes()),
+                            )
+                            .body(delivery.payload.clone())
+                            .send()
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(response) if response.status().is_success() => {
+                        (Some(i64::from(response.status().as_u16())), None, false)
+                    }
+                    Ok(response) => (
+                        Some(i64::from(response.status().as_u16())),
+                        Some(format!("the receiver answered {}", response.status())),
+                        false,
+                    ),
+                    Err(e) => (None, Some(request_error(&e)), false),
+                }
+            }
+        };
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let delivered = error.is_none();
+    let next = (!delivered && !permanent && delivery.attempts < config.delivery_attempts)
+        .then(|| now_ms().saturating_add(config.backoff_ms(delivery.attempts)));
+    if let Err(e) = store
+        .record_delivery_attempt(
+            delivery.id,
+            &config.worker_id,
+            status,
+            error.as_deref(),
+            duration_ms,
+            next,
+            delivered,
+        )
+        .await
+    {
+        tracing::warn!(delivery = delivery.id, error = %e, "recording a delivery attempt failed");
+    }
+}
+
+/// A client for one delivery, connecting to the checked address only.
+fn client_for(
+    config: &WorkerConfig,
+    host: &str,
+    address: std::net::SocketAddr,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(config.delivery_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("verity-webhook/", env!("CARGO_PKG_VERSION")))
+        .resolve(host, address)
+        .build()
 }
 
 /// A request failure in a few words (reqwest's messages nest their causes).

@@ -1026,3 +1026,52 @@ async fn reports_need_clearance_for_every_input() -> Result<()> {
     assert_eq!(listed[0]["id"], plain.1["id"]);
     Ok(())
 }
+
+/// Without --webhook-allow-private a delivery to loopback is refused at once (no retries),
+/// and the receiver never hears from the server.
+#[tokio::test]
+async fn webhooks_to_private_addresses_are_refused_by_default() -> Result<()> {
+    let api = Api::start(ServerOptions {
+        env: vec![("VERITY_WEBHOOK_ALLOW_PRIVATE".into(), "false".into())],
+        ..ServerOptions::default()
+    })?;
+    let (url, mut received) = receiver(0).await?;
+    api.project("p").await?;
+    api.dataset("p", "small").await?;
+    api.upload_version("p", "small", Some("text/csv"), b"x\n1\n2\n".to_vec())
+        .await?;
+    let hook = api
+        .post("/api/v1/projects/p/webhooks", json!({"url": url}))
+        .await?;
+    expect_status(&hook, 201);
+    let monitor = api
+        .post(
+            "/api/v1/projects/p/monitors",
+            json!({"name": "rows", "dataset": "small", "on_new_version": false,
+                   "checks": [{"kind": "quality", "expectations": [
+                       {"type": "expect_table_row_count_to_be_between", "min_value": 100}]}]}),
+        )
+        .await?;
+    expect_status(&monitor, 201);
+    expect_status(
+        &api.post("/api/v1/projects/p/monitors/rows/runs", json!({}))
+            .await?,
+        202,
+    );
+    let log = wait_for(
+        &api,
+        &format!("/api/v1/projects/p/webhooks/{}/deliveries", hook.1["id"]),
+        |v| v["items"][0]["state"] == "failed",
+    )
+    .await?;
+    let delivery = &log["items"][0];
+    assert_eq!(delivery["event"], "alert.opened");
+    assert_eq!(
+        delivery["attempts"], 1,
+        "a refusal is not retried: {delivery}"
+    );
+    let error = delivery["last_error"].as_str().unwrap();
+    assert!(error.contains("private address 127.0.0.1"), "{error}");
+    assert!(received.try_recv().is_err(), "nothing reached the receiver");
+    Ok(())
+}

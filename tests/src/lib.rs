@@ -78,11 +78,14 @@ impl TestServer {
             }
         }
         // Quick background work so tests need not wait: short job leases (a stopped server's
-        // job is taken over within 3 s), fast polling, fast retries. `env` can override them.
+        // job is taken over within 3 s), fast polling, fast retries, webhooks to loopback. `env`
+        // can override them.
         for (k, v) in [
             ("VERITY_JOB_LEASE_MS", "3000"),
             ("VERITY_WORKER_POLL_MS", "100"),
             ("VERITY_RETRY_BASE_MS", "200"),
+            // Webhook receivers in tests listen on loopback.
+            ("VERITY_WEBHOOK_ALLOW_PRIVATE", "true"),
         ] {
             command.env(k, v);
         }
