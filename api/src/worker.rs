@@ -146,9 +146,10 @@ async fn run_job(store: &Store, config: &Arc<WorkerConfig>, job: Job) {
         );
         tokio::spawn(async move { execute(&store, &config, &job, &lost).await })
     };
+    // (message, whether a retry could succeed); a panic would only repeat.
     let result = match task.await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(e) => Err(format!("the check stopped unexpectedly: {e}")),
+        Ok(result) => result.map_err(|e| (e.to_string(), e.is_transient())),
+        Err(e) => Err((format!("the check stopped unexpectedly: {e}"), false)),
     };
     heartbeat.abort();
     match result {
@@ -159,9 +160,9 @@ async fn run_job(store: &Store, config: &Arc<WorkerConfig>, job: Job) {
         Err(_) if lease_lost.load(Ordering::Acquire) => {
             tracing::warn!(job = job.id, "lost the job's lease: another worker runs it");
         }
-        Err(e) => {
-            tracing::warn!(job = job.id, monitor = %job.monitor, error = %e, "monitor run failed");
-            let retry = config.backoff_ms(job.attempts);
+        Err((e, transient)) => {
+            tracing::warn!(job = job.id, monitor = %job.monitor, error = %e, transient, "monitor run failed");
+            let retry = transient.then(|| config.backoff_ms(job.attempts));
             if let Err(e) = store.fail_job(job.id, &config.worker_id, &e, retry).await {
                 tracing::warn!(job = job.id, error = %e, "recording a job failure failed");
             }
@@ -172,7 +173,9 @@ async fn run_job(store: &Store, config: &Arc<WorkerConfig>, job: Job) {
 /// Runs every check of the job's monitor, stores a report per check, and records the
 /// outcome (alert, webhooks, job completion) in one transaction. A check that cannot judge
 /// the data (a changed schema, say) is stored as an `error` report and counts as a failure;
-/// store and read failures are returned, and the job is retried. Stops before storing
+/// other failures are returned: the job is retried when they are transient (the database or
+/// the object store unavailable) and fails at once otherwise (no version to check, a stored
+/// check of an unknown kind). Stops before storing
 /// anything once the lease is lost (another worker then runs the job).
 async fn execute(
     store: &Store,

@@ -278,22 +278,26 @@ impl Store {
         Ok(done)
     }
 
-    /// Records a failed attempt of a job `worker` is running: queued again, due in
-    /// `retry_after_ms`, while attempts remain; failed for good otherwise. False when the lease
-    /// is no longer the worker's.
+    /// Records a failed attempt of a job `worker` is running: with `retry_after_ms`, queued
+    /// again and due after it while attempts remain; failed for good otherwise, or at once
+    /// when `retry_after_ms` is None (retrying cannot help). False when the lease is no longer
+    /// the worker's.
     pub async fn fail_job(
         &self,
         id: i64,
         worker: &str,
         error: &str,
-        retry_after_ms: i64,
+        retry_after_ms: Option<i64>,
     ) -> Result<bool> {
         let now = now_ms();
+        // No retry: as if this were the last attempt.
+        let retry = i64::from(retry_after_ms.is_some());
+        let retry_after_ms = retry_after_ms.unwrap_or(0);
         let done = sqlx::query(
             "UPDATE jobs SET \
-             state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
-             run_after = CASE WHEN attempts < max_attempts THEN $1 ELSE run_after END, \
-             finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $2 END, \
+             state = CASE WHEN attempts < max_attempts AND $6 = 1 THEN 'queued' ELSE 'failed' END, \
+             run_after = CASE WHEN attempts < max_attempts AND $6 = 1 THEN $1 ELSE run_after END, \
+             finished_at = CASE WHEN attempts < max_attempts AND $6 = 1 THEN NULL ELSE $2 END, \
              lease_until = NULL, error = $3 \
              WHERE id = $4 AND state = 'running' AND lease_owner = $5",
         )
@@ -302,6 +306,7 @@ impl Store {
         .bind(clip(error, MAX_ERROR_CHARS))
         .bind(id)
         .bind(worker)
+        .bind(retry)
         .execute(&self.inner.write)
         .await?;
         Ok(done.rows_affected() == 1)

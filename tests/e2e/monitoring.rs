@@ -700,6 +700,30 @@ async fn monitoring_bad_input() -> Result<()> {
     expect_error(&bad_filter, 400, "invalid_argument");
     let bad_state = api.get("/api/v1/projects/p/alerts?state=sleepy").await?;
     expect_error(&bad_state, 400, "invalid_argument");
+
+    // A run on a dataset without versions cannot succeed: it fails at once, saying why.
+    let on_empty = api
+        .post(
+            "/api/v1/projects/p/monitors",
+            json!({"name": "on-empty", "dataset": "empty", "checks": [{"kind": "profile"}]}),
+        )
+        .await?;
+    expect_status(&on_empty, 201);
+    let job = api
+        .post("/api/v1/projects/p/monitors/on-empty/runs", json!({}))
+        .await?;
+    expect_status(&job, 202);
+    let failed = wait_for(
+        &api,
+        &format!("/api/v1/projects/p/jobs/{}", job.1["id"]),
+        |j| j["state"] == "failed",
+    )
+    .await?;
+    assert_eq!(failed["attempts"], 1, "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("no versions"),
+        "{failed}"
+    );
     Ok(())
 }
 

@@ -620,8 +620,12 @@ pub async fn monitoring_jobs_claim_lease_retry(ctx: Ctx) -> TestResult {
     assert!(!ctx.store.heartbeat_job(j1.id, "w1", 60_000).await?);
 
     // A failure with attempts left goes back to the queue, due after the backoff.
-    assert!(!ctx.store.fail_job(j2.id, "w1", "not mine", 0).await?);
-    assert!(ctx.store.fail_job(j2.id, "w2", "boom", 60_000).await?);
+    assert!(!ctx.store.fail_job(j2.id, "w1", "not mine", Some(0)).await?);
+    assert!(
+        ctx.store
+            .fail_job(j2.id, "w2", "boom", Some(60_000))
+            .await?
+    );
     let retried = ctx.store.job("p", j2.id).await?;
     assert_eq!(
         (retried.state.as_str(), retried.error.as_deref()),
@@ -631,7 +635,7 @@ pub async fn monitoring_jobs_claim_lease_retry(ctx: Ctx) -> TestResult {
     let j3 = ctx.store.claim_job("w1", 60_000).await?.expect("a job");
     assert_eq!(j3.id, ids[2], "the retried job waits for its backoff");
     assert_eq!(ctx.store.claim_job("w1", 60_000).await?, None);
-    assert!(ctx.store.fail_job(j3.id, "w1", "again", 0).await?);
+    assert!(ctx.store.fail_job(j3.id, "w1", "again", Some(0)).await?);
     let again = ctx.store.claim_job("w3", 60_000).await?.expect("due again");
     assert_eq!((again.id, again.attempts), (j3.id, 2));
 
@@ -643,7 +647,7 @@ pub async fn monitoring_jobs_claim_lease_retry(ctx: Ctx) -> TestResult {
     assert_eq!((reclaimed.id, reclaimed.attempts), (j3.id, 3));
     assert_eq!(reclaimed.lease_owner.as_deref(), Some("w4"));
     assert!(!ctx.store.heartbeat_job(j3.id, "w3", 60_000).await?);
-    assert!(!ctx.store.fail_job(j3.id, "w3", "late", 0).await?);
+    assert!(!ctx.store.fail_job(j3.id, "w3", "late", Some(0)).await?);
 
     // Its last attempt's worker stops too: the job fails instead of being claimed again.
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -660,10 +664,27 @@ pub async fn monitoring_jobs_claim_lease_retry(ctx: Ctx) -> TestResult {
     for attempt in 1..=3 {
         let claimed = ctx.store.claim_job("w", 60_000).await?.expect("a job");
         assert_eq!((claimed.id, claimed.attempts), (last.id, attempt));
-        assert!(ctx.store.fail_job(last.id, "w", "nope", 0).await?);
+        assert!(ctx.store.fail_job(last.id, "w", "nope", Some(0)).await?);
     }
     let last = ctx.store.job("p", last.id).await?;
     assert_eq!((last.state.as_str(), last.attempts), ("failed", 3));
+    assert_eq!(ctx.store.claim_job("w", 60_000).await?, None);
+
+    // Without a retry delay the job fails at once, attempts left or not.
+    let hopeless = ctx.store.enqueue_monitor_run("p", "m", None, &a).await?;
+    let claimed = ctx.store.claim_job("w", 60_000).await?.expect("a job");
+    assert_eq!((claimed.id, claimed.attempts), (hopeless.id, 1));
+    assert!(
+        ctx.store
+            .fail_job(hopeless.id, "w", "no versions", None)
+            .await?
+    );
+    let hopeless = ctx.store.job("p", hopeless.id).await?;
+    assert_eq!(
+        (hopeless.state.as_str(), hopeless.error.as_deref()),
+        ("failed", Some("no versions"))
+    );
+    assert!(hopeless.finished_at.is_some());
     assert_eq!(ctx.store.claim_job("w", 60_000).await?, None);
     Ok(())
 }
