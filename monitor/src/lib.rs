@@ -9,6 +9,7 @@ pub mod check;
 pub mod drift;
 mod error;
 pub mod fairness;
+pub mod model;
 pub mod profile;
 pub mod read;
 pub mod source;
