@@ -784,33 +784,23 @@ async fn check_command_on_files_and_stored_versions() -> Result<()> {
     assert!(out.starts_with("fail: "), "{out}");
 
     // Usage and data errors exit with 2 and say why.
+    std::fs::write(path("other.csv"), "y,c\n1,a\n")?;
+    let (reference, other) = (path("ref.csv"), path("other.csv"));
+    let bad_suite = r#"{"expectations": [{"type": "expect_magic"}]}"#;
     for (args, needle) in [
-        (
-            vec!["drift", path("ref.csv").leak() as &str],
-            "needs --reference",
-        ),
+        (vec!["drift", &reference], "needs --reference"),
         (vec!["profile", "/does/not/exist.csv"], "cannot open"),
         (
-            vec!["quality", "--config", "{", path("ref.csv").leak()],
+            vec!["quality", "--config", "{", &reference],
             "not valid JSON",
         ),
         (
-            vec![
-                "quality",
-                "--config",
-                r#"{"expectations": [{"type": "expect_magic"}]}"#,
-                path("ref.csv").leak(),
-            ],
+            vec!["quality", "--config", bad_suite, &reference],
             "expect_magic",
         ),
         (
-            vec![
-                "drift",
-                "--reference",
-                path("ref.csv").leak(),
-                path("suite.json").leak(),
-            ],
-            "error",
+            vec!["drift", "--reference", &reference, &other],
+            "only in the reference: [\"x\"]",
         ),
     ] {
         let (code, out, err) = cli(&args)?;
@@ -867,16 +857,26 @@ async fn check_command_on_files_and_stored_versions() -> Result<()> {
     Ok(())
 }
 
+/// A server on the fresh PostgreSQL database `db`, with its blobs under `data`.
+fn on_postgres(
+    db: &verity_tests::FreshDatabase,
+    data: &std::path::Path,
+    admin_password: Option<&str>,
+) -> ServerOptions {
+    ServerOptions {
+        database_url: Some(db.url.clone()),
+        data_dir: Some(data.to_path_buf()),
+        admin_password: admin_password.map(str::to_owned),
+        ..ServerOptions::default()
+    }
+}
+
 #[tokio::test]
 async fn two_servers_on_postgres_run_each_job_once() -> Result<()> {
     let db = verity_tests::FreshDatabase::create()
         .context("PostgreSQL must run on 127.0.0.1:5432 (see README)")?;
     let data = tempfile::tempdir()?;
-    let options = || ServerOptions {
-        database_url: Some(db.url.clone()),
-        data_dir: Some(data.path().to_path_buf()),
-        ..ServerOptions::default()
-    };
+    let options = || on_postgres(&db, data.path(), None);
     let first = Api::start(options())?;
     let second = Api::start(options())?;
     first.project("p").await?;
@@ -932,12 +932,7 @@ async fn upgrade_grants_the_monitoring_actions() -> Result<()> {
     let db = verity_tests::FreshDatabase::create()
         .context("PostgreSQL must run on 127.0.0.1:5432 (see README)")?;
     let data = tempfile::tempdir()?;
-    let options = || ServerOptions {
-        database_url: Some(db.url.clone()),
-        data_dir: Some(data.path().to_path_buf()),
-        admin_password: Some("upgrade-admin-password".into()),
-        ..ServerOptions::default()
-    };
+    let options = || on_postgres(&db, data.path(), Some("upgrade-admin-password"));
     let api = Api::start(options())?;
     drop(api.server.stop());
     // As a database seeded by the previous release: no monitoring rules, migration 0004 not applied.

@@ -144,16 +144,7 @@ pub async fn run_check(
             spec.kind()
         )));
     }
-    let current = resolve(
-        &state,
-        &project,
-        &body.dataset,
-        &VersionSelector {
-            dataset: Some(body.dataset.clone()),
-            version: body.version,
-        },
-    )
-    .await?;
+    let current = checks::version(&state, &project, &body.dataset, body.version).await?;
     let reference = match &body.reference {
         Some(selector) => Some(resolve(&state, &project, &body.dataset, selector).await?),
         None if spec.needs_reference() => {
