@@ -65,7 +65,7 @@ pub async fn check_command(args: CheckArgs) -> anyhow::Result<Status> {
 }
 
 /// `--config`: inline JSON or `@path`.
-fn parse_config(text: &str) -> anyhow::Result<Value> {
+pub(crate) fn parse_config(text: &str) -> anyhow::Result<Value> {
     let text = match text.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
         None => text.to_owned(),
@@ -116,7 +116,7 @@ async fn run_files(
 }
 
 /// `NAME` or `NAME@VERSION`.
-fn dataset_ref(text: &str) -> anyhow::Result<(&str, Option<i64>)> {
+pub(crate) fn dataset_ref(text: &str) -> anyhow::Result<(&str, Option<i64>)> {
     match text.rsplit_once('@') {
         Some((name, version)) => {
             let version = version
@@ -160,7 +160,7 @@ async fn run_stored(
 }
 
 /// A one-line progress bar on standard error: phase, bar, percentage and elapsed time.
-struct ProgressBar {
+pub(crate) struct ProgressBar {
     enabled: bool,
     state: Mutex<BarState>,
 }
@@ -174,7 +174,7 @@ struct BarState {
 }
 
 impl ProgressBar {
-    fn new(enabled: bool) -> Self {
+    pub(crate) fn new(enabled: bool) -> Self {
         Self {
             enabled,
             state: Mutex::new(BarState {
@@ -208,7 +208,7 @@ impl ProgressBar {
         let _ = err.flush();
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if self.enabled {
             eprintln!();
         }

@@ -101,6 +101,7 @@ pub fn report_of(
         job_id: origin.job_id,
         trigger: origin.trigger.clone(),
         duration_ms,
+        models: Default::default(),
     }
 }
 
@@ -128,6 +129,7 @@ pub fn error_report(
         job_id: origin.job_id,
         trigger: origin.trigger.clone(),
         duration_ms: 0,
+        models: Default::default(),
     }
 }
 

@@ -33,6 +33,57 @@ pub enum Command {
     /// --project, on stored dataset versions; prints the report. Exit status: 0 pass or warn,
     /// 1 fail (2 for usage and data errors).
     Check(CheckArgs),
+    /// Evaluate a registered model version on a stored dataset version (docs/models.md):
+    /// stores the predictions and an evaluation report, and with --compare-to also evaluates
+    /// the version an alias points to and stores the comparison. Exit status: 0 pass or warn,
+    /// 1 fail (a fairness condition failed), 2 for usage and data errors.
+    Eval(EvalArgs),
+}
+
+/// `verity eval ...`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The project.
+    #[arg(long)]
+    pub project: String,
+    /// The model version: `NAME@ALIAS` or `NAME/VERSION`.
+    #[arg(long)]
+    pub model: String,
+    /// The dataset: `NAME` (its latest version) or `NAME@VERSION`.
+    #[arg(long)]
+    pub dataset: String,
+    /// The label column.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Sensitive columns (comma-separated): metrics per value of each, and fairness.
+    #[arg(long, value_delimiter = ',')]
+    pub sensitive: Vec<String>,
+    /// Every evaluation option as JSON (docs/models.md), or `@path`; --label, --sensitive and
+    /// --batch-size override its fields.
+    #[arg(long)]
+    pub config: Option<String>,
+    /// Rows per forward pass.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Where the forward pass runs: cpu, cuda or auto (a GPU when built with CUDA and one is
+    /// present).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Also evaluate the version this alias points to and store the comparison.
+    #[arg(long)]
+    pub compare_to: Option<String>,
+    /// The dataset the predictions become a version of (default `<model>-predictions`).
+    #[arg(long)]
+    pub predictions_dataset: Option<String>,
+    /// Print the whole report as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Storage options.
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// `verity check ...`.

@@ -6,6 +6,8 @@ mod check_cli;
 mod checks;
 mod config;
 mod error;
+mod eval_cli;
+mod evaluations;
 mod extract;
 mod routes;
 mod signature;
@@ -54,6 +56,14 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Check(args) => match check_cli::check_command(args).await {
+            Ok(verity_monitor::check::Status::Fail) => std::process::exit(1),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2)
+            }
+        },
+        Command::Eval(args) => match eval_cli::eval_command(args).await {
             Ok(verity_monitor::check::Status::Fail) => std::process::exit(1),
             Ok(_) => Ok(()),
             Err(e) => {

@@ -1,11 +1,17 @@
-//! Models Verity can evaluate (issue 5, first part): the documented `verity-model.json` spec,
-//! a strict safetensors reader that checks a spec against its tensors, and the forward pass
-//! with Candle on the CPU or a GPU. Reading datasets into inputs, metrics and reports come next.
+//! Models Verity evaluates: the documented `verity-model.json` spec, a strict safetensors
+//! reader that checks a spec against its tensors, the forward pass with Candle on the CPU or a
+//! GPU, evaluation of a model on a dataset version (predictions, metrics overall and per group,
+//! fairness), and the comparison of two evaluations. Documented in docs/models.md.
 
+pub mod compare;
+pub mod evaluate;
+pub mod metrics;
 pub mod network;
 pub mod safetensors;
 pub mod spec;
 
+pub use compare::{Better, Comparison, FigureDifference, compare};
+pub use evaluate::{EvaluationConfig, EvaluationOutcome, Metrics, Model, evaluate};
 pub use network::{DeviceChoice, Network};
 pub use safetensors::SafeTensors;
 pub use spec::{Activation, Architecture, Feature, LayerTensors, ModelSpec, Output, Standardize};

@@ -49,10 +49,28 @@ impl Session {
     pub fn new(blobs: Arc<dyn ObjectStore>) -> Result<Self> {
         // Batches of 8192 rows keep memory flat; two partitions match the machines we run on
         // and keep the per-query overhead low.
-        let config = SessionConfig::new()
-            .with_batch_size(8192)
-            .with_target_partitions(2)
+        Self::with_layout(blobs, 8192, 2)
+    }
+
+    /// A session that reads rows in their stored order, `batch_size` rows per batch (one
+    /// partition), for work that numbers rows, such as a model's predictions.
+    pub fn sequential(blobs: Arc<dyn ObjectStore>, batch_size: usize) -> Result<Self> {
+        Self::with_layout(blobs, batch_size.max(1), 1)
+    }
+
+    fn with_layout(
+        blobs: Arc<dyn ObjectStore>,
+        batch_size: usize,
+        partitions: usize,
+    ) -> Result<Self> {
+        let mut config = SessionConfig::new()
+            .with_batch_size(batch_size)
+            .with_target_partitions(partitions)
             .with_information_schema(false);
+        // Parquet statistics leave NaN out of min/max, and DataFusion 55 then reads a column
+        // whose other values are all equal as that constant, NaN rows included. Checks and
+        // evaluations must see every value, so plans do not use file statistics.
+        config.options_mut().execution.collect_statistics = false;
         let ctx = SessionContext::new_with_config(config);
         let url = url::Url::parse(BLOBS_URL).map_err(|e| Error::Internal(e.to_string()))?;
         ctx.register_object_store(&url, blobs);

@@ -6,8 +6,15 @@ use serde_json::Value;
 
 use crate::{Error, Result};
 
-/// Kinds of check reports.
-pub const REPORT_KINDS: [&str; 4] = ["profile", "quality", "drift", "fairness"];
+/// Kinds of check reports: data checks, then model evaluations and their comparisons.
+pub const REPORT_KINDS: [&str; 6] = [
+    "profile",
+    "quality",
+    "drift",
+    "fairness",
+    "evaluation",
+    "comparison",
+];
 /// Outcomes of a check.
 pub const REPORT_STATUSES: [&str; 4] = ["pass", "warn", "fail", "error"];
 /// What started a check: a person, a new dataset version, or the schedule.
@@ -77,6 +84,20 @@ pub struct NewReport {
     pub trigger: String,
     /// How long the check took.
     pub duration_ms: i64,
+    /// The models an evaluation or comparison judged, and the predictions it wrote.
+    pub models: ModelLinks,
+}
+
+/// What a model evaluation (kind `evaluation`) or comparison (kind `comparison`) links to,
+/// beyond the dataset versions; all None for data checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelLinks {
+    /// The model version evaluated (the challenger of a comparison).
+    pub model_version_id: Option<i64>,
+    /// The model version a comparison measured it against.
+    pub reference_model_version_id: Option<i64>,
+    /// The predictions dataset version an evaluation wrote.
+    pub output_version_id: Option<i64>,
 }
 
 /// A stored check report.
@@ -118,6 +139,12 @@ pub struct Report {
     pub created_at: i64,
     /// How long the check took.
     pub duration_ms: i64,
+    /// Name of the evaluated model (evaluations and comparisons).
+    pub model: Option<String>,
+    /// Its version number.
+    pub model_version: Option<i64>,
+    /// The model versions and predictions it links to.
+    pub models: ModelLinks,
 }
 
 /// Filters of [`crate::Store::list_reports`]; all optional, combined with AND.
@@ -131,6 +158,8 @@ pub struct ReportFilter {
     pub dataset: Option<String>,
     /// Only reports of this monitor (by name).
     pub monitor: Option<String>,
+    /// Only evaluations and comparisons of this registered model (by name).
+    pub model: Option<String>,
 }
 
 /// A monitor to create.

@@ -9,17 +9,22 @@ use crate::datasets::version_by_id;
 use crate::lineage::{Edge, insert_edge};
 use crate::model::{NodeKind, Page};
 use crate::monitoring::{
-    NewReport, REPORT_KINDS, REPORT_STATUSES, Report, ReportFilter, TRIGGERS, one_of, parse_json,
+    ModelLinks, NewReport, REPORT_KINDS, REPORT_STATUSES, Report, ReportFilter, TRIGGERS, one_of,
+    parse_json,
 };
 use crate::projects::project_id;
 use crate::{Error, PageRequest, Result, Store, now_ms, validate};
 
 const SELECT: &str = "SELECT r.id, p.name AS project, r.kind, r.status, r.summary, r.config, r.result, \
      d.name AS dataset, r.dataset_version_id, dv.version, r.reference_version_id, m.name AS monitor, \
-     r.monitor_id, r.job_id, r.trigger, r.created_by, r.created_at, r.duration_ms \
+     r.monitor_id, r.job_id, r.trigger, r.created_by, r.created_at, r.duration_ms, \
+     r.model_version_id, r.reference_model_version_id, r.output_version_id, rm.name AS model, \
+     mv.version AS model_version \
      FROM check_reports r JOIN projects p ON p.id = r.project_id \
      JOIN dataset_versions dv ON dv.id = r.dataset_version_id JOIN datasets d ON d.id = dv.dataset_id \
-     LEFT JOIN monitors m ON m.id = r.monitor_id";
+     LEFT JOIN monitors m ON m.id = r.monitor_id \
+     LEFT JOIN model_versions mv ON mv.id = r.model_version_id \
+     LEFT JOIN registered_models rm ON rm.id = mv.model_id";
 
 fn report_from_row(row: &sqlx::any::AnyRow) -> Result<Report> {
     let config: String = row.try_get("config")?;
@@ -43,6 +48,13 @@ fn report_from_row(row: &sqlx::any::AnyRow) -> Result<Report> {
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
         duration_ms: row.try_get("duration_ms")?,
+        model: row.try_get("model")?,
+        model_version: row.try_get("model_version")?,
+        models: ModelLinks {
+            model_version_id: row.try_get("model_version_id")?,
+            reference_model_version_id: row.try_get("reference_model_version_id")?,
+            output_version_id: row.try_get("output_version_id")?,
+        },
     })
 }
 
@@ -84,6 +96,76 @@ async fn owner_project(
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| Error::not_found(entity, id))
+}
+
+/// Checks that the model versions belong to the project (NotFound, InvalidArgument) and the
+/// predictions version too.
+async fn check_models(
+    conn: &mut AnyConnection,
+    models: &ModelLinks,
+    pid: i64,
+    project: &str,
+) -> Result<()> {
+    for (what, id) in [
+        ("model version", models.model_version_id),
+        ("reference model version", models.reference_model_version_id),
+    ] {
+        if let Some(id) = id {
+            let owner: i64 = sqlx::query_scalar(
+                "SELECT m.project_id FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id \
+                 WHERE mv.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Error::not_found("model_version", id))?;
+            if owner != pid {
+                return Err(Error::invalid(format!(
+                    "{what} {id} does not belong to project '{project}'"
+                )));
+            }
+        }
+    }
+    if let Some(output) = models.output_version_id {
+        check_version_in_project(conn, "predictions version", output, project).await?;
+    }
+    Ok(())
+}
+
+/// The lineage edges of an evaluation or comparison report `id`.
+fn model_edges(models: &ModelLinks, id: i64) -> Vec<Edge> {
+    let mut edges = Vec::new();
+    if let Some(model) = models.model_version_id {
+        edges.push(Edge::new(
+            NodeKind::ModelVersion,
+            model,
+            NodeKind::Report,
+            id,
+            "evaluated",
+            "",
+        ));
+    }
+    if let Some(reference) = models.reference_model_version_id {
+        edges.push(Edge::new(
+            NodeKind::ModelVersion,
+            reference,
+            NodeKind::Report,
+            id,
+            "reference_model",
+            "",
+        ));
+    }
+    if let Some(output) = models.output_version_id {
+        edges.push(Edge::new(
+            NodeKind::Report,
+            id,
+            NodeKind::DatasetVersion,
+            output,
+            "predicted",
+            "",
+        ));
+    }
+    edges
 }
 
 fn check_new(new: &NewReport) -> Result<()> {
@@ -132,10 +214,12 @@ impl Store {
                 )));
             }
         }
+        check_models(&mut tx, &new.models, pid, project).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO check_reports (project_id, kind, status, summary, config, result, dataset_version_id, \
-             reference_version_id, monitor_id, job_id, trigger, created_by, created_at, duration_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             reference_version_id, monitor_id, job_id, trigger, created_by, created_at, duration_ms, \
+             model_version_id, reference_model_version_id, output_version_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
         )
         .bind(pid)
         .bind(&new.kind)
@@ -151,6 +235,9 @@ impl Store {
         .bind(&actor.principal)
         .bind(now_ms())
         .bind(new.duration_ms)
+        .bind(new.models.model_version_id)
+        .bind(new.models.reference_model_version_id)
+        .bind(new.models.output_version_id)
         .fetch_one(&mut *tx)
         .await?;
         let mut edges = vec![(new.dataset_version_id, "checked")];
@@ -166,6 +253,9 @@ impl Store {
                 relation,
                 "",
             );
+            insert_edge(&mut tx, &edge, &actor.principal).await?;
+        }
+        for edge in model_edges(&new.models, id) {
             insert_edge(&mut tx, &edge, &actor.principal).await?;
         }
         let report = report_by_id(&mut tx, id)
@@ -184,6 +274,10 @@ impl Store {
                 "monitor": report.monitor,
                 "job_id": report.job_id,
                 "trigger": report.trigger,
+                "model": report.model,
+                "model_version": report.model_version,
+                "reference_model_version_id": report.models.reference_model_version_id,
+                "output_version_id": report.models.output_version_id,
             }),
         );
         append(&mut tx, self.inner.backend, actor, event).await?;
@@ -224,6 +318,7 @@ impl Store {
             ("r.status", &filter.status),
             ("d.name", &filter.dataset),
             ("m.name", &filter.monitor),
+            ("rm.name", &filter.model),
         ] {
             if let Some(value) = value {
                 binds.push(value);

@@ -208,6 +208,7 @@ contract_tests!(
     datasets_sensitivity_set_and_validated,
     monitoring_reports_add_get_list_filter_page,
     monitoring_reports_lineage_and_validation,
+    monitoring_evaluation_reports_link_models,
     monitoring_monitors_crud,
     monitoring_new_version_enqueues_jobs,
     monitoring_jobs_claim_lease_retry,

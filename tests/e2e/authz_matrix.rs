@@ -318,6 +318,52 @@ async fn fixture(
             Body::Json(json!({"version": 1})),
         ))
         .await?;
+    // A Verity model (regression of `score` on `id`) for the evaluation routes.
+    let run = admin
+        .ok(req(
+            Method::POST,
+            format!("/api/v1/projects/p/experiments/{experiment}/runs"),
+            Body::Json(json!({})),
+        ))
+        .await?;
+    let run = run["run_id"].as_str().context("run id")?.to_owned();
+    let spec = json!({"format": "verity-model/1", "architecture": {"type": "linear_regression"},
+        "features": [{"column": "id"}], "output": {"type": "regression"}});
+    let weights =
+        verity_monitor::model::safetensors::write_f32(&[("weight", vec![1, 1], vec![2.0])]);
+    for (name, bytes) in [
+        ("verity-model.json", spec.to_string().into_bytes()),
+        ("model.safetensors", weights),
+    ] {
+        admin
+            .ok(req(
+                Method::PUT,
+                format!("/api/v1/runs/{run}/artifacts/vm/{name}"),
+                Body::Bytes("application/octet-stream", bytes),
+            ))
+            .await?;
+    }
+    admin
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/models",
+            Body::Json(json!({"name": "vm"})),
+        ))
+        .await?;
+    admin
+        .ok(req(
+            Method::POST,
+            "/api/v1/projects/p/models/vm/versions",
+            Body::Json(json!({"run_id": run, "artifact_path": "vm"})),
+        ))
+        .await?;
+    admin
+        .ok(req(
+            Method::PUT,
+            "/api/v1/projects/p/models/vm/aliases/champion",
+            Body::Json(json!({"version": 1})),
+        ))
+        .await?;
     let maintainer_run = runs.pop().context("run")?;
     let contributor_run = runs.pop().context("run")?;
     let (reports, alerts, webhook) = monitoring_fixture(admin).await?;
@@ -925,6 +971,38 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
                         M::POST,
                         "/api/v1/projects/p/checks".into(),
                         j(json!({"check": {"kind": "profile"}, "dataset": s})),
+                    )
+                })
+                .collect(),
+        ),
+        ("POST", "/api/v1/projects/{project}/evaluations") => Some(
+            SENSITIVITIES
+                .iter()
+                .map(|s| Row {
+                    sensitivity: Some(*s),
+                    ..row(
+                        "check.run",
+                        M::POST,
+                        "/api/v1/projects/p/evaluations".into(),
+                        j(json!({"model": "vm", "version": 1, "dataset": s,
+                            "evaluation": {"label": "score"},
+                            "predictions_dataset": format!("pred-{s}-{n}")})),
+                    )
+                })
+                .collect(),
+        ),
+        ("POST", "/api/v1/projects/{project}/comparisons") => Some(
+            SENSITIVITIES
+                .iter()
+                .map(|s| Row {
+                    sensitivity: Some(*s),
+                    ..row(
+                        "check.run",
+                        M::POST,
+                        "/api/v1/projects/p/comparisons".into(),
+                        j(json!({"model": "vm", "version": 1, "dataset": s,
+                            "evaluation": {"label": "score"},
+                            "predictions_dataset": format!("cmp-{s}-{n}")})),
                     )
                 })
                 .collect(),

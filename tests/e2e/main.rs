@@ -12,6 +12,7 @@ mod auth;
 mod authz_matrix;
 mod backends;
 mod bad_input;
+mod evaluation;
 mod lineage;
 mod monitoring;
 mod projects_datasets;
@@ -167,6 +168,8 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit/verify"),
     // monitoring::checks_over_the_api
     ("POST", "/api/v1/projects/{project}/checks"),
+    ("POST", "/api/v1/projects/{project}/evaluations"),
+    ("POST", "/api/v1/projects/{project}/comparisons"),
     ("GET", "/api/v1/projects/{project}/reports"),
     ("GET", "/api/v1/projects/{project}/reports/{id}"),
     // monitoring::monitoring_bad_input and new_version_fires_monitor_alert_and_signed_webhook

@@ -27,7 +27,7 @@ pub struct ReportResponse {
     pub id: i64,
     /// Project name.
     pub project: String,
-    /// `profile`, `quality`, `drift` or `fairness`.
+    /// `profile`, `quality`, `drift`, `fairness`, `evaluation` or `comparison`.
     pub kind: String,
     /// `pass`, `warn`, `fail`, or `error` (a monitor's check that could not judge the data).
     pub status: String,
@@ -53,6 +53,21 @@ pub struct ReportResponse {
     pub created_at: i64,
     /// How long the check took, in milliseconds.
     pub duration_ms: i64,
+    /// The evaluated model (evaluations and comparisons).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Its version number (the challenger's, for a comparison).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<i64>,
+    /// Its version's id (a lineage node).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version_id: Option<i64>,
+    /// The version a comparison measured it against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_model_version_id: Option<i64>,
+    /// The predictions dataset version an evaluation wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_version_id: Option<i64>,
     /// The check as run, `{"kind": ..., options}`.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
@@ -63,7 +78,7 @@ pub struct ReportResponse {
 }
 
 impl ReportResponse {
-    fn new(r: Report, with_result: bool) -> Self {
+    pub(crate) fn new(r: Report, with_result: bool) -> Self {
         Self {
             id: r.id,
             project: r.project,
@@ -80,6 +95,11 @@ impl ReportResponse {
             created_by: r.created_by,
             created_at: r.created_at,
             duration_ms: r.duration_ms,
+            model: r.model,
+            model_version: r.model_version,
+            model_version_id: r.models.model_version_id,
+            reference_model_version_id: r.models.reference_model_version_id,
+            output_version_id: r.models.output_version_id,
             config: r.config,
             result: with_result.then_some(r.result),
         }
@@ -177,6 +197,8 @@ pub struct ReportQuery {
     pub dataset: Option<String>,
     /// Only reports of this monitor.
     pub monitor: Option<String>,
+    /// Only evaluations and comparisons of this registered model.
+    pub model: Option<String>,
     /// Items per page (1..=1000, default 100).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -204,6 +226,7 @@ pub async fn list_reports(
         status: query.status,
         dataset: query.dataset,
         monitor: query.monitor,
+        model: query.model,
     };
     let mut found = state.list_reports(&project, &filter, &page).await?;
     let mut allowed: HashMap<String, bool> = HashMap::new();
@@ -253,13 +276,17 @@ pub async fn get_report(
 }
 
 /// The datasets whose data a report shows: the judged one and, for drift, the reference's
-/// (its histograms and categories are in the report too).
+/// (its histograms and categories are in the report too), and for an evaluation the
+/// predictions dataset it wrote.
 async fn judged_datasets(state: &AppState, report: &Report) -> ApiResult<Vec<String>> {
     let mut names = vec![report.dataset.clone()];
-    if let Some(id) = report.reference_version_id {
-        let reference = state.get_dataset_version_by_id(id).await?;
-        if reference.dataset != report.dataset {
-            names.push(reference.dataset);
+    for id in [report.reference_version_id, report.models.output_version_id]
+        .into_iter()
+        .flatten()
+    {
+        let other = state.get_dataset_version_by_id(id).await?;
+        if !names.contains(&other.dataset) {
+            names.push(other.dataset);
         }
     }
     Ok(names)

@@ -119,7 +119,8 @@ pub struct EdgeResponse {
     pub to_kind: Kind,
     /// Downstream id.
     pub to_id: String,
-    /// `input`, `output`, `produced` or `derived`.
+    /// `input`, `output`, `produced`, `derived`, `checked`, `reference`, `evaluated`,
+    /// `reference_model` or `predicted`.
     pub relation: String,
     /// Context of an input, e.g. `training`.
     pub context: String,

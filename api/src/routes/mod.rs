@@ -5,6 +5,7 @@ mod artifacts;
 mod audit;
 mod checks;
 mod datasets;
+mod evaluations;
 mod experiments;
 mod lineage;
 mod members;
@@ -99,6 +100,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(audit::router())
         .merge(checks::router())
+        .merge(evaluations::router())
         .merge(monitors::router())
         .merge(alerts::router())
 }

@@ -361,6 +361,9 @@ pub async fn create_model_version(
         .unwrap_or("");
     let new = if is_json(content_type) {
         let req: CreateVersionFromRun = read_json_body(&state, body).await?;
+        // A Verity model (docs/models.md) is checked before it is registered.
+        crate::evaluations::check_run_artifact_model(&state, &req.run_id, &req.artifact_path)
+            .await?;
         NewModelVersion {
             source: ModelSource::RunArtifact {
                 run_id: req.run_id,
@@ -372,6 +375,14 @@ pub async fn create_model_version(
     } else {
         let file_name = query.file_name.unwrap_or_else(|| "model.bin".to_string());
         verity_store::validate::artifact_path(&file_name)?;
+        if file_name == crate::evaluations::SPEC_FILE {
+            return Err(ApiError::bad_request(format!(
+                "a Verity model is two files: log {} and {} as artifacts of a run and \
+                 register the run's artifact directory",
+                crate::evaluations::SPEC_FILE,
+                crate::evaluations::WEIGHTS_FILE
+            )));
+        }
         let staged = stage_body(&state, body).await?;
         NewModelVersion {
             source: ModelSource::Upload {

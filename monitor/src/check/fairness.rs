@@ -155,23 +155,7 @@ impl FairnessCheckConfig {
                 )));
             }
         }
-        for c in &self.conditions {
-            finite("a condition's min", c.min)?;
-            finite("a condition's max", c.max)?;
-            if c.min.is_none() && c.max.is_none() {
-                return Err(Error::invalid(format!(
-                    "the condition on {} needs min or max",
-                    c.metric.as_str()
-                )));
-            }
-            if c.convention() == Convention::Aif360 && self.privileged.is_empty() {
-                return Err(Error::invalid(format!(
-                    "the condition on {} uses AIF360's convention, which needs privileged groups",
-                    c.metric.as_str()
-                )));
-            }
-        }
-        Ok(())
+        validate_conditions(&self.conditions, !self.privileged.is_empty())
     }
 
     fn selectors(&self) -> Vec<GroupSelector> {
@@ -212,14 +196,14 @@ pub struct FairnessOutcome {
 
 /// How label-like columns are compared.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Family {
+pub(crate) enum Family {
     Number,
     Text,
 }
 
 /// Maps a column's values to booleans, given its distinct values' verdicts.
 #[derive(Debug, Clone)]
-enum Binarizer {
+pub(crate) enum Binarizer {
     Number(Vec<(f64, bool)>),
     Text(Vec<(String, bool)>),
     Threshold(f64),
@@ -275,8 +259,8 @@ pub async fn run_fairness(
                     config.label
                 )));
             }
-            let labels = distinct(session, &config.label, label_family).await?;
-            let predictions = distinct(session, prediction, label_family).await?;
+            let labels = distinct(session, TABLE, &config.label, label_family).await?;
+            let predictions = distinct(session, TABLE, prediction, label_family).await?;
             let (l, p) = binarize_pair(&labels, &predictions, positive)?;
             (l, p, prediction.clone())
         }
@@ -288,7 +272,7 @@ pub async fn run_fairness(
                 )));
             }
             count_missing_scores(session, score).await?;
-            let labels = distinct(session, &config.label, label_family).await?;
+            let labels = distinct(session, TABLE, &config.label, label_family).await?;
             let (l, _) = binarize_pair(&labels, &labels, positive)?;
             (
                 l,
@@ -357,8 +341,63 @@ pub async fn run_fairness(
     let report = accumulator.finish(&FairnessConfig {
         privileged: config.selectors(),
     })?;
-    let conditions: Vec<ConditionResult> = config
-        .conditions
+    let (conditions, status, failed) = judge(&report, &config.conditions);
+    let summary = format!(
+        "{} groups over {} rows; {} of {} conditions failed{}",
+        report.by_group.len(),
+        report.rows,
+        failed.len(),
+        conditions.len(),
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", failed.join(", "))
+        }
+    );
+    Ok(FairnessOutcome {
+        status,
+        summary,
+        report,
+        conditions,
+        rows_with_missing_sensitive: missing_sensitive,
+    })
+}
+
+/// Checks each condition's bounds (finite, at least one) and that AIF360 figures have
+/// privileged groups to compare.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] describing the first problem.
+pub(crate) fn validate_conditions(
+    conditions: &[FairnessCondition],
+    has_privileged: bool,
+) -> Result<()> {
+    for c in conditions {
+        finite("a condition's min", c.min)?;
+        finite("a condition's max", c.max)?;
+        if c.min.is_none() && c.max.is_none() {
+            return Err(Error::invalid(format!(
+                "the condition on {} needs min or max",
+                c.metric.as_str()
+            )));
+        }
+        if c.convention() == Convention::Aif360 && !has_privileged {
+            return Err(Error::invalid(format!(
+                "the condition on {} uses AIF360's convention, which needs privileged groups",
+                c.metric.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Judges `conditions` on a report: each verdict, the worst status, and one line per failed
+/// condition.
+pub(crate) fn judge(
+    report: &FairnessReport,
+    conditions: &[FairnessCondition],
+) -> (Vec<ConditionResult>, Status, Vec<String>) {
+    let conditions: Vec<ConditionResult> = conditions
         .iter()
         .map(|c| {
             let mut condition = c.clone();
@@ -389,29 +428,16 @@ pub async fn run_fairness(
             None => format!("{} undefined", c.condition.metric.as_str()),
         })
         .collect();
-    let summary = format!(
-        "{} groups over {} rows; {} of {} conditions failed{}",
-        report.by_group.len(),
-        report.rows,
-        failed.len(),
-        conditions.len(),
-        if failed.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", failed.join(", "))
-        }
-    );
-    Ok(FairnessOutcome {
-        status,
-        summary,
-        report,
-        conditions,
-        rows_with_missing_sensitive: missing_sensitive,
-    })
+    (conditions, status, failed)
 }
 
 /// A column's distinct values; a missing value is an error.
-async fn distinct(session: &Session, column: &str, family: Family) -> Result<DistinctValues> {
+pub(crate) async fn distinct(
+    session: &Session,
+    table: &str,
+    column: &str,
+    family: Family,
+) -> Result<DistinctValues> {
     let cast = match family {
         Family::Number => "DOUBLE",
         Family::Text => "VARCHAR",
@@ -419,7 +445,7 @@ async fn distinct(session: &Session, column: &str, family: Family) -> Result<Dis
     let sql = format!(
         "SELECT DISTINCT CAST({} AS {cast}) FROM {} LIMIT 1000",
         quote(column),
-        quote(TABLE)
+        quote(table)
     );
     let mut batches = stream(session, &sql).await?;
     let mut out = match family {
@@ -446,14 +472,14 @@ async fn distinct(session: &Session, column: &str, family: Family) -> Result<Dis
 }
 
 #[derive(Debug, Clone)]
-enum DistinctValues {
+pub(crate) enum DistinctValues {
     Number(Vec<f64>),
     Text(Vec<String>),
 }
 
 /// Applies [`Labels::pair_from_values`] to the union of both columns' distinct values and
 /// returns each column's value → boolean map.
-fn binarize_pair(
+pub(crate) fn binarize_pair(
     labels: &DistinctValues,
     predictions: &DistinctValues,
     positive: Option<&LabelLiteral>,
@@ -526,7 +552,7 @@ async fn count_missing_scores(session: &Session, score: &str) -> Result<()> {
 }
 
 /// Maps one batch's column to booleans.
-fn apply(
+pub(crate) fn apply(
     binarizer: &Binarizer,
     array: &datafusion::arrow::array::ArrayRef,
     out: &mut Vec<bool>,

@@ -7,11 +7,12 @@ use std::time::Duration;
 use serde_json::json;
 use verity_store::model::{Direction, NodeKind};
 use verity_store::{
-    Actor, Alert, AlertChange, AuditFilter, ErrorKind, Job, MonitorUpdate, NewMonitor, NewReport,
-    PageRequest, ReportFilter, Store, WORKER_STOPPED, now_ms,
+    Actor, Alert, AlertChange, AuditFilter, ErrorKind, Job, ModelLinks, ModelSource, MonitorUpdate,
+    NewModelVersion, NewMonitor, NewReport, PageRequest, ReportFilter, Store, WORKER_STOPPED,
+    now_ms,
 };
 
-use crate::{CSV, Ctx, Kind, TestResult, expect_err, page, upload};
+use crate::{CSV, Ctx, Kind, TestResult, expect_err, page, stage, upload};
 
 fn actor(name: &str) -> Actor {
     Actor {
@@ -53,6 +54,7 @@ fn report(version: i64, kind: &str, status: &str) -> NewReport {
         job_id: None,
         trigger: "manual".into(),
         duration_ms: 12,
+        models: Default::default(),
     }
 }
 
@@ -284,6 +286,208 @@ pub async fn monitoring_reports_lineage_and_validation(ctx: Ctx) -> TestResult {
         .list_reports("p", &ReportFilter::default(), &PageRequest::default())
         .await?;
     assert_eq!(all.items.len(), 1, "refused reports store nothing");
+    Ok(())
+}
+
+/// Registers model `name` in `project` with one uploaded version; returns the version's id.
+async fn model_version(
+    ctx: &Ctx,
+    project: &str,
+    name: &str,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    let a = actor("alice");
+    if ctx.store.get_model(project, name).await.is_err() {
+        ctx.store.create_model(project, name, "", &a).await?;
+    }
+    let staged = stage(ctx, format!("weights of {project}/{name}")).await?;
+    let new = NewModelVersion {
+        source: ModelSource::Upload {
+            staged,
+            file_name: "model.bin".into(),
+            run_id: None,
+        },
+        description: String::new(),
+        tags: vec![],
+    };
+    Ok(ctx
+        .store
+        .create_model_version(project, name, new, &a)
+        .await?
+        .id)
+}
+
+pub async fn monitoring_evaluation_reports_link_models(ctx: Ctx) -> TestResult {
+    let (v, predictions) = setup(&ctx).await?;
+    let a = actor("cli");
+    let champion = model_version(&ctx, "p", "m").await?;
+    let challenger = model_version(&ctx, "p", "m").await?;
+    let mut evaluation = report(v, "evaluation", "pass");
+    evaluation.models = ModelLinks {
+        model_version_id: Some(champion),
+        reference_model_version_id: None,
+        output_version_id: Some(predictions),
+    };
+    let stored = ctx.store.add_report(&evaluation, &a).await?;
+    assert_eq!(stored.model.as_deref(), Some("m"));
+    assert_eq!(stored.model_version, Some(1));
+    assert_eq!(stored.models, evaluation.models);
+    assert_eq!(
+        ctx.store.report("p", stored.id).await?.models,
+        evaluation.models
+    );
+
+    let mut comparison = report(v, "comparison", "warn");
+    comparison.models = ModelLinks {
+        model_version_id: Some(challenger),
+        reference_model_version_id: Some(champion),
+        output_version_id: None,
+    };
+    let compared = ctx.store.add_report(&comparison, &a).await?;
+    assert_eq!(compared.model_version, Some(2));
+
+    // Lineage: model → evaluation → predictions; both models → comparison.
+    let relations = |graph: verity_store::model::LineageGraph| {
+        let mut r: Vec<(String, String, String)> = graph
+            .edges
+            .into_iter()
+            .map(|e| (e.from_id, e.relation, e.to_id))
+            .collect();
+        r.sort();
+        r
+    };
+    let up = relations(
+        ctx.store
+            .lineage(
+                NodeKind::Report,
+                &stored.id.to_string(),
+                Direction::Upstream,
+                1,
+            )
+            .await?,
+    );
+    assert!(
+        up.contains(&(
+            champion.to_string(),
+            "evaluated".into(),
+            stored.id.to_string()
+        )),
+        "{up:?}"
+    );
+    let down = relations(
+        ctx.store
+            .lineage(
+                NodeKind::Report,
+                &stored.id.to_string(),
+                Direction::Downstream,
+                1,
+            )
+            .await?,
+    );
+    assert_eq!(
+        down,
+        vec![(
+            stored.id.to_string(),
+            "predicted".into(),
+            predictions.to_string()
+        )]
+    );
+    let up = relations(
+        ctx.store
+            .lineage(
+                NodeKind::Report,
+                &compared.id.to_string(),
+                Direction::Upstream,
+                1,
+            )
+            .await?,
+    );
+    assert!(
+        up.contains(&(
+            challenger.to_string(),
+            "evaluated".into(),
+            compared.id.to_string()
+        )),
+        "{up:?}"
+    );
+    assert!(
+        up.contains(&(
+            champion.to_string(),
+            "reference_model".into(),
+            compared.id.to_string()
+        )),
+        "{up:?}"
+    );
+
+    // The model filter.
+    let by_model = |model: &str| {
+        let store = ctx.store.clone();
+        let filter = ReportFilter {
+            model: Some(model.into()),
+            ..Default::default()
+        };
+        async move {
+            store
+                .list_reports("p", &filter, &PageRequest::default())
+                .await
+        }
+    };
+    assert_eq!(by_model("m").await?.items.len(), 2);
+    assert!(by_model("nope").await?.items.is_empty());
+
+    // Links outside the project, or to nothing, are refused and store nothing.
+    ctx.store.create_project("q", "", &a).await?;
+    ctx.store
+        .create_dataset("q", "dq", "", "internal", &a)
+        .await?;
+    let foreign_version = upload(&ctx, "q", "dq", CSV).await?.version.id;
+    let foreign_model = model_version(&ctx, "q", "mq").await?;
+    for (links, kind) in [
+        (
+            ModelLinks {
+                model_version_id: Some(999_999),
+                ..Default::default()
+            },
+            ErrorKind::NotFound,
+        ),
+        (
+            ModelLinks {
+                model_version_id: Some(foreign_model),
+                ..Default::default()
+            },
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            ModelLinks {
+                model_version_id: Some(champion),
+                reference_model_version_id: Some(foreign_model),
+                output_version_id: None,
+            },
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            ModelLinks {
+                output_version_id: Some(foreign_version),
+                ..Default::default()
+            },
+            ErrorKind::InvalidArgument,
+        ),
+    ] {
+        let mut bad = report(v, "evaluation", "pass");
+        bad.models = links.clone();
+        expect_err(
+            ctx.store.add_report(&bad, &a).await,
+            kind,
+            &format!("{links:?}"),
+        );
+    }
+    assert_eq!(
+        ctx.store
+            .list_reports("p", &ReportFilter::default(), &PageRequest::default())
+            .await?
+            .items
+            .len(),
+        2
+    );
     Ok(())
 }
 
