@@ -9,8 +9,8 @@ use verity_monitor::model::{
     DeviceChoice, EvaluationConfig, EvaluationOutcome, Model, compare, evaluate,
 };
 use verity_monitor::source::Source;
-use verity_store::model::{DatasetVersion, ModelVersion};
-use verity_store::validate::SENSITIVITIES;
+use verity_policy::Sensitivity;
+use verity_store::model::{Dataset, DatasetVersion, ModelVersion};
 use verity_store::{
     Actor, DataFormat, ModelLinks, NewDatasetVersion, NewReport, Report, Store, VersionSource,
 };
@@ -125,12 +125,24 @@ async fn read_blob(store: &Store, content_hash: &str) -> Result<Vec<u8>, CheckEr
 }
 
 /// Before a run's artifact directory becomes a model version: when it holds a
-/// `verity-model.json`, the spec must parse and match the `model.safetensors` beside it.
+/// `verity-model.json`, the spec must parse, a `model.safetensors` must sit beside it, the
+/// tensors must match the spec and every weight must be finite. A run of another project, or a
+/// deleted one, is left to the store to refuse (nothing of it is read here).
 pub async fn check_run_artifact_model(
     store: &Store,
+    project: &str,
     run_id: &str,
     path: &str,
 ) -> Result<(), CheckError> {
+    if path == SPEC_FILE || path.ends_with(&format!("/{SPEC_FILE}")) {
+        return Err(invalid(format!(
+            "register the directory that holds {SPEC_FILE} and {WEIGHTS_FILE}, not the spec file"
+        )));
+    }
+    let run = store.get_run(run_id).await?;
+    if run.project != project || run.deleted_at.is_some() {
+        return Ok(());
+    }
     let files = store.list_artifact_files(run_id, Some(path)).await?;
     let find = |name: &str| {
         let full = format!("{path}/{name}");
@@ -143,11 +155,14 @@ pub async fn check_run_artifact_model(
         return Ok(());
     };
     let spec = read_blob(store, &spec).await?;
-    let weights = match find(WEIGHTS_FILE) {
-        Some(hash) => Some(read_blob(store, &hash).await?),
-        None => None,
+    let Some(weights) = find(WEIGHTS_FILE) else {
+        return Err(invalid(format!(
+            "{SPEC_FILE} needs a {WEIGHTS_FILE} beside it in the same artifact directory"
+        )));
     };
-    check_model_files(&spec, weights.as_deref())
+    let weights = read_blob(store, &weights).await?;
+    verity_monitor::model::check_model(&spec, &weights)?;
+    Ok(())
 }
 
 /// Loads a model version's spec and weights, checked against each other, onto `device`.
@@ -161,18 +176,46 @@ pub async fn load_model(
     Ok(Model::load(&spec, &weights, device)?)
 }
 
-/// Checks files about to become a model version: when they hold a spec, it must parse and
-/// match the weights.
-pub fn check_model_files(spec: &[u8], weights: Option<&[u8]>) -> Result<(), CheckError> {
-    let weights = weights.ok_or_else(|| {
-        invalid(format!(
-            "{SPEC_FILE} needs a {WEIGHTS_FILE} beside it in the same artifact directory"
-        ))
-    })?;
-    let spec = verity_monitor::model::ModelSpec::from_json(spec)?;
-    let tensors = verity_monitor::model::SafeTensors::parse(weights)?;
-    spec.match_tensors(&tensors)?;
+fn internal(e: impl std::fmt::Display) -> CheckError {
+    CheckError::Monitor(verity_monitor::Error::Internal(e.to_string()))
+}
+
+/// Refuses a predictions dataset less sensitive than the evaluated one: the predictions copy
+/// its labels and sensitive columns.
+fn check_sensitivity(target: &Dataset, input: &Dataset) -> Result<(), CheckError> {
+    let rank = |s: &str| {
+        s.parse::<Sensitivity>()
+            .unwrap_or(Sensitivity::Restricted)
+            .rank()
+    };
+    if rank(&target.sensitivity) < rank(&input.sensitivity) {
+        return Err(invalid(format!(
+            "the predictions dataset '{}' is {} but the evaluated dataset is {}: the predictions \
+             copy its labels and sensitive columns, so choose another predictions dataset or \
+             raise its sensitivity",
+            target.name, target.sensitivity, input.sensitivity
+        )));
+    }
     Ok(())
+}
+
+/// Checks the predictions dataset before any work: a valid name, not the evaluated dataset,
+/// and (when it exists) at least as sensitive as the evaluated dataset.
+async fn check_target(store: &Store, request: &EvaluationRequest) -> Result<(), CheckError> {
+    let name = &request.predictions_dataset;
+    verity_store::validate::name("predictions dataset name", name)?;
+    if *name == request.dataset.dataset {
+        return Err(invalid(format!(
+            "the predictions cannot become a version of the evaluated dataset '{name}'"
+        )));
+    }
+    let project = &request.dataset.project;
+    let input = store.get_dataset(project, &request.dataset.dataset).await?;
+    match store.get_dataset(project, name).await {
+        Ok(target) => check_sensitivity(&target, &input),
+        Err(e) if e.kind() == verity_store::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// An evaluation that ran: its outcome and how long it took.
@@ -184,26 +227,43 @@ pub struct Evaluated {
     pub report: Report,
 }
 
-/// Evaluates, stores the predictions and the report.
+/// Evaluates, stores the predictions and the report. Everything that can be refused (the
+/// predictions dataset, the model files, the data) is checked before anything is stored.
 pub async fn run_evaluation(
     store: &Store,
     request: &EvaluationRequest,
     actor: &Actor,
     progress: &dyn Progress,
 ) -> Result<Evaluated, CheckError> {
-    let started = std::time::Instant::now();
-    verity_store::validate::name("predictions dataset name", &request.predictions_dataset)?;
-    let project = request.dataset.project.clone();
+    check_target(store, request).await?;
     let model = load_model(store, &request.model, request.device).await?;
-    let file = tempfile::NamedTempFile::new()
-        .map_err(|e| CheckError::Monitor(verity_monitor::Error::Internal(e.to_string())))?;
-    let sink = file
-        .reopen()
-        .map_err(|e| CheckError::Monitor(verity_monitor::Error::Internal(e.to_string())))?;
+    evaluate_loaded(store, request, &model, actor, progress).await
+}
+
+/// A report summary as stored: short, without NUL (column names appear in it).
+fn stored_summary(summary: &str) -> String {
+    summary
+        .chars()
+        .take(2000)
+        .map(|c| if c == '\0' { '\u{fffd}' } else { c })
+        .collect()
+}
+
+async fn evaluate_loaded(
+    store: &Store,
+    request: &EvaluationRequest,
+    model: &Model,
+    actor: &Actor,
+    progress: &dyn Progress,
+) -> Result<Evaluated, CheckError> {
+    let started = std::time::Instant::now();
+    let project = request.dataset.project.clone();
+    let file = tempfile::NamedTempFile::new().map_err(internal)?;
+    let sink = file.reopen().map_err(internal)?;
     let outcome = evaluate(
         store.blobs().object_store(),
         &Source::of_version(&request.dataset),
-        &model,
+        model,
         &request.config,
         Some(Box::new(std::io::BufWriter::new(sink))),
         progress,
@@ -214,9 +274,9 @@ pub async fn run_evaluation(
         project,
         kind: "evaluation".into(),
         status: outcome.status.as_str().to_owned(),
-        summary: outcome.summary.clone(),
+        summary: stored_summary(&outcome.summary),
         config: evaluation_config(request),
-        result: serde_json::to_value(&outcome).unwrap_or(Value::Null),
+        result: serde_json::to_value(&outcome).map_err(internal)?,
         dataset_version_id: request.dataset.id,
         reference_version_id: None,
         monitor_id: None,
@@ -263,24 +323,22 @@ async fn store_predictions(
                 "Predictions of model {} written by Verity's evaluations",
                 request.model.model
             );
-            store
+            match store
                 .create_dataset(project, name, &description, &input.sensitivity, actor)
-                .await?
+                .await
+            {
+                Ok(created) => created,
+                // Another evaluation created it meanwhile.
+                Err(e) if e.kind() == verity_store::ErrorKind::AlreadyExists => {
+                    store.get_dataset(project, name).await?
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Err(e) => return Err(e.into()),
     };
-    let rank = |s: &str| SENSITIVITIES.iter().position(|x| *x == s).unwrap_or(0);
-    if rank(&target.sensitivity) < rank(&input.sensitivity) {
-        return Err(invalid(format!(
-            "the predictions dataset '{name}' is {} but the evaluated dataset is {}: the \
-             predictions copy its labels and sensitive columns, so choose another predictions \
-             dataset or raise its sensitivity",
-            target.sensitivity, input.sensitivity
-        )));
-    }
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| CheckError::Monitor(verity_monitor::Error::Internal(e.to_string())))?;
+    check_sensitivity(&target, &input)?;
+    let file = tokio::fs::File::open(path).await.map_err(internal)?;
     let staged = store
         .blobs()
         .stage(tokio_util::io::ReaderStream::new(file))
@@ -329,6 +387,7 @@ pub async fn run_comparison(
 ) -> Result<Compared, CheckError> {
     let started = std::time::Instant::now();
     let project = challenger.dataset.project.clone();
+    check_target(store, challenger).await?;
     let champion_version = store
         .resolve_alias(&project, &challenger.model.model, alias, None)
         .await?;
@@ -336,8 +395,21 @@ pub async fn run_comparison(
         model: champion_version,
         ..challenger.clone()
     };
-    let mine = run_evaluation(store, challenger, actor, progress).await?;
-    let theirs = run_evaluation(store, &champion_request, actor, progress).await?;
+    // Both models load and fit each other before anything is stored.
+    let challenger_model = load_model(store, &challenger.model, challenger.device).await?;
+    let champion_model = load_model(store, &champion_request.model, challenger.device).await?;
+    let (task, other) = (
+        challenger_model.spec().output.task(),
+        champion_model.spec().output.task(),
+    );
+    if task != other {
+        return Err(invalid(format!(
+            "cannot compare a {task} model with a {other} model (@{alias})"
+        )));
+    }
+    let mine = evaluate_loaded(store, challenger, &challenger_model, actor, progress).await?;
+    let theirs =
+        evaluate_loaded(store, &champion_request, &champion_model, actor, progress).await?;
     let comparison = compare(&mine.outcome, &theirs.outcome)?;
     let verdict = match comparison.verdict {
         Some(verity_monitor::model::Better::Challenger) => "better than",
@@ -363,7 +435,7 @@ pub async fn run_comparison(
         project,
         kind: "comparison".into(),
         status: status.into(),
-        summary,
+        summary: stored_summary(&summary),
         config: json!({
             "model": challenger.model.model,
             "model_version": challenger.model.version,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use verity_monitor::check::{CheckSpec, NoProgress, Status};
-use verity_store::monitoring::REPORT_KINDS;
+use verity_store::monitoring::CHECK_KINDS;
 use verity_store::{Actor, Alert, AlertChange, Delivery, Job, NewReport, Store, now_ms};
 
 use crate::checks::{self, CheckError, Inputs, Origin};
@@ -209,7 +209,7 @@ async fn execute(
         let kind = raw
             .get("kind")
             .and_then(|k| k.as_str())
-            .filter(|k| REPORT_KINDS.contains(k))
+            .filter(|k| CHECK_KINDS.contains(k))
             .ok_or_else(|| verity_monitor::Error::invalid(format!("{what} has no known kind")))?;
         // Only drift reads the reference; other reports do not link to it.
         let inputs = Inputs {

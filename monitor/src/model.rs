@@ -11,7 +11,7 @@ pub mod safetensors;
 pub mod spec;
 
 pub use compare::{Better, Comparison, FigureDifference, compare};
-pub use evaluate::{EvaluationConfig, EvaluationOutcome, Metrics, Model, evaluate};
+pub use evaluate::{EvaluationConfig, EvaluationOutcome, Metrics, Model, check_model, evaluate};
 pub use network::{DeviceChoice, Network};
 pub use safetensors::SafeTensors;
 pub use spec::{Activation, Architecture, Feature, LayerTensors, ModelSpec, Output, Standardize};

@@ -1,141 +1,19 @@
 //! Evaluation end to end over bytes in an object store: hand-computed predictions and
 //! figures for each output, the predictions file, per-group figures and fairness, batch-size
-//! independence, the comparison, and the bad inputs of issue 5.
+//! independence, missing sensitive values, wide models and the comparison.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
-use datafusion::arrow::array::{
-    ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
-};
-use datafusion::arrow::datatypes::{Field, Float32Type, Float64Type, Schema, UInt64Type};
-use object_store::memory::InMemory;
-use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
-use serde_json::{Value, json};
-use verity_monitor::ErrorKind;
-use verity_monitor::check::{NoProgress, Status};
-use verity_monitor::model::safetensors::write_f32;
-use verity_monitor::model::{
-    Better, DeviceChoice, EvaluationConfig, EvaluationOutcome, Metrics, Model, compare, evaluate,
-};
-use verity_monitor::source::Source;
-use verity_store::DataFormat;
+use std::sync::Arc;
 
-fn parquet(columns: Vec<(&str, ArrayRef)>) -> Vec<u8> {
-    let schema = Arc::new(Schema::new(
-        columns
-            .iter()
-            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch =
-        RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect()).unwrap();
-    let mut out = Vec::new();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-    out
-}
+use datafusion::arrow::array::{AsArray, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{Float32Type, Float64Type, UInt64Type};
+use serde_json::json;
+use verity_monitor::check::Status;
+use verity_monitor::model::{Better, EvaluationConfig, Metrics, compare};
 
-/// A `Write` whose bytes the test reads afterwards.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn read_parquet(bytes: Vec<u8>) -> RecordBatch {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
-        bytes::Bytes::from(bytes),
-        1 << 20,
-    )
-    .unwrap();
-    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
-    datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
-}
-
-async fn run(
-    data: Vec<u8>,
-    model: &Model,
-    config: EvaluationConfig,
-) -> verity_monitor::Result<(EvaluationOutcome, RecordBatch)> {
-    let store = Arc::new(InMemory::new());
-    store.put(&Path::from("data"), data.into()).await.unwrap();
-    let store: Arc<dyn ObjectStore> = store;
-    let sink = Shared::default();
-    let source = Source {
-        key: "data".into(),
-        format: DataFormat::Parquet,
-    };
-    let outcome = evaluate(
-        store,
-        &source,
-        model,
-        &config,
-        Some(Box::new(sink.clone())),
-        &NoProgress,
-    )
-    .await?;
-    let bytes = sink.0.lock().unwrap().clone();
-    Ok((outcome, read_parquet(bytes)))
-}
-
-fn model(spec: Value, tensors: &[(&str, Vec<u64>, Vec<f32>)]) -> Model {
-    Model::load(
-        spec.to_string().as_bytes(),
-        &write_f32(tensors),
-        DeviceChoice::Cpu,
-    )
-    .unwrap()
-}
-
-/// logit = 2·x + (1 for country a, −1 for b) − 0.5.
-fn logistic() -> Model {
-    model(
-        json!({
-            "format": "verity-model/1",
-            "architecture": {"type": "logistic_regression"},
-            "features": [{"column": "x"}, {"column": "country", "one_hot": ["a", "b"]}],
-            "output": {"type": "binary"}
-        }),
-        &[
-            ("weight", vec![1, 3], vec![2.0, 1.0, -1.0]),
-            ("bias", vec![1], vec![-0.5]),
-        ],
-    )
-}
-
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
-}
-
-fn binary_data() -> (Vec<u8>, Vec<f64>, Vec<i64>) {
-    let x = vec![-1.0, 0.0, 0.5, 1.0, -0.5, 0.25, 2.0, -2.0];
-    let country = vec!["a", "b", "a", "b", "a", "b", "b", "a"];
-    let label = vec![0, 0, 1, 1, 1, 0, 1, 0];
-    let group = vec!["f", "f", "f", "m", "m", "m", "m", "m"];
-    let scores: Vec<f64> = x
-        .iter()
-        .zip(&country)
-        .map(|(x, c)| sigmoid(2.0 * x + if *c == "a" { 1.0 } else { -1.0 } - 0.5))
-        .collect();
-    let data = parquet(vec![
-        ("x", Arc::new(Float64Array::from(x))),
-        ("country", Arc::new(StringArray::from(country))),
-        ("label", Arc::new(Int64Array::from(label.clone()))),
-        ("group", Arc::new(StringArray::from(group))),
-    ]);
-    (data, scores, label)
-}
+use common::{binary_data, logistic, model, parquet, run};
 
 #[tokio::test]
 async fn binary_predictions_metrics_groups_and_fairness() {
@@ -381,223 +259,72 @@ async fn comparison_of_two_evaluations() {
     assert_eq!(compare(&good, &good).unwrap().verdict, Some(Better::Tie));
 }
 
-async fn refused(data: Vec<u8>, model: &Model, config: Value) -> String {
-    let parsed: EvaluationConfig = serde_json::from_value(config.clone()).unwrap();
-    let Err(err) = run(data, model, parsed).await else {
-        panic!("{config} was accepted");
-    };
-    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
-    err.to_string()
-}
-
 #[tokio::test]
-async fn bad_inputs_are_refused_with_the_reason() {
-    let m = logistic();
-    let table = |x: ArrayRef, country: ArrayRef, label: ArrayRef| {
-        parquet(vec![("x", x), ("country", country), ("label", label)])
-    };
-    let good_x: ArrayRef = Arc::new(Float64Array::from(vec![0.0, 1.0]));
-    let good_c: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
-    let good_l: ArrayRef = Arc::new(Int64Array::from(vec![0, 1]));
-    let base = json!({"label": "label"});
-
-    let cases: Vec<(Vec<u8>, Value, &str)> = vec![
-        (
-            parquet(vec![("country", good_c.clone()), ("label", good_l.clone())]),
-            base.clone(),
-            "reads column 'x', which the dataset does not have",
-        ),
-        (
-            table(
-                Arc::new(StringArray::from(vec!["1", "2"])),
-                good_c.clone(),
-                good_l.clone(),
-            ),
-            base.clone(),
-            "feature 'x' is numeric in the model but the column holds text",
-        ),
-        (
-            table(
-                Arc::new(Float64Array::from(vec![Some(0.0), None])),
-                good_c.clone(),
-                good_l.clone(),
-            ),
-            base.clone(),
-            "feature 'x' is missing (null) at row 1",
-        ),
-        (
-            table(
-                Arc::new(Float64Array::from(vec![f64::NAN, 1.0])),
-                good_c.clone(),
-                good_l.clone(),
-            ),
-            base.clone(),
-            "feature 'x' is NaN at row 0",
-        ),
-        (
-            table(
-                good_x.clone(),
-                Arc::new(StringArray::from(vec!["a", "zz"])),
-                good_l.clone(),
-            ),
-            base.clone(),
-            "category \"zz\" at row 1, which the model was not trained on (it knows a, b)",
-        ),
-        (
-            table(
-                good_x.clone(),
-                Arc::new(Float64Array::from(vec![1.0, 2.0])),
-                good_l.clone(),
-            ),
-            base.clone(),
-            "one-hot encoded, which matches categories as text",
-        ),
-        (
-            table(
-                good_x.clone(),
-                good_c.clone(),
-                Arc::new(Int64Array::from(vec![Some(0), None])),
-            ),
-            base.clone(),
-            "missing values",
-        ),
-        (
-            table(
-                Arc::new(Float64Array::from(vec![0.0, 1.0, 2.0])),
-                Arc::new(StringArray::from(vec!["a", "b", "a"])),
-                Arc::new(Int64Array::from(vec![0, 1, 7])),
-            ),
-            base.clone(),
-            "7",
-        ),
-        (
-            table(good_x.clone(), good_c.clone(), good_l.clone()),
-            json!({"label": "nope"}),
-            "label column 'nope' does not exist",
-        ),
-        (
-            table(good_x.clone(), good_c.clone(), good_l.clone()),
-            json!({"label": "label", "sensitive": ["nope"]}),
-            "sensitive column 'nope' does not exist",
-        ),
-        (
-            table(good_x.clone(), good_c.clone(), good_l.clone()),
-            json!({"label": "label", "sensitive": ["score"]}),
-            "clashes with a column of the predictions file",
-        ),
-        (
-            table(good_x.clone(), good_c.clone(), good_l.clone()),
-            json!({"label": "label", "batch_size": 0}),
-            "batch_size must be between 1 and",
-        ),
-        (
-            table(good_x.clone(), good_c.clone(), good_l.clone()),
-            json!({"label": "label", "calibration_bins": 0}),
-            "calibration_bins must be between 1 and 100",
-        ),
-        (
-            table(
-                Arc::new(Float64Array::from(Vec::<f64>::new())),
-                Arc::new(StringArray::from(Vec::<&str>::new())),
-                Arc::new(Int64Array::from(Vec::<i64>::new())),
-            ),
-            base.clone(),
-            "no rows to evaluate",
-        ),
-    ];
-    for (data, config, expected) in cases {
-        let message = refused(data, &m, config.clone()).await;
-        assert!(
-            message.contains(expected),
-            "{config}: {message} lacks {expected}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn output_specific_refusals() {
-    let regression = model(
+async fn missing_sensitive_values_unsigned_categories_and_wide_models() {
+    // Row 1 lacks both sensitive values: one row, counted once; its group is "(null)".
+    let m = model(
         json!({
             "format": "verity-model/1",
             "architecture": {"type": "linear_regression"},
+            "features": [{"column": "k", "one_hot": ["1", "2"]}],
+            "output": {"type": "regression"}
+        }),
+        &[("weight", vec![1, 2], vec![1.0, 2.0])],
+    );
+    let data = parquet(vec![
+        (
+            "k",
+            Arc::new(datafusion::arrow::array::UInt64Array::from(vec![
+                1u64, 2, 1,
+            ])),
+        ),
+        ("y", Arc::new(Float64Array::from(vec![1.0, 2.0, 1.0]))),
+        (
+            "s",
+            Arc::new(StringArray::from(vec![Some("a"), None, Some("b")])),
+        ),
+        (
+            "t",
+            Arc::new(StringArray::from(vec![Some("a"), None, None])),
+        ),
+    ]);
+    let mut config = EvaluationConfig::new("y");
+    config.sensitive = vec!["s".into(), "t".into()];
+    let (outcome, _) = run(data, &m, config).await.unwrap();
+    assert_eq!(outcome.rows_with_missing_sensitive, 2);
+    let values: Vec<&str> = outcome.by_group[0]
+        .groups
+        .iter()
+        .map(|g| g.value.as_str())
+        .collect();
+    assert_eq!(values, ["(null)", "a", "b"]);
+    let Metrics::Regression(r) = &outcome.overall else {
+        panic!("regression expected")
+    };
+    assert_eq!(r.max_error, 0.0, "unsigned categories one-hot encoded");
+
+    // A layer 4096 wide: batches shrink so that activations stay within 2^24 values.
+    let hidden = 4096u64;
+    let wide = model(
+        json!({
+            "format": "verity-model/1",
+            "architecture": {"type": "mlp", "hidden_layers": [hidden], "activation": "relu"},
             "features": [{"column": "x"}],
             "output": {"type": "regression"}
         }),
-        &[("weight", vec![1, 1], vec![1.0])],
-    );
-    let text_label = parquet(vec![
-        ("x", Arc::new(Float64Array::from(vec![1.0]))),
-        ("y", Arc::new(StringArray::from(vec!["high"]))),
-    ]);
-    let message = refused(text_label, &regression, json!({"label": "y"})).await;
-    assert!(
-        message.contains("this model's labels are numbers"),
-        "{message}"
-    );
-    let data = parquet(vec![
-        ("x", Arc::new(Float64Array::from(vec![1.0]))),
-        ("y", Arc::new(Float64Array::from(vec![1.0]))),
-    ]);
-    let message = refused(
-        data.clone(),
-        &regression,
-        json!({"label": "y", "conditions": [{"metric": "demographic_parity_ratio", "min": 0.8}]}),
-    )
-    .await;
-    assert!(message.contains("binary models only"), "{message}");
-    let message = refused(
-        data,
-        &regression,
-        json!({"label": "y", "positive_label": 1}),
-    )
-    .await;
-    assert!(message.contains("binary models only"), "{message}");
-
-    let multiclass = model(
-        json!({
-            "format": "verity-model/1",
-            "architecture": {"type": "softmax_regression"},
-            "features": [{"column": "x"}],
-            "output": {"type": "multiclass", "classes": ["cat", "dog"]}
-        }),
-        &[("weight", vec![2, 1], vec![1.0, -1.0])],
+        &[
+            ("0.weight", vec![hidden, 1], vec![1.0; hidden as usize]),
+            ("2.weight", vec![1, hidden], vec![0.5; hidden as usize]),
+        ],
     );
     let data = parquet(vec![
         ("x", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
-        ("y", Arc::new(StringArray::from(vec!["cat", "bird"]))),
+        ("y", Arc::new(Float64Array::from(vec![2048.0, 4096.0]))),
     ]);
-    let message = refused(data, &multiclass, json!({"label": "y"})).await;
-    assert!(
-        message.contains("has \"bird\" at row 1, which is not one of the model's classes"),
-        "{message}"
-    );
-}
-
-#[test]
-fn models_that_cannot_load_are_refused() {
-    let spec = json!({
-        "format": "verity-model/1",
-        "architecture": {"type": "linear_regression"},
-        "features": [{"column": "x"}],
-        "output": {"type": "regression"}
-    })
-    .to_string();
-    let nan = write_f32(&[("weight", vec![1, 1], vec![f32::NAN])]);
-    let err = Model::load(spec.as_bytes(), &nan, DeviceChoice::Cpu).unwrap_err();
-    assert!(err.to_string().contains("NaN or infinite"), "{err}");
-    let wrong = write_f32(&[("weight", vec![1, 2], vec![1.0, 2.0])]);
-    let err = Model::load(spec.as_bytes(), &wrong, DeviceChoice::Cpu).unwrap_err();
-    assert!(err.to_string().contains("shape"), "{err}");
-    let good = write_f32(&[("weight", vec![1, 1], vec![1.0])]);
-    if !cfg!(feature = "cuda") {
-        let err = Model::load(spec.as_bytes(), &good, DeviceChoice::Cuda).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-        assert!(err.to_string().contains("built without CUDA"), "{err}");
-    }
-    // auto falls back to the CPU.
-    let model = Model::load(spec.as_bytes(), &good, DeviceChoice::Auto).unwrap();
-    if !cfg!(feature = "cuda") {
-        assert_eq!(model.device_name(), "cpu");
-    }
-    assert!(Model::load(b"{}", &good, DeviceChoice::Cpu).is_err());
+    let (outcome, _) = run(data, &wide, EvaluationConfig::new("y")).await.unwrap();
+    assert_eq!(outcome.batch_size, 4096);
+    let Metrics::Regression(r) = &outcome.overall else {
+        panic!("regression expected")
+    };
+    assert_eq!(r.max_error, 0.0);
 }

@@ -44,8 +44,8 @@ pub use lineage::{MAX_DEPTH, MAX_NODES};
 pub use metrics::{HistoryChunk, MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
 pub use monitoring::{
-    Alert, AlertChange, Delivery, DeliveryAttempt, Job, ModelLinks, Monitor, MonitorUpdate,
-    NewMonitor, NewReport, Report, ReportFilter, Webhook,
+    Alert, AlertChange, CHECK_KINDS, Delivery, DeliveryAttempt, Job, ModelLinks, Monitor,
+    MonitorUpdate, NewMonitor, NewReport, Report, ReportFilter, Webhook,
 };
 pub use page::{Cursor, PageRequest};
 pub use policies::PolicyRule;

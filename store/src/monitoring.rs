@@ -6,6 +6,8 @@ use serde_json::Value;
 
 use crate::{Error, Result};
 
+/// Kinds of data checks (what monitors run).
+pub const CHECK_KINDS: [&str; 4] = ["profile", "quality", "drift", "fairness"];
 /// Kinds of check reports: data checks, then model evaluations and their comparisons.
 pub const REPORT_KINDS: [&str; 6] = [
     "profile",

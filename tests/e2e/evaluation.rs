@@ -1,18 +1,17 @@
 //! Model evaluation end to end: a Verity model logged as run artifacts and registered (checked
 //! against its tensors), evaluated over the API with per-group figures and fairness, the
 //! predictions stored as a dataset version linked in lineage, a challenger compared with the
-//! champion alias, `verity eval`, and the bad inputs of issue 5.
+//! champion alias, and `verity eval`. The refusals are in `evaluation_refusals.rs`.
 
 use anyhow::Result;
-use reqwest::Method;
 use serde_json::{Value, json};
 use verity_monitor::model::safetensors::write_f32;
 use verity_tests::ServerOptions;
 
-use crate::{Api, BIN, expect_error, expect_status, items};
+use crate::{Api, BIN, expect_status, items};
 
 /// logit = w·x + (country a: +1, b: −1) − 0.5.
-fn spec() -> Value {
+pub(crate) fn spec() -> Value {
     json!({
         "format": "verity-model/1",
         "architecture": {"type": "logistic_regression"},
@@ -21,7 +20,7 @@ fn spec() -> Value {
     })
 }
 
-fn weights(w: f32) -> Vec<u8> {
+pub(crate) fn weights(w: f32) -> Vec<u8> {
     write_f32(&[
         ("weight", vec![1, 3], vec![w, 1.0, -1.0]),
         ("bias", vec![1], vec![-0.5]),
@@ -31,7 +30,7 @@ fn weights(w: f32) -> Vec<u8> {
 /// 200 rows: x in [−2, 2), country alternating, the label 1 when 2x + c − 0.5 ≥ 0 except for
 /// every tenth row (so the model with w = 2 scores 90 % and the one with w = −2 far less),
 /// group f for the first 80 rows and m after.
-fn scoring_csv() -> Vec<u8> {
+pub(crate) fn scoring_csv() -> Vec<u8> {
     let mut out = String::from("x,country,label,group\n");
     for i in 0..200 {
         let x = f64::from(i) / 50.0 - 2.0;
@@ -49,7 +48,7 @@ fn scoring_csv() -> Vec<u8> {
 
 /// A project `p` with model `clf` (version 1 good, version 2 worse, `champion` → 1) and the
 /// dataset `scoring`; returns the run id.
-async fn setup(api: &Api) -> Result<String> {
+pub(crate) async fn setup(api: &Api) -> Result<String> {
     let (_, run) = api.project_with_run("p").await?;
     for (dir, w) in [("good", 2.0), ("worse", -2.0)] {
         expect_status(
@@ -221,294 +220,6 @@ async fn evaluate_store_predictions_and_compare() -> Result<()> {
         ))
         .await?;
     assert!(up.1.to_string().contains("reference_model"), "{}", up.1);
-    Ok(())
-}
-
-#[tokio::test]
-async fn registration_checks_the_model() -> Result<()> {
-    let api = crate::server()?;
-    let run = setup(&api).await?;
-    // A spec whose tensors do not match.
-    expect_status(
-        &api.put_artifact(
-            &run,
-            "bad/verity-model.json",
-            spec().to_string().into_bytes(),
-        )
-        .await?,
-        200,
-    );
-    expect_status(
-        &api.put_artifact(
-            &run,
-            "bad/model.safetensors",
-            write_f32(&[("weight", vec![1, 2], vec![1.0, 2.0])]),
-        )
-        .await?,
-        200,
-    );
-    let message = expect_error(
-        &api.post(
-            "/api/v1/projects/p/models/clf/versions",
-            json!({"run_id": run, "artifact_path": "bad"}),
-        )
-        .await?,
-        400,
-        "invalid_check",
-    );
-    assert!(
-        message.contains("tensor 'weight' has shape [1, 2]"),
-        "{message}"
-    );
-    // A spec without weights.
-    expect_status(
-        &api.put_artifact(
-            &run,
-            "lonely/verity-model.json",
-            spec().to_string().into_bytes(),
-        )
-        .await?,
-        200,
-    );
-    let message = expect_error(
-        &api.post(
-            "/api/v1/projects/p/models/clf/versions",
-            json!({"run_id": run, "artifact_path": "lonely"}),
-        )
-        .await?,
-        400,
-        "invalid_check",
-    );
-    assert!(message.contains("needs a model.safetensors"), "{message}");
-    // A spec that is not one.
-    expect_status(
-        &api.put_artifact(&run, "junk/verity-model.json", b"{\"format\": 1}".to_vec())
-            .await?,
-        200,
-    );
-    expect_status(
-        &api.put_artifact(&run, "junk/model.safetensors", weights(1.0))
-            .await?,
-        200,
-    );
-    expect_error(
-        &api.post(
-            "/api/v1/projects/p/models/clf/versions",
-            json!({"run_id": run, "artifact_path": "junk"}),
-        )
-        .await?,
-        400,
-        "invalid_check",
-    );
-    // The spec alone as an upload.
-    let reply = api
-        .send_bytes(
-            Method::POST,
-            "/api/v1/projects/p/models/clf/versions?file_name=verity-model.json",
-            Some("application/octet-stream"),
-            spec().to_string().into_bytes(),
-        )
-        .await?;
-    expect_error(&reply, 400, "invalid_argument");
-    // Nothing was registered by the refusals.
-    let model = api.get("/api/v1/projects/p/models/clf").await?;
-    assert_eq!(model.1["latest_version"], 2);
-    Ok(())
-}
-
-#[tokio::test]
-async fn evaluation_bad_input() -> Result<()> {
-    let api = crate::server()?;
-    let run = setup(&api).await?;
-    // Version 3: a plain file, not a Verity model.
-    expect_status(
-        &api.put_artifact(&run, "plain/model.pkl", b"pickle".to_vec())
-            .await?,
-        200,
-    );
-    expect_status(
-        &api.post(
-            "/api/v1/projects/p/models/clf/versions",
-            json!({"run_id": run, "artifact_path": "plain"}),
-        )
-        .await?,
-        201,
-    );
-    // A restricted dataset and a public predictions dataset.
-    expect_status(
-        &api.post(
-            "/api/v1/projects/p/datasets",
-            json!({"name": "secret", "sensitivity": "restricted"}),
-        )
-        .await?,
-        201,
-    );
-    expect_status(
-        &api.upload_version("p", "secret", Some("text/csv"), scoring_csv())
-            .await?,
-        201,
-    );
-    expect_status(
-        &api.post(
-            "/api/v1/projects/p/datasets",
-            json!({"name": "open", "sensitivity": "public"}),
-        )
-        .await?,
-        201,
-    );
-    let eval = |extra: Value| {
-        let mut body = json!({"model": "clf", "version": 1, "dataset": "scoring",
-                              "evaluation": {"label": "label"}});
-        for (k, v) in extra.as_object().unwrap() {
-            if v.is_null() {
-                body.as_object_mut().unwrap().remove(k);
-            } else {
-                body[k] = v.clone();
-            }
-        }
-        body
-    };
-    let cases = [
-        (
-            eval(json!({"alias": "champion"})),
-            400,
-            "invalid_argument",
-            "either `version` or `alias`",
-        ),
-        (
-            eval(json!({"version": null})),
-            400,
-            "invalid_argument",
-            "either `version` or `alias`",
-        ),
-        (
-            eval(json!({"version": null, "alias": "nope"})),
-            404,
-            "alias_not_found",
-            "nope",
-        ),
-        (
-            eval(json!({"version": 9})),
-            404,
-            "model_version_not_found",
-            "",
-        ),
-        (eval(json!({"model": "nope"})), 404, "model_not_found", ""),
-        (
-            eval(json!({"dataset": "nope"})),
-            404,
-            "dataset_not_found",
-            "",
-        ),
-        (
-            eval(json!({"dataset_version": 7})),
-            404,
-            "dataset_version_not_found",
-            "",
-        ),
-        (
-            eval(json!({"device": "tpu"})),
-            400,
-            "invalid_check",
-            "not one of cpu, cuda, auto",
-        ),
-        (
-            eval(json!({"device": "cuda"})),
-            400,
-            "invalid_check",
-            "built without CUDA",
-        ),
-        (
-            eval(json!({"version": 3})),
-            400,
-            "invalid_check",
-            "has no verity-model.json",
-        ),
-        (
-            eval(json!({"evaluation": {"label": "nope"}})),
-            400,
-            "invalid_check",
-            "label column 'nope' does not exist",
-        ),
-        (
-            eval(json!({"evaluation": {"label": "label", "typo": 1}})),
-            400,
-            "invalid_argument",
-            "unknown field `typo`",
-        ),
-        (
-            eval(json!({"evaluation": {"label": "label", "batch_size": 0}})),
-            400,
-            "invalid_check",
-            "batch_size",
-        ),
-        (
-            eval(json!({"evaluation": {"label": "label", "sensitive": ["label"]}})),
-            400,
-            "invalid_check",
-            "both the label and a sensitive",
-        ),
-        (
-            eval(json!({"evaluation": {"label": "group"}})),
-            400,
-            "invalid_check",
-            "name the positive label",
-        ),
-        (
-            eval(json!({"dataset": "secret", "predictions_dataset": "open"})),
-            400,
-            "invalid_check",
-            "the predictions dataset 'open' is public",
-        ),
-        (
-            eval(json!({"predictions_dataset": "a/b"})),
-            400,
-            "invalid_argument",
-            "must not contain '/'",
-        ),
-        (
-            eval(json!({"surprise": true})),
-            422,
-            "invalid_body",
-            "unknown field `surprise`",
-        ),
-    ];
-    for (body, status, code, needle) in cases {
-        let reply = api
-            .post("/api/v1/projects/p/evaluations", body.clone())
-            .await?;
-        let message = expect_error(&reply, status, code);
-        assert!(message.contains(needle), "{body}: {message}");
-    }
-    // Comparisons: an alias that does not exist, a version that does not.
-    let compare = |extra: Value| {
-        let mut body = json!({"model": "clf", "version": 2, "dataset": "scoring",
-                              "evaluation": {"label": "label"}});
-        for (k, v) in extra.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        body
-    };
-    for (body, status, code) in [
-        (compare(json!({"alias": "gone"})), 404, "alias_not_found"),
-        (
-            compare(json!({"version": 42})),
-            404,
-            "model_version_not_found",
-        ),
-        (
-            compare(json!({"evaluation": {"label": 3}})),
-            400,
-            "invalid_argument",
-        ),
-    ] {
-        let reply = api
-            .post("/api/v1/projects/p/comparisons", body.clone())
-            .await?;
-        expect_error(&reply, status, code);
-    }
-    // Nothing was stored by the refusals.
-    assert!(items(&api.get("/api/v1/projects/p/reports").await?).is_empty());
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod authz_matrix;
 mod backends;
 mod bad_input;
 mod evaluation;
+mod evaluation_refusals;
 mod lineage;
 mod monitoring;
 mod projects_datasets;

@@ -88,9 +88,9 @@ struct Common<'a> {
     predictions_dataset: Option<&'a str>,
 }
 
-/// Authorizes and builds a request: `check.run` and `model.read` on the project, clearance to
-/// read the evaluated data, and `dataset.write` on the predictions dataset (`dataset.create`
-/// when it does not exist yet).
+/// Builds a request and authorizes its data (after [`authorize_run`]): clearance to read the
+/// evaluated data, and `dataset.write` on the predictions dataset (`dataset.create` when it
+/// does not exist yet).
 async fn request(
     state: &AppState,
     caller: &Caller,
@@ -132,6 +132,7 @@ async fn request(
     })
 }
 
+/// `check.run` and `model.read` in the project.
 async fn authorize_run(state: &AppState, caller: &Caller, project: &str) -> ApiResult<()> {
     for action in [Action::CheckRun, Action::ModelRead] {
         caller
@@ -180,7 +181,12 @@ pub async fn run_evaluation_route(
         predictions_dataset: body.predictions_dataset.as_deref(),
     };
     let request = request(&state, &caller, &project, common).await?;
-    let evaluated = run_evaluation(&state, &request, &caller.actor, &NoProgress).await?;
+    let (store, actor) = (state.clone(), caller.actor.clone());
+    // In a task of its own: a client that disconnects does not cut the storing short.
+    let evaluated =
+        tokio::spawn(async move { run_evaluation(&store, &request, &actor, &NoProgress).await })
+            .await
+            .map_err(task_failed)??;
     Ok((
         StatusCode::CREATED,
         Json(ReportResponse::new(evaluated.report, true)),
@@ -217,7 +223,13 @@ pub async fn run_comparison_route(
         predictions_dataset: body.predictions_dataset.as_deref(),
     };
     let request = request(&state, &caller, &project, common).await?;
-    let compared = run_comparison(&state, &request, alias, &caller.actor, &NoProgress).await?;
+    let (store, actor, alias) = (state.clone(), caller.actor.clone(), alias.to_owned());
+    let compared =
+        tokio::spawn(
+            async move { run_comparison(&store, &request, &alias, &actor, &NoProgress).await },
+        )
+        .await
+        .map_err(task_failed)??;
     Ok((
         StatusCode::CREATED,
         Json(ComparisonResponse {
@@ -228,6 +240,11 @@ pub async fn run_comparison_route(
     ))
 }
 
+fn task_failed(e: tokio::task::JoinError) -> ApiError {
+    verity_monitor::Error::Internal(format!("the evaluation task failed: {e}")).into()
+}
+
+/// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(run_evaluation_route))

@@ -362,8 +362,13 @@ pub async fn create_model_version(
     let new = if is_json(content_type) {
         let req: CreateVersionFromRun = read_json_body(&state, body).await?;
         // A Verity model (docs/models.md) is checked before it is registered.
-        crate::evaluations::check_run_artifact_model(&state, &req.run_id, &req.artifact_path)
-            .await?;
+        crate::evaluations::check_run_artifact_model(
+            &state,
+            &project,
+            &req.run_id,
+            &req.artifact_path,
+        )
+        .await?;
         NewModelVersion {
             source: ModelSource::RunArtifact {
                 run_id: req.run_id,

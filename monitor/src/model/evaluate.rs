@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
 use object_store::ObjectStore;
 use serde::{Deserialize, Serialize};
@@ -39,6 +38,11 @@ const TABLE: &str = "evaluated";
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
 /// The largest batch size accepted.
 pub const MAX_BATCH_SIZE: usize = 1 << 20;
+/// The most values one layer's activations may hold in a batch (64 MiB of f32): a wide model's
+/// batches shrink to fit.
+pub const MAX_BATCH_VALUES: usize = 1 << 24;
+/// The most distinct values a sensitive column may have.
+pub const MAX_GROUPS: usize = 1000;
 
 fn default_batch_size() -> usize {
     DEFAULT_BATCH_SIZE
@@ -177,6 +181,25 @@ pub struct EvaluationOutcome {
     pub rows_with_missing_sensitive: u64,
 }
 
+/// Checks a model's two files without loading it: the spec parses, the tensors match it, and
+/// every weight is finite. Registration and [`Model::load`] both apply it.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] saying what is wrong.
+pub fn check_model(spec_json: &[u8], weights: &[u8]) -> Result<ModelSpec> {
+    let spec = ModelSpec::from_json(spec_json)?;
+    let tensors = SafeTensors::parse(weights)?;
+    spec.match_tensors(&tensors)?;
+    for name in tensors.tensors.keys() {
+        if tensors.values_f32(name)?.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid(format!(
+                "tensor '{name}' holds a NaN or infinite value"
+            )));
+        }
+    }
+    Ok(spec)
+}
+
 /// A model ready to evaluate: its checked spec and its weights on a device.
 #[derive(Debug)]
 pub struct Model {
@@ -192,16 +215,8 @@ impl Model {
     /// [`Error::InvalidArgument`] for a bad spec or file, a mismatch, a non-finite weight, or
     /// a device this binary or machine cannot use.
     pub fn load(spec_json: &[u8], weights: &[u8], device: DeviceChoice) -> Result<Self> {
-        let spec = ModelSpec::from_json(spec_json)?;
+        let spec = check_model(spec_json, weights)?;
         let tensors = SafeTensors::parse(weights)?;
-        spec.match_tensors(&tensors)?;
-        for name in tensors.tensors.keys() {
-            if tensors.values_f32(name)?.iter().any(|v| !v.is_finite()) {
-                return Err(Error::invalid(format!(
-                    "tensor '{name}' holds a NaN or infinite value"
-                )));
-            }
-        }
         let network = Network::load(&spec, &tensors, &device.device()?)?;
         Ok(Self { spec, network })
     }
@@ -266,7 +281,15 @@ pub async fn evaluate(
             "fairness conditions apply to binary models only",
         ));
     }
-    let session = Session::sequential(blobs, config.batch_size)?;
+    // Activations are batch × layer width values: keep the widest under MAX_BATCH_VALUES.
+    let widest = spec.layer_sizes().into_iter().max().unwrap_or(1).max(1) as usize;
+    if widest > MAX_BATCH_VALUES {
+        return Err(Error::invalid(format!(
+            "the model has a layer {widest} wide; Verity evaluates layers up to {MAX_BATCH_VALUES} wide"
+        )));
+    }
+    let batch_size = config.batch_size.min(MAX_BATCH_VALUES / widest).max(1);
+    let session = Session::sequential(blobs, batch_size)?;
     session.register(TABLE, source).await?;
     let schema = session.schema(TABLE).await?;
     let features = feature_columns(spec, &schema)?;
@@ -302,10 +325,7 @@ pub async fn evaluate(
     let sql = format!("SELECT {} FROM {}", select.join(", "), quote(TABLE));
     let mut batches = stream(&session, &sql).await?;
 
-    let label_type = match &labels {
-        LabelReader::Regression | LabelReader::Binary { text: false, .. } => DataType::Float64,
-        _ => DataType::Utf8,
-    };
+    let label_type = labels.stored_type();
     let mut writer = predictions
         .map(|sink| PredictionWriter::new(sink, &spec.output, label_type, &config.sensitive))
         .transpose()?;
@@ -338,11 +358,13 @@ pub async fn evaluate(
             )));
         }
         let mut sensitive = Vec::with_capacity(config.sensitive.len());
+        let mut row_missing = vec![false; n];
         for (c, &i) in sensitive_index.iter().enumerate() {
             let column = cast_utf8(batch.column(i))?;
-            gathered.code(c, &column);
+            gathered.code(c, &config.sensitive[c], &column, &mut row_missing)?;
             sensitive.push(column);
         }
+        gathered.missing_sensitive += row_missing.iter().filter(|m| **m).count() as u64;
         if let Some(writer) = writer.as_mut() {
             writer.write(first_row, &label, &outputs, &sensitive)?;
         }
@@ -353,26 +375,42 @@ pub async fn evaluate(
     if let Some(writer) = writer {
         writer.finish()?;
     }
-    groups::summarise(model, config, gathered, first_row)
+    groups::summarise(model, config, batch_size, gathered, first_row)
 }
 
 impl Gathered {
-    /// Appends the group codes of one batch's sensitive column `c` (text; null is `(null)`).
-    fn code(&mut self, c: usize, column: &datafusion::arrow::array::ArrayRef) {
+    /// Appends the group codes of one batch's sensitive column `c` named `name` (text; null is
+    /// `(null)`, and marks the row in `missing`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] past [`MAX_GROUPS`] distinct values.
+    fn code(
+        &mut self,
+        c: usize,
+        name: &str,
+        column: &datafusion::arrow::array::ArrayRef,
+        missing: &mut [bool],
+    ) -> Result<()> {
         use datafusion::arrow::array::{Array, AsArray};
         let column = column.as_string::<i32>();
         let (index, values) = &mut self.dictionaries[c];
         let codes = &mut self.codes[c];
         codes.reserve(column.len());
-        for row in 0..column.len() {
+        for (row, missing) in missing.iter_mut().enumerate().take(column.len()) {
             let value = if column.is_null(row) {
-                self.missing_sensitive += 1;
+                *missing = true;
                 crate::check::fairness::NULL_GROUP
             } else {
                 column.value(row)
             };
             let code = match index.get(value) {
                 Some(code) => *code,
+                None if values.len() >= MAX_GROUPS => {
+                    return Err(Error::invalid(format!(
+                        "sensitive column '{name}' has more than {MAX_GROUPS} distinct values; \
+                         group by a coarser column"
+                    )));
+                }
                 None => {
                     let code = values.len() as u32;
                     index.insert(value.to_owned(), code);
@@ -382,6 +420,7 @@ impl Gathered {
             };
             codes.push(code);
         }
+        Ok(())
     }
 }
 
@@ -427,7 +466,7 @@ async fn label_reader(
             })
         }
         Output::Multiclass { classes } => match read {
-            Some(ReadAs::Text | ReadAs::Integer | ReadAs::Boolean) => Ok(LabelReader::Multiclass(
+            _ if encode::reads_as_text(field.data_type()) => Ok(LabelReader::Multiclass(
                 classes
                     .iter()
                     .enumerate()

@@ -100,6 +100,25 @@ pub enum Output {
     },
 }
 
+impl Output {
+    /// The decision threshold of a binary output (0.5 when the spec gives none).
+    pub fn threshold(&self) -> Option<f64> {
+        match self {
+            Output::Binary { threshold } => Some(threshold.unwrap_or(0.5)),
+            _ => None,
+        }
+    }
+
+    /// `regression`, `binary` or `multiclass`.
+    pub fn task(&self) -> &'static str {
+        match self {
+            Output::Regression => "regression",
+            Output::Binary { .. } => "binary",
+            Output::Multiclass { .. } => "multiclass",
+        }
+    }
+}
+
 /// One linear layer as found in the tensors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerTensors {

@@ -63,9 +63,25 @@ pub(crate) fn feature_columns(spec: &ModelSpec, schema: &Schema) -> Result<Vec<F
     Ok(out)
 }
 
+/// Whether a column's values can be matched as text: strings, integers (unsigned 64-bit
+/// ones too) and booleans, not floats.
+pub(crate) fn reads_as_text(data_type: &DataType) -> bool {
+    matches!(
+        ReadAs::of(data_type),
+        Some(ReadAs::Text | ReadAs::Integer | ReadAs::Boolean)
+    ) || *data_type == DataType::UInt64
+}
+
 fn encoder(feature: &Feature, read: Option<ReadAs>, data_type: &DataType) -> Result<Encoder> {
     let column = &feature.column;
     match (&feature.one_hot, read) {
+        (Some(categories), _) if reads_as_text(data_type) => Ok(Encoder::OneHot(
+            categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.clone(), i))
+                .collect(),
+        )),
         (None, Some(ReadAs::Float | ReadAs::Integer | ReadAs::Boolean)) => {
             Ok(Encoder::Number(feature.standardize))
         }
@@ -73,20 +89,11 @@ fn encoder(feature: &Feature, read: Option<ReadAs>, data_type: &DataType) -> Res
             "feature '{column}' is numeric in the model but the column holds text ({data_type}); \
              list its categories under one_hot in verity-model.json, or choose a numeric column"
         ))),
-        (Some(categories), Some(ReadAs::Text | ReadAs::Integer | ReadAs::Boolean)) => {
-            Ok(Encoder::OneHot(
-                categories
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (c.clone(), i))
-                    .collect(),
-            ))
-        }
         (Some(_), Some(ReadAs::Float)) => Err(Error::invalid(format!(
             "feature '{column}' is one-hot encoded, which matches categories as text, but the \
              column holds floating-point numbers ({data_type}); store it as text or integers"
         ))),
-        (_, None) => Err(Error::invalid(format!(
+        (_, _) => Err(Error::invalid(format!(
             "feature '{column}' has type {data_type}, which cannot be a model input"
         ))),
     }
@@ -194,6 +201,14 @@ pub(crate) struct LabelBatch {
 }
 
 impl LabelReader {
+    /// The type of [`stored`](Self::stored) labels.
+    pub(crate) fn stored_type(&self) -> DataType {
+        match self {
+            LabelReader::Regression | LabelReader::Binary { text: false, .. } => DataType::Float64,
+            LabelReader::Binary { text: true, .. } | LabelReader::Multiclass(_) => DataType::Utf8,
+        }
+    }
+
     /// The label column as the predictions file stores it: `f64` numbers or text.
     pub(crate) fn stored(&self, array: &ArrayRef) -> Result<ArrayRef> {
         match self {

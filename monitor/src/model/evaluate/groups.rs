@@ -66,10 +66,10 @@ fn metrics_of(
             &pick(&labels.values, rows),
             &pick(outputs, rows),
         )?),
-        Output::Binary { threshold } => Metrics::Binary(metrics::binary(
+        Output::Binary { .. } => Metrics::Binary(metrics::binary(
             &pick(&labels.positives, rows),
             &pick(outputs, rows),
-            threshold.unwrap_or(0.5),
+            output.threshold().unwrap_or(0.5),
             bins,
         )?),
         Output::Multiclass { classes } => {
@@ -96,6 +96,7 @@ fn metrics_of(
 pub(super) fn summarise(
     model: &Model,
     config: &EvaluationConfig,
+    batch_size: usize,
     gathered: Gathered,
     rows: u64,
 ) -> Result<EvaluationOutcome> {
@@ -130,14 +131,9 @@ pub(super) fn summarise(
             column: column.clone(),
             groups,
         });
-        if let Output::Binary { threshold } = output {
+        if let Some(threshold) = output.threshold() {
             fairness.push(column_fairness(
-                column,
-                values,
-                codes,
-                &gathered,
-                threshold.unwrap_or(0.5),
-                config,
+                column, values, codes, &gathered, threshold, config,
             )?);
         }
     }
@@ -152,7 +148,7 @@ pub(super) fn summarise(
         summary,
         rows,
         device: model.device_name().to_owned(),
-        batch_size: config.batch_size,
+        batch_size,
         overall,
         by_group,
         fairness,

@@ -114,8 +114,8 @@ impl PredictionWriter {
                 columns.push(Arc::new(Float64Array::from(predicted)));
                 columns.push(Arc::new(Float64Array::from(residual)));
             }
-            Output::Binary { threshold } => {
-                let threshold = threshold.unwrap_or(0.5);
+            Output::Binary { .. } => {
+                let threshold = self.output.threshold().unwrap_or(0.5);
                 columns.push(Arc::new(Float32Array::from(outputs.to_vec())));
                 columns.push(Arc::new(BooleanArray::from_iter(
                     outputs.iter().map(|&s| Some(f64::from(s) >= threshold)),
