@@ -2,7 +2,8 @@
 # The one test command (README's second command; .ci/run calls it too).
 # Installs what the tests need, starts PostgreSQL if it is down, then runs formatting,
 # lints and every test: unit tests, the store contract suite on SQLite and PostgreSQL,
-# and the end-to-end suite against the real binary (SQLite, PostgreSQL, S3 on moto).
+# and the end-to-end suite against the real binary (SQLite, PostgreSQL, S3 on moto, and the
+# real mlflow client from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,16 @@ if ! command -v moto_server >/dev/null 2>&1; then
     MOTO_SERVER="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/moto_server"
     export MOTO_SERVER
 fi
+
+# The real mlflow client (tests/e2e/mlflow.rs), in a virtual environment outside the clone.
+MLFLOW_VERSION=3.17.2
+VERITY_MLFLOW_VENV="${VERITY_MLFLOW_VENV:-/var/tmp/verity-mlflow-venv}"
+if ! "$VERITY_MLFLOW_VENV/bin/python" -c "import sys, mlflow; sys.exit(mlflow.__version__ != '$MLFLOW_VERSION')" 2>/dev/null; then
+    echo "installing mlflow $MLFLOW_VERSION into $VERITY_MLFLOW_VENV"
+    python3 -m venv "$VERITY_MLFLOW_VENV"
+    "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
+fi
+export VERITY_MLFLOW_PYTHON="$VERITY_MLFLOW_VENV/bin/python"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

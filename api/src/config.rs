@@ -258,6 +258,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VERITY_LOCAL_PRINCIPAL", default_value = "local")]
     pub local_principal: String,
 
+    /// The project that MLflow clients (`/api/2.0/mlflow`) log into; created on first use by
+    /// a caller allowed to create projects.
+    #[arg(long, env = "VERITY_MLFLOW_PROJECT", default_value = "default")]
+    pub mlflow_project: String,
+
     /// Lifetime of a dashboard session, in hours.
     #[arg(long, env = "VERITY_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u64,

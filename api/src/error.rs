@@ -35,6 +35,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable error code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The message for people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

@@ -9,6 +9,7 @@ mod error;
 mod eval_cli;
 mod evaluations;
 mod extract;
+mod mlflow;
 mod routes;
 mod signature;
 mod state;
@@ -100,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
                 )),
                 session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
                 secure_cookies: args.secure_cookies,
+                mlflow_project: Arc::from(args.mlflow_project.as_str()),
             };
             // Rules changed by another process (or the CLI) take effect within two seconds.
             let watcher = state.clone();

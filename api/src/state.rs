@@ -33,6 +33,8 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// Whether session cookies carry `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// The project MLflow clients log into.
+    pub mlflow_project: Arc<str>,
 }
 
 impl std::ops::Deref for AppState {

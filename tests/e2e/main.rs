@@ -15,6 +15,7 @@ mod bad_input;
 mod evaluation;
 mod evaluation_refusals;
 mod lineage;
+mod mlflow;
 mod monitoring;
 mod projects_datasets;
 mod runs;

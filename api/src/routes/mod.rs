@@ -131,6 +131,7 @@ pub fn app(state: AppState) -> Router {
         bytes::Bytes::from(serde_json::to_vec(&with_openapi_templates(api)).unwrap_or_default());
     // Every /api/v1 handler must make an authorization decision (fails closed).
     router
+        .merge(crate::mlflow::router())
         .route_layer(axum::middleware::from_fn(crate::auth::require_decision))
         .route(
             "/openapi.json",

@@ -1,0 +1,97 @@
+//! MLflow's error envelope: `{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "..."}` with
+//! the HTTP status MLflow gives each code (`mlflow/exceptions.py`).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// An error as MLflow clients read it.
+#[derive(Debug)]
+pub struct MlflowError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl MlflowError {
+    /// `INVALID_PARAMETER_VALUE` (400).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "INVALID_PARAMETER_VALUE",
+            message: message.into(),
+        }
+    }
+
+    /// `RESOURCE_DOES_NOT_EXIST` (404).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "RESOURCE_DOES_NOT_EXIST",
+            message: message.into(),
+        }
+    }
+}
+
+impl MlflowError {
+    /// `ENDPOINT_NOT_FOUND` (404): a route Verity's MLflow API does not serve.
+    pub fn endpoint_not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "ENDPOINT_NOT_FOUND",
+            message: "Verity's MLflow API does not serve this endpoint (docs/mlflow.md lists the \
+                      ones it does)"
+                .into(),
+        }
+    }
+}
+
+impl From<ApiError> for MlflowError {
+    fn from(err: ApiError) -> Self {
+        let (status, code) = match (err.status().as_u16(), err.code()) {
+            (404, _) => (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST"),
+            // MLflow answers an existing name with 400.
+            (409, code) if code.ends_with("already_exists") => {
+                (StatusCode::BAD_REQUEST, "RESOURCE_ALREADY_EXISTS")
+            }
+            // A changed param value, a foreign version: MLflow calls these invalid values.
+            (400 | 409 | 413 | 422, _) => (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE"),
+            (401, _) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            (403, _) => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
+            (429, _) => (StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED"),
+            (503, _) => (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        };
+        Self {
+            status,
+            code,
+            message: err.message().to_owned(),
+        }
+    }
+}
+
+impl From<verity_store::Error> for MlflowError {
+    fn from(err: verity_store::Error) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+impl IntoResponse for MlflowError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({"error_code": self.code, "message": self.message})),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"verity\""),
+            );
+        }
+        response
+    }
+}

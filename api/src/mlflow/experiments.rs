@@ -1,0 +1,341 @@
+//! `experiments/*`: create, get, get-by-name, search, update, delete, restore, set tag.
+//! Experiment id `"0"` is MLflow's default experiment, Verity's experiment `Default` (created
+//! on first use).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use verity_policy::Action;
+use verity_store::PageRequest;
+use verity_store::model::Experiment;
+
+use super::wire::{self, InPair, Int};
+use super::{DEFAULT_EXPERIMENT, MlflowError, project};
+use crate::auth::{Caller, Target};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type Reply = Result<Json<Value>, MlflowError>;
+
+/// The tag MLflow keeps an experiment's (and a run's) description in.
+const NOTE_TAG: &str = "mlflow.note.content";
+
+/// Parses an experiment id (`"0"` is the default experiment).
+pub(super) async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    id: &str,
+) -> Result<Experiment, MlflowError> {
+    if id == "0" {
+        return match state
+            .get_experiment_by_name(project, DEFAULT_EXPERIMENT)
+            .await
+        {
+            Ok(found) => Ok(found),
+            Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
+                caller
+                    .authorize(state, Action::ExperimentCreate, &Target::project(project))
+                    .await?;
+                match state
+                    .create_experiment(project, DEFAULT_EXPERIMENT, "", &caller.actor)
+                    .await
+                {
+                    Err(e) if e.kind() == verity_store::ErrorKind::AlreadyExists => Ok(state
+                        .get_experiment_by_name(project, DEFAULT_EXPERIMENT)
+                        .await?),
+                    other => Ok(other?),
+                }
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    let id: i64 = id
+        .parse()
+        .map_err(|_| MlflowError::invalid(format!("experiment_id '{id}' is not a number")))?;
+    state.get_experiment(project, id).await.map_err(|e| {
+        if e.kind() == verity_store::ErrorKind::NotFound {
+            MlflowError::not_found(format!("No Experiment with id={id} exists"))
+        } else {
+            e.into()
+        }
+    })
+}
+
+async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+) -> Result<String, MlflowError> {
+    let project = project(state, caller).await?;
+    caller
+        .authorize(state, action, &Target::project(&project))
+        .await?;
+    Ok(project)
+}
+
+fn caller(caller: Result<Caller, ApiError>) -> Result<Caller, MlflowError> {
+    caller.map_err(MlflowError::from)
+}
+
+/// The description among MLflow tags; any other tag is refused (Verity experiments have none).
+fn description(tags: &[InPair]) -> Result<Option<String>, MlflowError> {
+    let mut note = None;
+    for tag in tags {
+        if tag.key == NOTE_TAG {
+            note = Some(tag.value.clone());
+        } else {
+            return Err(MlflowError::invalid(format!(
+                "experiment tag '{}': Verity keeps only the description ({NOTE_TAG}) on \
+                 experiments; put other tags on runs",
+                tag.key
+            )));
+        }
+    }
+    Ok(note)
+}
+
+#[derive(Deserialize)]
+pub(super) struct Create {
+    name: String,
+    #[serde(default)]
+    tags: Vec<InPair>,
+    #[serde(default)]
+    artifact_location: Option<String>,
+}
+
+/// `POST experiments/create`.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorize(&state, &c, Action::ExperimentCreate).await?;
+    let req: Create = wire::body(&body)?;
+    if req
+        .artifact_location
+        .as_deref()
+        .is_some_and(|l| !l.is_empty())
+    {
+        return Err(MlflowError::invalid(
+            "artifact_location: Verity stores artifacts itself (proxied); leave it out",
+        ));
+    }
+    if req.name.trim().is_empty() {
+        return Err(MlflowError::invalid("experiment name must not be empty"));
+    }
+    let note = description(&req.tags)?.unwrap_or_default();
+    let created = state
+        .create_experiment(&project, &req.name, &note, &c.actor)
+        .await?;
+    Ok(Json(json!({"experiment_id": created.id.to_string()})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ById {
+    experiment_id: String,
+}
+
+/// `GET experiments/get`.
+pub(super) async fn get(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorize(&state, &c, Action::ExperimentRead).await?;
+    let req: ById = wire::query(q.as_deref())?;
+    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    Ok(Json(json!({"experiment": wire::experiment(&found)})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ByName {
+    experiment_name: String,
+}
+
+/// `GET experiments/get-by-name` (deleted experiments too, as MLflow does).
+pub(super) async fn get_by_name(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorize(&state, &c, Action::ExperimentRead).await?;
+    let req: ByName = wire::query(q.as_deref())?;
+    let found = state
+        .get_experiment_by_name(&project, &req.experiment_name)
+        .await
+        .map_err(|e| {
+            if e.kind() == verity_store::ErrorKind::NotFound {
+                MlflowError::not_found(format!(
+                    "Could not find experiment with name '{}'",
+                    req.experiment_name
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(Json(json!({"experiment": wire::experiment(&found)})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Search {
+    #[serde(default)]
+    view_type: Option<Value>,
+    #[serde(default)]
+    max_results: Option<Int>,
+    #[serde(default)]
+    page_token: Option<String>,
+    #[serde(default)]
+    filter: Option<String>,
+    #[serde(default)]
+    order_by: Option<Value>,
+}
+
+async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
+    let project = authorize(&state, &c, Action::ExperimentRead).await?;
+    if req.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+        return Err(MlflowError::invalid(
+            "filtering experiments is not supported by Verity's MLflow API; list them and filter \
+             on the client",
+        ));
+    }
+    let ordered = match &req.order_by {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(list)) => !list.is_empty(),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    };
+    if ordered {
+        return Err(MlflowError::invalid(
+            "order_by on experiments is not supported by Verity's MLflow API (they come in \
+             creation order)",
+        ));
+    }
+    let max = req.max_results.map_or(1000, |m| m.0);
+    if !(1..=50_000).contains(&max) {
+        return Err(MlflowError::invalid(format!(
+            "max_results must be between 1 and 50000, got {max}"
+        )));
+    }
+    let limit = u32::try_from(max.min(1000)).unwrap_or(1000);
+    let page = PageRequest::new(
+        Some(limit),
+        req.page_token.as_deref().filter(|t| !t.is_empty()),
+    )
+    .map_err(MlflowError::from)?;
+    let found = state
+        .list_experiments(&project, wire::view_type(req.view_type.as_ref())?, &page)
+        .await?;
+    let mut out =
+        json!({"experiments": found.items.iter().map(wire::experiment).collect::<Vec<_>>()});
+    if let Some(token) = found.next_cursor {
+        out["next_page_token"] = json!(token);
+    }
+    Ok(Json(out))
+}
+
+/// `POST experiments/search`.
+pub(super) async fn search(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let req: Search = wire::body(&body)?;
+    search_with(state, c, req).await
+}
+
+/// `GET experiments/search`.
+pub(super) async fn search_get(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+) -> Reply {
+    let c = caller(c)?;
+    let req: Search = wire::query(q.as_deref())?;
+    search_with(state, c, req).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct Update {
+    experiment_id: String,
+    new_name: String,
+}
+
+/// `POST experiments/update` (a new name).
+pub(super) async fn update(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
+    let req: Update = wire::body(&body)?;
+    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    state
+        .update_experiment(&project, found.id, Some(&req.new_name), None, &c.actor)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+async fn set_deleted(state: AppState, c: Caller, body: Bytes, deleted: bool) -> Reply {
+    let project = authorize(&state, &c, Action::ExperimentDelete).await?;
+    let req: ById = wire::body(&body)?;
+    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    state
+        .set_experiment_deleted(&project, found.id, deleted, &c.actor)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+/// `POST experiments/delete`.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    set_deleted(state, caller(c)?, body, true).await
+}
+
+/// `POST experiments/restore`.
+pub(super) async fn restore(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    set_deleted(state, caller(c)?, body, false).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct SetTag {
+    experiment_id: String,
+    key: String,
+    #[serde(default, deserialize_with = "wire::text")]
+    value: String,
+}
+
+/// `POST experiments/set-experiment-tag` (only the description tag).
+pub(super) async fn set_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
+    let req: SetTag = wire::body(&body)?;
+    let tag = InPair {
+        key: req.key,
+        value: req.value,
+    };
+    let note = description(std::slice::from_ref(&tag))?.unwrap_or_default();
+    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    state
+        .update_experiment(&project, found.id, None, Some(&note), &c.actor)
+        .await?;
+    Ok(Json(json!({})))
+}

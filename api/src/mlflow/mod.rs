@@ -1,0 +1,97 @@
+//! The MLflow tracking REST protocol (`/api/2.0/mlflow/*`, and `/ajax-api/2.0/mlflow/*` as
+//! MLflow's UI calls it), so that MLflow client code works unchanged against Verity: point
+//! `MLFLOW_TRACKING_URI` at the server. Every call goes through Verity's authentication,
+//! authorization and audit; the objects are Verity's own experiments and runs, in one project
+//! (`--mlflow-project`, default `default`), visible through `/api/v1` too. Errors use MLflow's
+//! envelope `{"error_code", "message"}` with its HTTP statuses. Run artifacts go through the
+//! proxied routes `/api/2.0/mlflow-artifacts/artifacts/...`. See docs/mlflow.md.
+
+mod artifacts;
+mod error;
+mod experiments;
+mod runs;
+mod wire;
+
+use axum::Router;
+use axum::routing::{get, post};
+use verity_policy::Action;
+
+use crate::auth::{Caller, Target};
+use crate::state::AppState;
+pub use error::MlflowError;
+
+/// The name of the experiment MLflow clients address as id `"0"`.
+pub const DEFAULT_EXPERIMENT: &str = "Default";
+
+/// The routes, under both prefixes.
+pub fn router() -> Router<AppState> {
+    let routes = || {
+        Router::new()
+            .route("/experiments/create", post(experiments::create))
+            .route("/experiments/get", get(experiments::get))
+            .route("/experiments/get-by-name", get(experiments::get_by_name))
+            .route(
+                "/experiments/search",
+                post(experiments::search).get(experiments::search_get),
+            )
+            .route("/experiments/update", post(experiments::update))
+            .route("/experiments/delete", post(experiments::delete))
+            .route("/experiments/restore", post(experiments::restore))
+            .route(
+                "/experiments/set-experiment-tag",
+                post(experiments::set_tag),
+            )
+            .route("/runs/create", post(runs::create))
+            .route("/runs/get", get(runs::get))
+            .route("/runs/update", post(runs::update))
+            .route("/runs/delete", post(runs::delete))
+            .route("/runs/restore", post(runs::restore))
+            .route("/runs/log-batch", post(runs::log_batch))
+            .route("/runs/log-metric", post(runs::log_metric))
+            .route("/runs/log-parameter", post(runs::log_parameter))
+            .route("/runs/set-tag", post(runs::set_tag))
+            .route("/runs/delete-tag", post(runs::delete_tag))
+            .route("/runs/search", post(runs::search))
+            .route("/metrics/get-history", get(runs::metric_history))
+            .fallback(|| async { MlflowError::endpoint_not_found() })
+    };
+    let artifacts = Router::new()
+        .route("/artifacts", get(artifacts::list))
+        .route(
+            "/artifacts/{*path}",
+            get(artifacts::get)
+                .put(artifacts::upload)
+                .delete(artifacts::delete),
+        )
+        .fallback(|| async { MlflowError::endpoint_not_found() });
+    Router::new()
+        .nest("/api/2.0/mlflow", routes())
+        .nest("/ajax-api/2.0/mlflow", routes())
+        .nest("/api/2.0/mlflow-artifacts", artifacts)
+}
+
+/// The project MLflow calls act in; created on first use by a caller allowed to create
+/// projects (else `RESOURCE_DOES_NOT_EXIST` saying who can create it).
+async fn project(state: &AppState, caller: &Caller) -> Result<String, MlflowError> {
+    let name = state.mlflow_project.to_string();
+    match state.get_project(&name).await {
+        Ok(_) => Ok(name),
+        Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
+            if !caller.can(state, Action::ProjectCreate, &Target::global("project"))? {
+                return Err(MlflowError::not_found(format!(
+                    "Verity project '{name}', where MLflow clients log, does not exist: an \
+                     administrator creates it (POST /api/v1/projects)"
+                )));
+            }
+            match state
+                .create_project(&name, "Experiments logged by MLflow clients", &caller.actor)
+                .await
+            {
+                Ok(_) => Ok(name),
+                Err(e) if e.kind() == verity_store::ErrorKind::AlreadyExists => Ok(name),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}

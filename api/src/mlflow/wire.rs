@@ -1,0 +1,307 @@
+//! MLflow's JSON shapes (protobuf JSON as MLflow's server writes it: snake_case names, int64
+//! as numbers, NaN and infinities as strings, empty lists left out) and lenient readers for
+//! what clients send (int64 as numbers or strings, doubles as numbers or "NaN"/"Infinity").
+
+use axum::body::Bytes;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use verity_store::model::{Experiment, KeyValue, MetricPoint, Run, RunDetail, ViewType};
+
+use super::MlflowError;
+
+/// Parses a JSON body (an empty body is `{}`).
+pub fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| MlflowError::invalid(format!("the request body is not valid: {e}")))
+}
+
+/// Parses a query string into a JSON object (MLflow clients send GET fields as parameters;
+/// a repeated key becomes a list).
+pub fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, MlflowError> {
+    let mut map = Map::new();
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = Value::String(value.into_owned());
+        match map.get_mut(key.as_ref()) {
+            Some(Value::Array(list)) => list.push(value),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+            None => {
+                map.insert(key.into_owned(), value);
+            }
+        }
+    }
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| MlflowError::invalid(format!("the query parameters are not valid: {e}")))
+}
+
+/// An int64 field: a JSON number or a string of digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_i64()
+                .map(Int)
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not an int64"))),
+            Value::String(s) => s
+                .parse()
+                .map(Int)
+                .map_err(|_| serde::de::Error::custom(format!("'{s}' is not an int64"))),
+            other => Err(serde::de::Error::custom(format!("{other} is not an int64"))),
+        }
+    }
+}
+
+/// A double field: a JSON number, or `"NaN"`, `"Infinity"`, `"-Infinity"` (or a numeric
+/// string).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Double(pub f64);
+
+impl<'de> Deserialize<'de> for Double {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_f64()
+                .map(Double)
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a double"))),
+            Value::String(s) => match s.as_str() {
+                "NaN" => Ok(Double(f64::NAN)),
+                "Infinity" => Ok(Double(f64::INFINITY)),
+                "-Infinity" => Ok(Double(f64::NEG_INFINITY)),
+                other => other
+                    .parse()
+                    .map(Double)
+                    .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a double"))),
+            },
+            other => Err(serde::de::Error::custom(format!("{other} is not a double"))),
+        }
+    }
+}
+
+/// A view type: `ACTIVE_ONLY` (default), `DELETED_ONLY`, `ALL`, or their numbers 1–3.
+pub fn view_type(value: Option<&Value>) -> Result<ViewType, MlflowError> {
+    match value {
+        None | Some(Value::Null) => Ok(ViewType::ActiveOnly),
+        Some(v) => match (v.as_str(), v.as_i64()) {
+            (Some("ACTIVE_ONLY"), _) | (_, Some(1)) => Ok(ViewType::ActiveOnly),
+            (Some("DELETED_ONLY"), _) | (_, Some(2)) => Ok(ViewType::DeletedOnly),
+            (Some("ALL"), _) | (_, Some(3)) => Ok(ViewType::All),
+            (Some(s), _) if s.parse::<i64>().is_ok_and(|n| (1..=3).contains(&n)) => {
+                view_type(Some(&json!(s.parse::<i64>().unwrap_or(1))))
+            }
+            _ => Err(MlflowError::invalid(format!(
+                "view type {v} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+            ))),
+        },
+    }
+}
+
+/// A double as MLflow writes it.
+pub fn double(v: f64) -> Value {
+    if v.is_nan() {
+        json!("NaN")
+    } else if v == f64::INFINITY {
+        json!("Infinity")
+    } else if v == f64::NEG_INFINITY {
+        json!("-Infinity")
+    } else {
+        json!(v)
+    }
+}
+
+/// A key/value pair as MLflow writes it.
+pub fn pair(kv: &KeyValue) -> Value {
+    json!({"key": kv.key, "value": kv.value})
+}
+
+/// A metric point as MLflow writes it.
+pub fn metric(m: &MetricPoint) -> Value {
+    json!({"key": m.key, "value": double(m.value), "timestamp": m.timestamp, "step": m.step})
+}
+
+/// An experiment; its description is MLflow's `mlflow.note.content` tag.
+pub fn experiment(e: &Experiment) -> Value {
+    let mut out = json!({
+        "experiment_id": e.id.to_string(),
+        "name": e.name,
+        "artifact_location": format!("mlflow-artifacts:/{}", e.id),
+        "lifecycle_stage": if e.deleted_at.is_some() { "deleted" } else { "active" },
+        "creation_time": e.created_at,
+        "last_update_time": e.deleted_at.unwrap_or(e.created_at),
+    });
+    if !e.description.is_empty() {
+        out["tags"] = json!([{"key": "mlflow.note.content", "value": e.description}]);
+    }
+    out
+}
+
+/// A run's `info`.
+pub fn run_info(r: &Run) -> Value {
+    let mut out = json!({
+        "run_id": r.uuid,
+        "run_uuid": r.uuid,
+        "run_name": r.name,
+        "experiment_id": r.experiment_id.to_string(),
+        "user_id": r.created_by,
+        "status": r.status,
+        "start_time": r.start_time,
+        "artifact_uri": format!("mlflow-artifacts:/{}/{}/artifacts", r.experiment_id, r.uuid),
+        "lifecycle_stage": if r.deleted_at.is_some() { "deleted" } else { "active" },
+    });
+    if let Some(end) = r.end_time {
+        out["end_time"] = json!(end);
+    }
+    out
+}
+
+/// A run with its latest metrics, params and tags.
+pub fn run(d: &RunDetail) -> Value {
+    let mut data = Map::new();
+    if !d.metrics.is_empty() {
+        data.insert("metrics".into(), d.metrics.iter().map(metric).collect());
+    }
+    if !d.params.is_empty() {
+        data.insert("params".into(), d.params.iter().map(pair).collect());
+    }
+    let mut tags: Vec<Value> = d.tags.iter().map(pair).collect();
+    if !d.tags.iter().any(|t| t.key == "mlflow.runName") {
+        tags.push(json!({"key": "mlflow.runName", "value": d.run.name}));
+    }
+    data.insert("tags".into(), Value::Array(tags));
+    json!({"info": run_info(&d.run), "data": data, "inputs": {}, "outputs": {}})
+}
+
+/// A key/value pair in a request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InPair {
+    /// Key.
+    pub key: String,
+    /// Value (MLflow sends strings; numbers are written as text).
+    #[serde(default, deserialize_with = "text")]
+    pub value: String,
+}
+
+/// A string field that may arrive as a number.
+pub fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Null => Ok(String::new()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        other => Err(serde::de::Error::custom(format!("{other} is not text"))),
+    }
+}
+
+impl From<InPair> for KeyValue {
+    fn from(p: InPair) -> Self {
+        KeyValue {
+            key: p.key,
+            value: p.value,
+        }
+    }
+}
+
+/// A metric in a request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InMetric {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: Double,
+    /// Milliseconds since the epoch (now when absent).
+    pub timestamp: Option<Int>,
+    /// Step (0 when absent).
+    pub step: Option<Int>,
+}
+
+impl InMetric {
+    /// The point, stamped now when the client sent no time.
+    pub fn point(self) -> MetricPoint {
+        MetricPoint {
+            key: self.key,
+            value: self.value.0,
+            step: self.step.map_or(0, |s| s.0),
+            timestamp: self.timestamp.map_or_else(verity_store::now_ms, |t| t.0),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Both {
+        n: Int,
+        x: Double,
+    }
+
+    #[test]
+    fn numbers_arrive_as_numbers_or_strings() {
+        let parsed: Both = serde_json::from_value(json!({"n": "42", "x": "NaN"})).unwrap();
+        assert_eq!(parsed.n, Int(42));
+        assert!(parsed.x.0.is_nan());
+        let parsed: Both = serde_json::from_value(json!({"n": 7, "x": "-Infinity"})).unwrap();
+        assert_eq!((parsed.n, parsed.x.0), (Int(7), f64::NEG_INFINITY));
+        let parsed: Both = serde_json::from_value(json!({"n": -1, "x": 0.25})).unwrap();
+        assert_eq!(parsed.x, Double(0.25));
+        for bad in [
+            json!({"n": 1.5, "x": 1}),
+            json!({"n": "x", "x": 1}),
+            json!({"n": 1, "x": "fast"}),
+            json!({"n": 1, "x": [1]}),
+        ] {
+            assert!(
+                serde_json::from_value::<Both>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn doubles_leave_as_mlflow_writes_them() {
+        assert_eq!(double(f64::NAN), json!("NaN"));
+        assert_eq!(double(f64::INFINITY), json!("Infinity"));
+        assert_eq!(double(f64::NEG_INFINITY), json!("-Infinity"));
+        assert_eq!(double(1.5), json!(1.5));
+    }
+
+    #[test]
+    fn view_types_by_name_or_number() {
+        assert_eq!(view_type(None).unwrap(), ViewType::ActiveOnly);
+        assert_eq!(view_type(Some(&json!("ALL"))).unwrap(), ViewType::All);
+        assert_eq!(view_type(Some(&json!(2))).unwrap(), ViewType::DeletedOnly);
+        assert_eq!(view_type(Some(&json!("3"))).unwrap(), ViewType::All);
+        assert!(view_type(Some(&json!("SOME"))).is_err());
+        assert!(view_type(Some(&json!(9))).is_err());
+    }
+
+    #[test]
+    fn queries_repeat_keys_as_lists() {
+        #[derive(Deserialize)]
+        struct Q {
+            a: Vec<String>,
+            b: String,
+        }
+        let q: Q = query(Some("a=1&a=2&b=x%20y")).unwrap();
+        assert_eq!(
+            (q.a, q.b),
+            (vec!["1".to_owned(), "2".to_owned()], "x y".to_owned())
+        );
+        assert!(query::<Q>(Some("a=1")).is_err());
+        assert!(body::<Q>(&Bytes::from_static(b"{not json")).is_err());
+        let empty: serde_json::Map<String, Value> = body(&Bytes::from_static(b"  ")).unwrap();
+        assert!(empty.is_empty());
+    }
+}

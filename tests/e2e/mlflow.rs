@@ -1,0 +1,471 @@
+//! The MLflow tracking protocol with the real `mlflow` client from PyPI (installed by
+//! scripts/test.sh into a virtual environment; `VERITY_MLFLOW_PYTHON` names its interpreter):
+//! tests/mlflow/tracking_client.py does what training code does and asserts every result; the
+//! objects are then read through Verity's own API. With authentication on, the client's
+//! bearer token and basic credentials work, and roles apply.
+
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use verity_tests::ServerOptions;
+
+use crate::{Api, expect_status, items};
+
+/// The interpreter of the virtual environment that holds `mlflow`.
+fn python() -> Result<String> {
+    let python = std::env::var("VERITY_MLFLOW_PYTHON")
+        .unwrap_or_else(|_| "/var/tmp/verity-mlflow-venv/bin/python".to_owned());
+    if !std::path::Path::new(&python).exists() {
+        bail!(
+            "{python} does not exist: run scripts/test.sh, which installs mlflow into a virtual \
+             environment, or set VERITY_MLFLOW_PYTHON"
+        );
+    }
+    Ok(python)
+}
+
+/// Runs Python code (`-c`) or a script with the MLflow client pointed at `api`.
+fn run_python(api: &Api, args: &[&str], env: &[(&str, &str)]) -> Result<(bool, String)> {
+    let work = tempfile::tempdir()?;
+    let out = Command::new(python()?)
+        .args(args)
+        .current_dir(work.path())
+        .env("MLFLOW_TRACKING_URI", api.server.base())
+        .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        .env("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .context("starting python")?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status.success(), text))
+}
+
+#[tokio::test]
+async fn the_mlflow_client_logs_into_verity() -> Result<()> {
+    let api = crate::server()?;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/mlflow/tracking_client.py"
+    );
+    let result = tempfile::NamedTempFile::new()?;
+    let result_path = result.path().to_string_lossy().into_owned();
+    let (ok, output) = run_python(&api, &[script], &[("VERITY_RESULT", &result_path)])?;
+    assert!(ok, "{output}");
+    assert!(output.contains("mlflow client checks passed"), "{output}");
+    let ids: Value = serde_json::from_str(&std::fs::read_to_string(result.path())?)?;
+    let run = ids["run_id"].as_str().context("run id")?;
+
+    // The same objects through Verity's own API, in the project `default`.
+    let experiments = items(&api.get("/api/v1/projects/default/experiments").await?);
+    let names: Vec<&str> = experiments
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"churn-v2") && names.contains(&"Default"),
+        "{names:?}"
+    );
+    let reply = api.get(&format!("/api/v1/runs/{run}")).await?;
+    expect_status(&reply, 200);
+    let text = reply.1.to_string();
+    assert!(text.contains("\"lr\"") && text.contains("0.01"), "{text}");
+    assert_eq!(reply.1["status"], "FINISHED", "{}", reply.1);
+    let history = api
+        .get(&format!("/api/v1/runs/{run}/metric-history?key=loss"))
+        .await?;
+    expect_status(&history, 200);
+    assert_eq!(
+        history.1["items"].as_array().map(Vec::len),
+        Some(5),
+        "{}",
+        history.1
+    );
+    let artifacts = api
+        .get(&format!("/api/v1/runs/{run}/artifacts?path=data/sub"))
+        .await?;
+    expect_status(&artifacts, 200);
+    assert_eq!(
+        artifacts.1["files"][0]["path"], "data/sub/deep.bin",
+        "{}",
+        artifacts.1
+    );
+    assert_eq!(artifacts.1["files"][0]["byte_size"], 10_240);
+    Ok(())
+}
+
+const ADMIN_PASSWORD: &str = "mlflow-admin-password";
+
+#[tokio::test]
+async fn mlflow_clients_authenticate_and_roles_apply() -> Result<()> {
+    let mut api = Api::start(ServerOptions {
+        admin_password: Some(ADMIN_PASSWORD.to_owned()),
+        ..ServerOptions::default()
+    })?;
+    api.server.authenticate_as("admin", ADMIN_PASSWORD).await?;
+    expect_status(
+        &api.post("/api/v1/projects", json!({"name": "default"}))
+            .await?,
+        201,
+    );
+    let mut tokens = Vec::new();
+    for (user, role) in [("dana", "contributor"), ("vic", "viewer")] {
+        let password = format!("{user}-password-1234");
+        expect_status(
+            &api.post(
+                "/api/v1/users",
+                json!({"name": user, "password": password, "clearance": "internal"}),
+            )
+            .await?,
+            201,
+        );
+        expect_status(
+            &api.put(
+                &format!("/api/v1/projects/default/members/{user}"),
+                json!({"role": role}),
+            )
+            .await?,
+            200,
+        );
+        tokens.push(api.server.login_token(user, &password).await?);
+    }
+    let (contributor, viewer) = (tokens[0].as_str(), tokens[1].as_str());
+
+    let log = r#"
+import mlflow
+mlflow.set_experiment("auth")
+with mlflow.start_run() as run:
+    mlflow.log_param("p", 1)
+    mlflow.log_metric("m", 2.0)
+print("RUN", run.info.run_id, mlflow.get_run(run.info.run_id).info.user_id)
+"#;
+    // A bearer token (MLFLOW_TRACKING_TOKEN): the run's user is the token's, whatever the
+    // client claims.
+    let (ok, out) = run_python(
+        &api,
+        &["-c", log],
+        &[
+            ("MLFLOW_TRACKING_TOKEN", contributor),
+            ("USER", "someone-else"),
+        ],
+    )?;
+    assert!(ok, "{out}");
+    assert!(out.contains(" dana"), "{out}");
+    // Basic credentials with the token as the password.
+    let (ok, out) = run_python(
+        &api,
+        &["-c", log],
+        &[
+            ("MLFLOW_TRACKING_USERNAME", "dana"),
+            ("MLFLOW_TRACKING_PASSWORD", contributor),
+        ],
+    )?;
+    assert!(ok, "{out}");
+
+    let expect_code = |code: &str| {
+        format!(
+            r#"
+import mlflow
+from mlflow.exceptions import MlflowException
+try:
+    mlflow.set_experiment("auth")
+    with mlflow.start_run():
+        pass
+    raise SystemExit("expected a refusal")
+except MlflowException as e:
+    assert e.error_code == "{code}", e.error_code
+    print("REFUSED", e.error_code)
+"#
+        )
+    };
+    // A viewer reads but cannot create runs; no credentials at all is unauthenticated.
+    let (ok, out) = run_python(
+        &api,
+        &["-c", &expect_code("PERMISSION_DENIED")],
+        &[("MLFLOW_TRACKING_TOKEN", viewer)],
+    )?;
+    assert!(ok && out.contains("REFUSED PERMISSION_DENIED"), "{out}");
+    let (ok, out) = run_python(&api, &["-c", &expect_code("UNAUTHENTICATED")], &[])?;
+    assert!(ok && out.contains("REFUSED UNAUTHENTICATED"), "{out}");
+    let (ok, out) = run_python(
+        &api,
+        &["-c", &expect_code("UNAUTHENTICATED")],
+        &[("MLFLOW_TRACKING_TOKEN", "vty_not-a-real-token")],
+    )?;
+    assert!(ok, "{out}");
+
+    // The audit trail names the MLflow client's changes with the token's user.
+    let audit = items(&api.get("/api/v1/audit?project=default&actor=dana").await?);
+    assert!(
+        audit.iter().any(|e| e["action"] == "run.create"),
+        "{audit:?}"
+    );
+    let denied = items(&api.get("/api/v1/audit?outcome=denied&actor=vic").await?);
+    assert!(!denied.is_empty());
+    Ok(())
+}
+
+/// Asserts MLflow's error envelope: the status and `error_code`; returns the message.
+fn mlflow_error(reply: &(reqwest::StatusCode, Value), status: u16, code: &str) -> String {
+    assert_eq!(reply.0.as_u16(), status, "{}", reply.1);
+    assert_eq!(reply.1["error_code"], code, "{}", reply.1);
+    reply.1["message"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn mlflow_bad_input() -> Result<()> {
+    let api = crate::server()?;
+    const M: &str = "/api/2.0/mlflow";
+    let created = api
+        .post(&format!("{M}/experiments/create"), json!({"name": "e"}))
+        .await?;
+    expect_status(&created, 200);
+    let experiment = created.1["experiment_id"]
+        .as_str()
+        .context("id")?
+        .to_owned();
+    let run = api
+        .post(
+            &format!("{M}/runs/create"),
+            json!({"experiment_id": experiment}),
+        )
+        .await?;
+    expect_status(&run, 200);
+    let run_id = run.1["run"]["info"]["run_id"]
+        .as_str()
+        .context("run id")?
+        .to_owned();
+    let on_run = |extra: Value| {
+        let mut body = json!({"run_id": run_id});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        body
+    };
+
+    let message = mlflow_error(
+        &api.raw("POST", &format!("{M}/runs/create"), b"{not json")
+            .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(message.contains("not valid"), "{message}");
+    let posts = [
+        (
+            "runs/log-metric",
+            json!({"key": "m", "value": 1}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "run_id is required",
+        ),
+        (
+            "runs/log-metric",
+            json!({"run_id": "0".repeat(32), "key": "m", "value": 1}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "not found",
+        ),
+        (
+            "runs/log-metric",
+            on_run(json!({"key": "m", "value": "fast"})),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "not a double",
+        ),
+        (
+            "runs/log-metric",
+            on_run(json!({"key": "m", "value": 1, "step": 1.5})),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "int64",
+        ),
+        (
+            "runs/update",
+            on_run(json!({"status": "DONE"})),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "RUNNING, SCHEDULED",
+        ),
+        (
+            "runs/search",
+            json!({"max_results": 0}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "max_results",
+        ),
+        (
+            "runs/search",
+            json!({"max_results": 60000}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "50000",
+        ),
+        (
+            "runs/search",
+            json!({"filter": "metrics.a >>> 1"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "",
+        ),
+        (
+            "runs/search",
+            json!({"run_view_type": "SOME"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "ACTIVE_ONLY",
+        ),
+        (
+            "runs/search",
+            json!({"experiment_ids": ["abc"]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "not a number",
+        ),
+        (
+            "runs/search",
+            json!({"experiment_ids": ["999"]}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "999",
+        ),
+        (
+            "experiments/search",
+            json!({"filter": "name = 'e'"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "not supported",
+        ),
+        (
+            "experiments/create",
+            json!({"name": "x", "artifact_location": "s3://b/x"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "artifact_location",
+        ),
+        (
+            "experiments/create",
+            json!({"name": "  "}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "empty",
+        ),
+        (
+            "experiments/create",
+            json!({"name": "x", "tags": [{"key": "team", "value": "a"}]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "team",
+        ),
+        (
+            "experiments/create",
+            json!({"name": "e"}),
+            400,
+            "RESOURCE_ALREADY_EXISTS",
+            "",
+        ),
+        (
+            "runs/create",
+            json!({"experiment_id": experiment, "run_name": "a", "tags": [{"key": "mlflow.runName", "value": "b"}]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "differ",
+        ),
+        (
+            "runs/log-batch",
+            on_run(
+                json!({"params": (0..101).map(|i| json!({"key": format!("p{i}"), "value": "1"})).collect::<Vec<_>>()}),
+            ),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "at most 100 params",
+        ),
+        (
+            "runs/log-parameter",
+            on_run(json!({"key": "../x", "value": "1"})),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "",
+        ),
+    ];
+    for (path, body, status, code, needle) in posts {
+        let reply = api.post(&format!("{M}/{path}"), body.clone()).await?;
+        let message = mlflow_error(&reply, status, code);
+        assert!(message.contains(needle), "{path} {body}: {message}");
+    }
+    for (path, status, code) in [
+        (
+            "experiments/get?experiment_id=abc",
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        (
+            "experiments/get?experiment_id=999",
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        ("experiments/get", 400, "INVALID_PARAMETER_VALUE"),
+        (
+            "experiments/get-by-name?experiment_name=nope",
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "metrics/get-history?run_id=x",
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        ("registered-models/search", 404, "ENDPOINT_NOT_FOUND"),
+    ] {
+        mlflow_error(&api.get(&format!("{M}/{path}")).await?, status, code);
+    }
+    // A run in a deleted experiment cannot start.
+    expect_status(
+        &api.post(
+            &format!("{M}/experiments/delete"),
+            json!({"experiment_id": experiment}),
+        )
+        .await?,
+        200,
+    );
+    let message = mlflow_error(
+        &api.post(
+            &format!("{M}/runs/create"),
+            json!({"experiment_id": experiment}),
+        )
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(message.contains("active"), "{message}");
+    // Proxied artifacts: a location that is not one, and deletion (artifacts are immutable).
+    let artifacts = "/api/2.0/mlflow-artifacts/artifacts";
+    mlflow_error(
+        &api.get(&format!("{artifacts}?path=nowhere")).await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    let message = mlflow_error(
+        &api.delete(&format!(
+            "{artifacts}/{experiment}/{run_id}/artifacts/a.txt"
+        ))
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(message.contains("immutable"), "{message}");
+    mlflow_error(
+        &api.get(&format!(
+            "{artifacts}/{experiment}/{}/artifacts/a.txt",
+            "0".repeat(32)
+        ))
+        .await?,
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+    );
+    Ok(())
+}

@@ -1,0 +1,165 @@
+"""What typical training code does with the real `mlflow` client, against a running Verity.
+
+Run by the end-to-end suite (tests/e2e/mlflow.rs) with MLFLOW_TRACKING_URI pointing at the
+server; every result is asserted. Exits non-zero on the first failure.
+"""
+
+import json
+import math
+import os
+import pathlib
+import tempfile
+import time
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+client = MlflowClient()
+
+# set_experiment creates the experiment on first use, then finds it.
+experiment = mlflow.set_experiment("churn")
+assert experiment.lifecycle_stage == "active", experiment
+assert mlflow.set_experiment("churn").experiment_id == experiment.experiment_id
+
+with mlflow.start_run(run_name="baseline") as run:
+    run_id = run.info.run_id
+    mlflow.log_param("lr", 0.01)
+    mlflow.log_params({"layers": 3, "optimizer": "adam"})
+    for step in range(5):
+        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+    mlflow.log_metrics({"acc": 0.91, "auc": 0.95}, step=4)
+    mlflow.log_metric("weird", float("nan"))
+    mlflow.set_tag("team", "risk")
+    mlflow.set_tags({"stage": "dev", "owner": "ml"})
+    client.delete_tag(run_id, "owner")
+    # Artifacts go through the proxied routes into the run's (immutable) artifacts.
+    work = pathlib.Path(tempfile.mkdtemp())
+    (work / "notes.txt").write_text("first model\n")
+    (work / "data").mkdir()
+    (work / "data" / "train.csv").write_text("x,y\n1,2\n")
+    (work / "data" / "sub").mkdir()
+    (work / "data" / "sub" / "deep.bin").write_bytes(bytes(range(256)) * 40)
+    mlflow.log_artifact(str(work / "notes.txt"))
+    mlflow.log_artifacts(str(work / "data"), artifact_path="data")
+    mlflow.log_dict({"threshold": 0.5}, "config/model.json")
+
+fetched = client.get_run(run_id)
+assert fetched.info.status == "FINISHED", fetched.info
+assert fetched.info.run_name == "baseline", fetched.info
+assert fetched.info.end_time and fetched.info.end_time >= fetched.info.start_time
+assert fetched.info.artifact_uri.startswith("mlflow-artifacts:/"), fetched.info.artifact_uri
+assert fetched.data.params == {"lr": "0.01", "layers": "3", "optimizer": "adam"}, fetched.data.params
+assert fetched.data.metrics["loss"] == 0.2, fetched.data.metrics
+assert fetched.data.metrics["acc"] == 0.91
+assert math.isnan(fetched.data.metrics["weird"])
+assert fetched.data.tags["team"] == "risk" and fetched.data.tags["stage"] == "dev"
+assert "owner" not in fetched.data.tags, fetched.data.tags
+
+# (Through the run's artifact URI: `runs:/` URIs also look for MLflow 3 logged models, which
+# Verity's MLflow API does not serve yet.)
+root = client.get_run(run_id).info.artifact_uri
+listed = sorted((f.path, f.is_dir) for f in client.list_artifacts(run_id))
+assert listed == [("config", True), ("data", True), ("notes.txt", False)], listed
+inside = sorted(f.path for f in mlflow.artifacts.list_artifacts(artifact_uri=f"{root}/data"))
+assert inside == ["data/sub", "data/train.csv"], inside
+assert mlflow.artifacts.list_artifacts(artifact_uri=f"{root}/nothing-here") == []
+out = pathlib.Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{root}/data"))
+assert (out / "train.csv").read_text() == "x,y\n1,2\n"
+assert (out / "sub" / "deep.bin").read_bytes() == bytes(range(256)) * 40
+assert mlflow.artifacts.load_dict(f"{root}/config/model.json") == {"threshold": 0.5}
+
+history = client.get_metric_history(run_id, "loss")
+assert [m.step for m in history] == [0, 1, 2, 3, 4], history
+assert [round(m.value, 6) for m in history] == [1.0, 0.5, 0.333333, 0.25, 0.2]
+
+# Params are immutable: the same value again is fine, another value is refused.
+with mlflow.start_run(run_id=run_id):
+    mlflow.log_param("lr", 0.01)
+    try:
+        mlflow.log_param("lr", 0.1)
+        raise AssertionError("changing a param must fail")
+    except MlflowException as e:
+        assert e.error_code == "INVALID_PARAMETER_VALUE", e.error_code
+
+# A second run that fails: the block raises, the run ends FAILED.
+try:
+    with mlflow.start_run(run_name="broken"):
+        mlflow.log_param("lr", 0.5)
+        mlflow.log_metric("loss", 0.9)
+        raise RuntimeError("training diverged")
+except RuntimeError:
+    pass
+
+# search_runs with a filter, MLflow's grammar, and Verity's OR as a superset.
+found = mlflow.search_runs(
+    experiment_ids=[experiment.experiment_id],
+    filter_string="params.lr = '0.01' and metrics.acc > 0.9",
+)
+assert list(found["run_id"]) == [run_id], found
+both = mlflow.search_runs(
+    experiment_ids=[experiment.experiment_id],
+    filter_string="params.lr = '0.01' or params.lr = '0.5'",
+    order_by=["params.lr DESC"],
+)
+assert len(both) == 2 and set(both["status"]) == {"FINISHED", "FAILED"}, both
+runs = client.search_runs([experiment.experiment_id], "attributes.status = 'FAILED'")
+assert len(runs) == 1 and runs[0].info.run_name == "broken"
+try:
+    client.search_runs([experiment.experiment_id], "metrics.acc >>> 1")
+    raise AssertionError("a bad filter must fail")
+except MlflowException as e:
+    assert e.error_code == "INVALID_PARAMETER_VALUE", e.error_code
+
+# The default experiment ("0") and its runs.
+mlflow.set_experiment(experiment_id="0")
+with mlflow.start_run() as default_run:
+    mlflow.log_metric("x", 1.0)
+assert client.get_run(default_run.info.run_id).data.metrics == {"x": 1.0}
+
+# Experiments: search, rename, delete, restore; errors.
+names = [e.name for e in mlflow.search_experiments()]
+assert "churn" in names and "Default" in names, names
+client.rename_experiment(experiment.experiment_id, "churn-v2")
+assert client.get_experiment(experiment.experiment_id).name == "churn-v2"
+client.delete_experiment(experiment.experiment_id)
+assert client.get_experiment(experiment.experiment_id).lifecycle_stage == "deleted"
+deleted = mlflow.search_experiments(view_type=mlflow.entities.ViewType.DELETED_ONLY)
+assert [e.name for e in deleted] == ["churn-v2"], deleted
+client.restore_experiment(experiment.experiment_id)
+try:
+    client.create_experiment("churn-v2")
+    raise AssertionError("a duplicate name must fail")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_ALREADY_EXISTS", e.error_code
+try:
+    client.get_run("0" * 32)
+    raise AssertionError("an unknown run must fail")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
+
+# Runs: delete and restore.
+client.delete_run(run_id)
+assert client.get_run(run_id).info.lifecycle_stage == "deleted"
+client.restore_run(run_id)
+assert client.get_run(run_id).info.lifecycle_stage == "active"
+
+# A batch past MLflow's limits is refused by the server.
+from mlflow.entities import Metric  # noqa: E402
+
+now = int(time.time() * 1000)
+try:
+    client._tracking_client.store.log_batch(
+        run_id, metrics=[Metric("m", float(i), now, i) for i in range(1001)], params=[], tags=[]
+    )
+    raise AssertionError("1001 metrics in one batch must fail")
+except MlflowException as e:
+    assert e.error_code == "INVALID_PARAMETER_VALUE", e.error_code
+
+# What the end-to-end test checks through Verity's own API.
+result = os.environ.get("VERITY_RESULT")
+if result:
+    pathlib.Path(result).write_text(
+        json.dumps({"run_id": run_id, "experiment_id": experiment.experiment_id})
+    )
+print("mlflow client checks passed:", os.environ.get("MLFLOW_TRACKING_URI"))
