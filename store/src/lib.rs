@@ -16,6 +16,7 @@ mod format;
 pub mod identity;
 mod jobs;
 mod lineage;
+mod logged_models;
 mod metrics;
 pub mod model;
 mod models;
@@ -41,6 +42,7 @@ pub use format::DataFormat;
 pub use identity::{ApiToken, NewToken, Session, User, UserUpdate};
 pub use jobs::WORKER_STOPPED;
 pub use lineage::{MAX_DEPTH, MAX_NODES};
+pub use logged_models::{LOGGED_MODEL_STATUSES, LoggedModel, MlflowDatasetInput, NewLoggedModel};
 pub use metrics::{HistoryChunk, MAX_BUCKETS, MAX_HISTORY_PAGE};
 pub use models::{ModelSource, NewModelVersion, VersionRef};
 pub use monitoring::{

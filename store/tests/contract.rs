@@ -209,6 +209,8 @@ contract_tests!(
     monitoring_reports_add_get_list_filter_page,
     monitoring_reports_lineage_and_validation,
     monitoring_evaluation_reports_link_models,
+    mlflow_logged_models,
+    mlflow_dataset_inputs,
     monitoring_monitors_crud,
     monitoring_new_version_enqueues_jobs,
     monitoring_jobs_claim_lease_retry,
@@ -438,12 +440,15 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 #[path = "contract/audit.rs"]
 mod audit_cases;
+#[path = "contract/mlflow.rs"]
+mod mlflow_cases;
 #[path = "contract/monitoring.rs"]
 mod monitoring_cases;
 
 mod cases {
     use super::*;
     pub use crate::audit_cases::*;
+    pub use crate::mlflow_cases::*;
     pub use crate::monitoring_cases::*;
 
     // --- projects ---------------------------------------------------------

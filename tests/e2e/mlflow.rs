@@ -34,6 +34,9 @@ fn run_python(api: &Api, args: &[&str], env: &[(&str, &str)]) -> Result<(bool, S
         .env("MLFLOW_TRACKING_URI", api.server.base())
         .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
         .env("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+        // Only loopback is reached from tests.
+        .env("MLFLOW_DISABLE_TELEMETRY", "true")
+        .env("DO_NOT_TRACK", "true")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
@@ -96,6 +99,38 @@ async fn the_mlflow_client_logs_into_verity() -> Result<()> {
         artifacts.1
     );
     assert_eq!(artifacts.1["files"][0]["byte_size"], 10_240);
+
+    // The registered model: two Verity versions from the logged model's files, with lineage
+    // from the run that logged it.
+    let model_run = ids["model_run_id"].as_str().context("model run")?;
+    let model_id = ids["model_id"].as_str().context("model id")?;
+    let version = api
+        .get("/api/v1/projects/default/models/churn-model/versions/1")
+        .await?;
+    expect_status(&version, 200);
+    assert_eq!(version.1["source_run_id"], model_run, "{}", version.1);
+    assert_eq!(version.1["source_path"], format!("models/{model_id}"));
+    let files = version.1["files"].to_string();
+    assert!(
+        files.contains("MLmodel") && files.contains("python_model.pkl"),
+        "{files}"
+    );
+    let lineage = api
+        .get(&format!(
+            "/api/v1/lineage?kind=model_version&id={}&direction=upstream",
+            version.1["id"]
+        ))
+        .await?;
+    assert!(lineage.1.to_string().contains(model_run), "{}", lineage.1);
+    let model = api
+        .get("/api/v1/projects/default/models/churn-model")
+        .await?;
+    assert_eq!(model.1["latest_version"], 2);
+    assert_eq!(
+        model.1["aliases"],
+        json!([]),
+        "the client deleted its alias"
+    );
     Ok(())
 }
 
@@ -423,6 +458,170 @@ async fn mlflow_bad_input() -> Result<()> {
     ] {
         mlflow_error(&api.get(&format!("{M}/{path}")).await?, status, code);
     }
+    // Logged models and the registry.
+    let registry = [
+        (
+            "logged-models",
+            json!({"experiment_id": experiment, "name": "m"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "source_run_id",
+        ),
+        (
+            "logged-models/search",
+            json!({"filter": "tags.x = 'y'"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "name = '<name>'",
+        ),
+        (
+            "logged-models/search",
+            json!({"max_results": 5000}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "max_results",
+        ),
+        (
+            "runs/outputs",
+            on_run(json!({"models": [{"model_id": "m-nope", "step": 0}]})),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "m-nope",
+        ),
+        (
+            "runs/log-inputs",
+            on_run(json!({"models": [{"model_id": "m-x"}]})),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "model inputs",
+        ),
+        (
+            "runs/log-inputs",
+            on_run(json!({"datasets": [{"dataset": {"name": "d", "digest": "x".repeat(40)}}]})),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "digest",
+        ),
+        (
+            "registered-models/create",
+            json!({"name": "r", "tags": [{"key": "k", "value": "v"}]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "tag 'k'",
+        ),
+        (
+            "registered-models/create",
+            json!({"name": "r"}),
+            200,
+            "",
+            "",
+        ),
+        (
+            "registered-models/create",
+            json!({"name": "r"}),
+            400,
+            "RESOURCE_ALREADY_EXISTS",
+            "",
+        ),
+        (
+            "model-versions/create",
+            json!({"name": "r", "source": "s3://bucket/model"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "not a model Verity holds",
+        ),
+        (
+            "model-versions/create",
+            json!({"name": "r", "source": format!("runs:/{run_id}/nothing")}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "",
+        ),
+        (
+            "model-versions/create",
+            json!({"name": "r", "source": format!("runs:/{run_id}/x"), "run_id": "0".repeat(32)}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "names run",
+        ),
+        (
+            "registered-models/alias",
+            json!({"name": "r", "alias": "a", "version": "one"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "not a number",
+        ),
+        (
+            "registered-models/alias",
+            json!({"name": "r", "alias": "a", "version": "7"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "",
+        ),
+    ];
+    for (path, body, status, code, needle) in registry {
+        let reply = api.post(&format!("{M}/{path}"), body.clone()).await?;
+        if status == 200 {
+            expect_status(&reply, 200);
+            continue;
+        }
+        let message = mlflow_error(&reply, status, code);
+        assert!(message.contains(needle), "{path} {body}: {message}");
+    }
+    for (path, status, code) in [
+        ("logged-models/m-nope", 404, "RESOURCE_DOES_NOT_EXIST"),
+        (
+            "registered-models/get?name=nope",
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "model-versions/get?name=r&version=x",
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        (
+            "model-versions/get?name=r&version=3",
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "registered-models/alias?name=r&alias=none",
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+    ] {
+        mlflow_error(&api.get(&format!("{M}/{path}")).await?, status, code);
+    }
+    // A version uploaded through /api/v1 has no run directory to download from.
+    expect_status(
+        &api.send_bytes(
+            reqwest::Method::POST,
+            "/api/v1/projects/default/models/r/versions",
+            Some("application/octet-stream"),
+            b"weights".to_vec(),
+        )
+        .await?,
+        201,
+    );
+    let message = mlflow_error(
+        &api.get(&format!(
+            "{M}/model-versions/get-download-uri?name=r&version=1"
+        ))
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(message.contains("uploaded as one file"), "{message}");
+    let reply = api
+        .raw(
+            "PATCH",
+            &format!("{M}/logged-models/m-nope"),
+            br#"{"status": "LOGGED_MODEL_READY"}"#,
+        )
+        .await?;
+    mlflow_error(&reply, 404, "RESOURCE_DOES_NOT_EXIST");
+
     // A run in a deleted experiment cannot start.
     expect_status(
         &api.post(

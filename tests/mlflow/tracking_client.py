@@ -156,10 +156,57 @@ try:
 except MlflowException as e:
     assert e.error_code == "INVALID_PARAMETER_VALUE", e.error_code
 
+# A model: log_input of a pandas dataset, log_model of a small pyfunc model, register_model,
+# an alias, and pyfunc.load_model by alias.
+import pandas as pd  # noqa: E402
+
+
+class Doubler(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input["a"] * 2
+
+
+frame = pd.DataFrame({"a": [2.0, 3.0], "b": [1.0, 1.0]})
+mlflow.set_experiment("churn-v2")
+with mlflow.start_run(run_name="with-model") as model_run:
+    mlflow.log_input(mlflow.data.from_pandas(frame, name="train"), context="training")
+    mlflow.log_metric("rmse", 0.1)
+    logged = mlflow.pyfunc.log_model(name="model", python_model=Doubler(), input_example=frame)
+assert logged.model_uri.startswith("models:/m-"), logged.model_uri
+with_inputs = client.get_run(model_run.info.run_id)
+inputs = with_inputs.inputs.dataset_inputs
+assert [(i.dataset.name, i.tags[0].value) for i in inputs] == [("train", "training")], inputs
+assert [o.model_id for o in with_inputs.outputs.model_outputs] == [logged.model_id]
+assert client.get_logged_model(logged.model_id).status.to_int() == 2  # READY
+
+version = mlflow.register_model(f"runs:/{model_run.info.run_id}/model", "churn-model")
+assert version.version == "1" and version.status == "READY", version
+client.set_registered_model_alias("churn-model", "champion", version.version)
+assert client.get_model_version_by_alias("churn-model", "champion").version == "1"
+loaded = mlflow.pyfunc.load_model("models:/churn-model@champion")
+assert list(loaded.predict(frame)) == [4.0, 6.0]
+again = mlflow.register_model(logged.model_uri, "churn-model")
+assert again.version == "2", again
+client.set_registered_model_alias("churn-model", "champion", "2")
+assert list(mlflow.pyfunc.load_model("models:/churn-model@champion").predict(frame)) == [4.0, 6.0]
+client.delete_registered_model_alias("churn-model", "champion")
+try:
+    client.get_model_version_by_alias("churn-model", "champion")
+    raise AssertionError("a deleted alias must not resolve")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
+
 # What the end-to-end test checks through Verity's own API.
 result = os.environ.get("VERITY_RESULT")
 if result:
     pathlib.Path(result).write_text(
-        json.dumps({"run_id": run_id, "experiment_id": experiment.experiment_id})
+        json.dumps(
+            {
+                "run_id": run_id,
+                "experiment_id": experiment.experiment_id,
+                "model_run_id": model_run.info.run_id,
+                "model_id": logged.model_id,
+            }
+        )
     )
 print("mlflow client checks passed:", os.environ.get("MLFLOW_TRACKING_URI"))

@@ -9,11 +9,12 @@
 mod artifacts;
 mod error;
 mod experiments;
+mod models;
 mod runs;
 mod wire;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use verity_policy::Action;
 
 use crate::auth::{Caller, Target};
@@ -53,6 +54,36 @@ pub fn router() -> Router<AppState> {
             .route("/runs/delete-tag", post(runs::delete_tag))
             .route("/runs/search", post(runs::search))
             .route("/metrics/get-history", get(runs::metric_history))
+            .route("/runs/outputs", post(models::run_outputs))
+            .route("/runs/log-inputs", post(runs::log_inputs))
+            .route("/logged-models", post(models::create_logged))
+            .route("/logged-models/search", post(models::search_logged))
+            .route(
+                "/logged-models/{model_id}",
+                get(models::get_logged).patch(models::finalize),
+            )
+            .route(
+                "/logged-models/{model_id}/tags",
+                patch(models::set_logged_tags),
+            )
+            .route(
+                "/logged-models/{model_id}/params",
+                post(models::log_logged_params),
+            )
+            .route("/registered-models/create", post(models::create_registered))
+            .route("/registered-models/get", get(models::get_registered))
+            .route(
+                "/registered-models/alias",
+                post(models::set_alias)
+                    .get(models::get_alias)
+                    .delete(models::delete_alias),
+            )
+            .route("/model-versions/create", post(models::create_version))
+            .route("/model-versions/get", get(models::get_version))
+            .route(
+                "/model-versions/get-download-uri",
+                get(models::download_uri),
+            )
             .fallback(|| async { MlflowError::endpoint_not_found() })
     };
     let artifacts = Router::new()

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
 use verity_store::model::LogBatch;
-use verity_store::{NewRun, PageRequest, RunSearch, RunUpdate};
+use verity_store::{MlflowDatasetInput, NewRun, PageRequest, RunSearch, RunUpdate};
 
 use super::experiments::resolve;
 use super::wire::{self, InMetric, InPair, Int};
@@ -140,9 +140,36 @@ pub(super) async fn get(
     let c = caller(c)?;
     let run: RunRef = wire::query(q.as_deref())?;
     let id = authorize_run(&state, &c, Action::RunRead, &run).await?;
-    Ok(Json(
-        json!({"run": wire::run(&state.get_run_detail(&id).await?)}),
-    ))
+    let detail = state.get_run_detail(&id).await?;
+    let mut out = wire::run(&detail);
+    // The models logged from the run are its outputs.
+    let all = PageRequest::new(Some(1000), None)?;
+    let logged = state
+        .search_logged_models(&detail.run.project, &[], None, Some(&id), &all)
+        .await?;
+    let inputs = state.mlflow_inputs(&id).await?;
+    if !inputs.is_empty() {
+        let datasets: Vec<Value> = inputs
+            .iter()
+            .map(|i| {
+                json!({
+                    "tags": i.tags.iter().map(wire::pair).collect::<Vec<_>>(),
+                    "dataset": {"name": i.name, "digest": i.digest, "source_type": i.source_type,
+                                "source": i.source, "schema": i.schema, "profile": i.profile},
+                })
+            })
+            .collect();
+        out["inputs"] = json!({ "dataset_inputs": datasets });
+    }
+    if !logged.items.is_empty() {
+        let outputs: Vec<Value> = logged
+            .items
+            .iter()
+            .map(|m| json!({"model_id": m.model_id, "step": 0}))
+            .collect();
+        out["outputs"] = json!({ "model_outputs": outputs });
+    }
+    Ok(Json(json!({ "run": out })))
 }
 
 #[derive(Deserialize)]
@@ -463,4 +490,66 @@ pub(super) async fn metric_history(
         out["next_page_token"] = json!(token);
     }
     Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+struct InDataset {
+    name: String,
+    digest: String,
+    #[serde(default)]
+    source_type: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    schema: String,
+    #[serde(default)]
+    profile: String,
+}
+
+#[derive(Deserialize)]
+struct InDatasetInput {
+    #[serde(default)]
+    tags: Vec<InPair>,
+    dataset: InDataset,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Inputs {
+    #[serde(flatten)]
+    run: RunRef,
+    #[serde(default)]
+    datasets: Vec<InDatasetInput>,
+    #[serde(default)]
+    models: Vec<Value>,
+}
+
+/// `POST runs/log-inputs`: the datasets' descriptions as the client sends them.
+pub(super) async fn log_inputs(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let req: Inputs = wire::body(&body)?;
+    let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
+    if !req.models.is_empty() {
+        return Err(MlflowError::invalid(
+            "model inputs are not recorded by Verity's MLflow API; log datasets only",
+        ));
+    }
+    let inputs: Vec<MlflowDatasetInput> = req
+        .datasets
+        .into_iter()
+        .map(|d| MlflowDatasetInput {
+            name: d.dataset.name,
+            digest: d.dataset.digest,
+            source_type: d.dataset.source_type,
+            source: d.dataset.source,
+            schema: d.dataset.schema,
+            profile: d.dataset.profile,
+            tags: d.tags.into_iter().map(Into::into).collect(),
+        })
+        .collect();
+    state.add_mlflow_inputs(&id, &inputs, &c.actor).await?;
+    Ok(Json(json!({})))
 }

@@ -1,0 +1,198 @@
+//! Contract cases for what MLflow clients add (both backends): logged models and the dataset
+//! descriptions named as run inputs.
+
+use verity_store::model::KeyValue;
+use verity_store::{ErrorKind, MlflowDatasetInput, NewLoggedModel, PageRequest};
+
+use crate::{Ctx, TestResult, expect_err, project_with_experiment, run_named};
+
+fn kv(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+pub async fn mlflow_logged_models(ctx: Ctx) -> TestResult {
+    let exp = project_with_experiment(&ctx, "p").await?;
+    let run = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
+    let other = project_with_experiment(&ctx, "q").await?;
+    let new = NewLoggedModel {
+        experiment_id: exp,
+        name: "model".into(),
+        source_run_id: run.clone(),
+        model_type: String::new(),
+        params: vec![kv("lr", "0.1")],
+        tags: vec![kv("mlflow.user", "alice")],
+    };
+    let created = ctx
+        .store
+        .create_logged_model("p", &new, &"alice".into())
+        .await?;
+    assert!(created.model_id.starts_with("m-") && created.model_id.len() == 34);
+    assert_eq!(created.status, "PENDING");
+    assert_eq!(
+        created.artifact_dir(),
+        format!("models/{}", created.model_id)
+    );
+    assert_eq!(created.source_run_id, run);
+    let ready = ctx
+        .store
+        .update_logged_model(
+            &created.model_id,
+            Some("READY"),
+            &[kv("mlflow.modelVersions", "[]"), kv("mlflow.user", "bob")],
+            &[kv("epochs", "3")],
+            &"alice".into(),
+        )
+        .await?;
+    assert_eq!(ready.status, "READY");
+    assert_eq!(
+        ready.tags,
+        vec![kv("mlflow.user", "bob"), kv("mlflow.modelVersions", "[]")]
+    );
+    assert_eq!(ready.params, vec![kv("lr", "0.1"), kv("epochs", "3")]);
+    assert_eq!(ctx.store.get_logged_model(&created.model_id).await?, ready);
+
+    let second = ctx
+        .store
+        .create_logged_model(
+            "p",
+            &NewLoggedModel {
+                name: "other".into(),
+                ..new.clone()
+            },
+            &"alice".into(),
+        )
+        .await?;
+    let search = |name: Option<&'static str>, run: Option<String>| {
+        let store = ctx.store.clone();
+        async move {
+            store
+                .search_logged_models("p", &[exp], name, run.as_deref(), &PageRequest::default())
+                .await
+                .map(|p| p.items.into_iter().map(|m| m.model_id).collect::<Vec<_>>())
+        }
+    };
+    assert_eq!(
+        search(None, None).await?,
+        vec![created.model_id.clone(), second.model_id.clone()]
+    );
+    assert_eq!(
+        search(Some("other"), None).await?,
+        vec![second.model_id.clone()]
+    );
+    assert_eq!(search(None, Some(run.clone())).await?.len(), 2);
+    assert!(search(None, Some("0".repeat(32))).await?.is_empty());
+    let page = ctx
+        .store
+        .search_logged_models("p", &[], None, None, &PageRequest::new(Some(1), None)?)
+        .await?;
+    assert_eq!(page.items.len(), 1);
+    let rest = ctx
+        .store
+        .search_logged_models(
+            "p",
+            &[],
+            None,
+            None,
+            &PageRequest::new(Some(1), page.next_cursor.as_deref())?,
+        )
+        .await?;
+    assert_eq!(rest.items[0].model_id, second.model_id);
+
+    // Refusals: a status that is not one, an unknown model, a run of another experiment or
+    // project, an unknown run, a bad name.
+    expect_err(
+        ctx.store
+            .update_logged_model(&created.model_id, Some("DONE"), &[], &[], &"a".into())
+            .await,
+        ErrorKind::InvalidArgument,
+        "bad status",
+    );
+    expect_err(
+        ctx.store.get_logged_model("m-nope").await,
+        ErrorKind::NotFound,
+        "unknown model",
+    );
+    for (project, experiment, run_id, kind) in [
+        ("p", other, run.clone(), ErrorKind::NotFound),
+        ("q", other, run.clone(), ErrorKind::InvalidArgument),
+        ("p", exp, "0".repeat(32), ErrorKind::NotFound),
+    ] {
+        let bad = NewLoggedModel {
+            experiment_id: experiment,
+            source_run_id: run_id,
+            ..new.clone()
+        };
+        expect_err(
+            ctx.store
+                .create_logged_model(project, &bad, &"a".into())
+                .await,
+            kind,
+            "foreign experiment or run",
+        );
+    }
+    let unnamed = NewLoggedModel {
+        name: String::new(),
+        ..new.clone()
+    };
+    expect_err(
+        ctx.store
+            .create_logged_model("p", &unnamed, &"a".into())
+            .await,
+        ErrorKind::InvalidArgument,
+        "empty name",
+    );
+    Ok(())
+}
+
+pub async fn mlflow_dataset_inputs(ctx: Ctx) -> TestResult {
+    let exp = project_with_experiment(&ctx, "p").await?;
+    let run = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
+    let input = MlflowDatasetInput {
+        name: "train".into(),
+        digest: "5a364cb9".into(),
+        source_type: "code".into(),
+        source: "{}".into(),
+        schema: "{\"mlflow_colspec\": []}".into(),
+        profile: "{\"num_rows\": 2}".into(),
+        tags: vec![kv("mlflow.data.context", "training")],
+    };
+    ctx.store
+        .add_mlflow_inputs(&run, std::slice::from_ref(&input), &"alice".into())
+        .await?;
+    // The same dataset again is recorded once.
+    ctx.store
+        .add_mlflow_inputs(&run, std::slice::from_ref(&input), &"alice".into())
+        .await?;
+    assert_eq!(ctx.store.mlflow_inputs(&run).await?, vec![input.clone()]);
+    for bad in [
+        MlflowDatasetInput {
+            digest: "x".repeat(37),
+            ..input.clone()
+        },
+        MlflowDatasetInput {
+            name: String::new(),
+            ..input.clone()
+        },
+        MlflowDatasetInput {
+            source: "a\0b".into(),
+            ..input.clone()
+        },
+    ] {
+        expect_err(
+            ctx.store.add_mlflow_inputs(&run, &[bad], &"a".into()).await,
+            ErrorKind::InvalidArgument,
+            "bad dataset description",
+        );
+    }
+    expect_err(
+        ctx.store
+            .add_mlflow_inputs(&"0".repeat(32), &[input], &"a".into())
+            .await,
+        ErrorKind::NotFound,
+        "unknown run",
+    );
+    Ok(())
+}
