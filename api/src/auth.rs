@@ -71,8 +71,9 @@ impl DecisionMark {
     }
 }
 
-/// Fails closed: a successful `/api/v1` response from a handler that never decided is
-/// replaced by a 500 (and logged), so no route can skip authorization unnoticed.
+/// Fails closed: a successful response (`/api/v1`, the MLflow routes) from a handler that
+/// never decided is replaced by a 500 (and logged), so no route can skip authorization
+/// unnoticed.
 pub async fn require_decision(mut request: Request, next: Next) -> Response {
     let mark = DecisionMark::default();
     request.extensions_mut().insert(mark.clone());

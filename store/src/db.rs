@@ -223,6 +223,8 @@ pub(crate) enum LockTable {
     RegisteredModels,
     /// A monitor (its alert: at most one unresolved).
     Monitors,
+    /// An MLflow logged model (its tags and params).
+    LoggedModels,
 }
 
 /// Locks a row until the transaction ends, so that concurrent writers of the same parent take
@@ -241,6 +243,7 @@ pub(crate) async fn lock_row(
                 "SELECT id FROM registered_models WHERE id = $1 FOR UPDATE"
             }
             LockTable::Monitors => "SELECT id FROM monitors WHERE id = $1 FOR UPDATE",
+            LockTable::LoggedModels => "SELECT id FROM logged_models WHERE id = $1 FOR UPDATE",
         };
         sqlx::query(sql).bind(id).execute(conn).await?;
     }

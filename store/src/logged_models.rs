@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::Row as _;
 
 use crate::audit::{Actor, NewEvent, append};
+use crate::db::{LockTable, lock_row};
 use crate::experiments::experiment_in_project;
 use crate::model::{KeyValue, Page};
 use crate::projects::project_id;
@@ -211,6 +212,13 @@ impl Store {
         check_pairs("tag", tags)?;
         check_pairs("param", params)?;
         let mut tx = self.begin_write().await?;
+        let row: i64 = sqlx::query_scalar("SELECT id FROM logged_models WHERE model_id = $1")
+            .bind(model_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::not_found("logged_model", model_id))?;
+        // Concurrent tag and param changes take turns (they rewrite the JSON lists).
+        lock_row(&mut tx, self.inner.backend, LockTable::LoggedModels, row).await?;
         let mut model = logged_model_in(&mut tx, model_id).await?;
         merge(&mut model.tags, tags);
         merge(&mut model.params, params);

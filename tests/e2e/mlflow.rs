@@ -622,6 +622,93 @@ async fn mlflow_bad_input() -> Result<()> {
         .await?;
     mlflow_error(&reply, 404, "RESOURCE_DOES_NOT_EXIST");
 
+    // The default experiment stays; NUL is refused; a wrong method is MLflow-shaped.
+    let message = mlflow_error(
+        &api.post(
+            &format!("{M}/experiments/delete"),
+            json!({"experiment_id": "0"}),
+        )
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(message.contains("default experiment"), "{message}");
+    mlflow_error(
+        &api.get(&format!("{M}/experiments/get-by-name?experiment_name=%00"))
+            .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    mlflow_error(
+        &api.post(
+            &format!("{M}/runs/set-tag"),
+            on_run(json!({"key": "k", "value": "a\u{0}b"})),
+        )
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    mlflow_error(
+        &api.get(&format!("{M}/runs/create")).await?,
+        405,
+        "BAD_REQUEST",
+    );
+    // A model logged from a run of another Verity project is refused.
+    api.project("other").await?;
+    let other_experiment = api.experiment("other", "e").await?;
+    let other_run = api.run("other", other_experiment, json!({})).await?;
+    let message = mlflow_error(
+        &api.post(
+            &format!("{M}/logged-models"),
+            json!({"experiment_id": experiment, "name": "m", "source_run_id": other_run}),
+        )
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(
+        message.contains("belongs to Verity project 'other'"),
+        "{message}"
+    );
+    // A Verity model directory whose tensors do not match its spec is not registered.
+    let spec = json!({"format": "verity-model/1", "architecture": {"type": "linear_regression"},
+        "features": [{"column": "x"}], "output": {"type": "regression"}});
+    expect_status(
+        &api.put_artifact(
+            &run_id,
+            "vm/verity-model.json",
+            spec.to_string().into_bytes(),
+        )
+        .await?,
+        200,
+    );
+    expect_status(
+        &api.put_artifact(
+            &run_id,
+            "vm/model.safetensors",
+            verity_monitor::model::safetensors::write_f32(&[(
+                "weight",
+                vec![1, 2],
+                vec![1.0, 2.0],
+            )]),
+        )
+        .await?,
+        200,
+    );
+    let message = mlflow_error(
+        &api.post(
+            &format!("{M}/model-versions/create"),
+            json!({"name": "r", "source": format!("runs:/{run_id}/vm")}),
+        )
+        .await?,
+        400,
+        "INVALID_PARAMETER_VALUE",
+    );
+    assert!(
+        message.contains("tensor 'weight' has shape [1, 2]"),
+        "{message}"
+    );
+
     // A run in a deleted experiment cannot start.
     expect_status(
         &api.post(

@@ -26,6 +26,11 @@ struct Location {
 }
 
 fn locate(path: &str) -> Result<Location, MlflowError> {
+    if path.contains('\0') {
+        return Err(MlflowError::invalid(
+            "an artifact path must not contain NUL characters",
+        ));
+    }
     let path = path.trim_matches('/');
     let mut parts = path.splitn(4, '/');
     let (Some(experiment), Some(run_id), Some("artifacts")) =

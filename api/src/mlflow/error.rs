@@ -49,6 +49,17 @@ impl MlflowError {
     }
 }
 
+impl MlflowError {
+    /// `BAD_REQUEST` (405): the endpoint exists with another method.
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "BAD_REQUEST",
+            message: "this endpoint does not accept that method".into(),
+        }
+    }
+}
+
 impl From<ApiError> for MlflowError {
     fn from(err: ApiError) -> Self {
         let (status, code) = match (err.status().as_u16(), err.code()) {

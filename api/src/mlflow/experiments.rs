@@ -12,7 +12,7 @@ use verity_store::PageRequest;
 use verity_store::model::Experiment;
 
 use super::wire::{self, InPair, Int};
-use super::{DEFAULT_EXPERIMENT, MlflowError, project};
+use super::{DEFAULT_EXPERIMENT, MlflowError, project, project_for_write};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,12 +22,14 @@ type Reply = Result<Json<Value>, MlflowError>;
 /// The tag MLflow keeps an experiment's (and a run's) description in.
 const NOTE_TAG: &str = "mlflow.note.content";
 
-/// Parses an experiment id (`"0"` is the default experiment).
+/// Parses an experiment id (`"0"` is the default experiment, created here when `create` is set
+/// and the caller may create experiments; otherwise a missing default experiment is not found).
 pub(super) async fn resolve(
     state: &AppState,
     caller: &Caller,
     project: &str,
     id: &str,
+    create: bool,
 ) -> Result<Experiment, MlflowError> {
     if id == "0" {
         return match state
@@ -35,6 +37,11 @@ pub(super) async fn resolve(
             .await
         {
             Ok(found) => Ok(found),
+            Err(e) if e.kind() == verity_store::ErrorKind::NotFound && !create => {
+                Err(MlflowError::not_found(
+                    "No Experiment with id=0 exists yet (the first run in it creates it)",
+                ))
+            }
             Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
                 caller
                     .authorize(state, Action::ExperimentCreate, &Target::project(project))
@@ -53,6 +60,7 @@ pub(super) async fn resolve(
         };
     }
     let id: i64 = id
+        .trim()
         .parse()
         .map_err(|_| MlflowError::invalid(format!("experiment_id '{id}' is not a number")))?;
     state.get_experiment(project, id).await.map_err(|e| {
@@ -113,7 +121,9 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Reply {
     let c = caller(c)?;
-    let project = authorize(&state, &c, Action::ExperimentCreate).await?;
+    let project = project_for_write(&state, &c).await?;
+    c.authorize(&state, Action::ExperimentCreate, &Target::project(&project))
+        .await?;
     let req: Create = wire::body(&body)?;
     if req
         .artifact_location
@@ -148,7 +158,7 @@ pub(super) async fn get(
     let c = caller(c)?;
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
     let req: ById = wire::query(q.as_deref())?;
-    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
     Ok(Json(json!({"experiment": wire::experiment(&found)})))
 }
 
@@ -276,7 +286,7 @@ pub(super) async fn update(
     let c = caller(c)?;
     let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
     let req: Update = wire::body(&body)?;
-    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
     state
         .update_experiment(&project, found.id, Some(&req.new_name), None, &c.actor)
         .await?;
@@ -286,7 +296,12 @@ pub(super) async fn update(
 async fn set_deleted(state: AppState, c: Caller, body: Bytes, deleted: bool) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentDelete).await?;
     let req: ById = wire::body(&body)?;
-    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
+    if deleted && found.name == DEFAULT_EXPERIMENT {
+        return Err(MlflowError::invalid(
+            "Cannot delete the default experiment '0'. This is an internally reserved experiment.",
+        ));
+    }
     state
         .set_experiment_deleted(&project, found.id, deleted, &c.actor)
         .await?;
@@ -333,7 +348,7 @@ pub(super) async fn set_tag(
         value: req.value,
     };
     let note = description(std::slice::from_ref(&tag))?.unwrap_or_default();
-    let found = resolve(&state, &c, &project, &req.experiment_id).await?;
+    let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
     state
         .update_experiment(&project, found.id, None, Some(&note), &c.actor)
         .await?;

@@ -85,6 +85,7 @@ pub fn router() -> Router<AppState> {
                 get(models::download_uri),
             )
             .fallback(|| async { MlflowError::endpoint_not_found() })
+            .method_not_allowed_fallback(|| async { MlflowError::method_not_allowed() })
     };
     let artifacts = Router::new()
         .route("/artifacts", get(artifacts::list))
@@ -94,31 +95,57 @@ pub fn router() -> Router<AppState> {
                 .put(artifacts::upload)
                 .delete(artifacts::delete),
         )
-        .fallback(|| async { MlflowError::endpoint_not_found() });
+        .fallback(|| async { MlflowError::endpoint_not_found() })
+        .method_not_allowed_fallback(|| async { MlflowError::method_not_allowed() });
     Router::new()
         .nest("/api/2.0/mlflow", routes())
         .nest("/ajax-api/2.0/mlflow", routes())
         .nest("/api/2.0/mlflow-artifacts", artifacts)
 }
 
-/// The project MLflow calls act in; created on first use by a caller allowed to create
-/// projects (else `RESOURCE_DOES_NOT_EXIST` saying who can create it).
-async fn project(state: &AppState, caller: &Caller) -> Result<String, MlflowError> {
+/// The project MLflow calls act in, which must exist (`RESOURCE_DOES_NOT_EXIST` saying who
+/// creates it). Read routes use this; nothing is created on a read.
+async fn project(state: &AppState, _caller: &Caller) -> Result<String, MlflowError> {
     let name = state.mlflow_project.to_string();
     match state.get_project(&name).await {
         Ok(_) => Ok(name),
         Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
-            if !caller.can(state, Action::ProjectCreate, &Target::global("project"))? {
-                return Err(MlflowError::not_found(format!(
-                    "Verity project '{name}', where MLflow clients log, does not exist: an \
-                     administrator creates it (POST /api/v1/projects)"
-                )));
-            }
+            Err(MlflowError::not_found(format!(
+                "Verity project '{name}', where MLflow clients log, does not exist yet: the first \
+                 experiment or run created by someone allowed to create projects creates it, or \
+                 an administrator does (POST /api/v1/projects)"
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The project MLflow calls act in, created (with the `Default` experiment, MLflow's "0") when
+/// missing if the caller may create projects (authorized and audited like
+/// `POST /api/v1/projects`). Only creating routes use this.
+async fn project_for_write(state: &AppState, caller: &Caller) -> Result<String, MlflowError> {
+    let name = state.mlflow_project.to_string();
+    match state.get_project(&name).await {
+        Ok(_) => Ok(name),
+        Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
+            caller
+                .authorize(state, Action::ProjectCreate, &Target::global("project"))
+                .await?;
             match state
                 .create_project(&name, "Experiments logged by MLflow clients", &caller.actor)
                 .await
             {
-                Ok(_) => Ok(name),
+                Ok(_) => {
+                    // MLflow's experiment "0" exists from the start.
+                    match state
+                        .create_experiment(&name, DEFAULT_EXPERIMENT, "", &caller.actor)
+                        .await
+                    {
+                        Ok(_) => Ok(name),
+                        Err(e) if e.kind() == verity_store::ErrorKind::AlreadyExists => Ok(name),
+                        Err(e) => Err(e.into()),
+                    }
+                }
                 Err(e) if e.kind() == verity_store::ErrorKind::AlreadyExists => Ok(name),
                 Err(e) => Err(e.into()),
             }

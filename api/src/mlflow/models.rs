@@ -94,6 +94,12 @@ async fn logged_model(
     action: Action,
     model_id: &str,
 ) -> Result<LoggedModel, MlflowError> {
+    if model_id.contains('\0') {
+        return Err(MlflowError::not_found(format!(
+            "Logged model with ID '{}' not found",
+            model_id.escape_default()
+        )));
+    }
     let found = state.get_logged_model(model_id).await.map_err(|e| {
         if e.kind() == verity_store::ErrorKind::NotFound {
             MlflowError::not_found(format!("Logged model with ID '{model_id}' not found"))
@@ -133,9 +139,15 @@ pub(super) async fn create_logged(
             "Verity logs models from runs: give source_run_id (log the model inside a run)",
         )
     })?;
-    c.authorize_run(&state, Action::RunWrite, &run).await?;
+    let source = c.authorize_run(&state, Action::RunWrite, &run).await?;
     let project = project(&state, &c).await?;
-    let experiment = resolve(&state, &c, &project, &req.experiment_id).await?;
+    if source.project != project {
+        return Err(MlflowError::invalid(format!(
+            "run {run} belongs to Verity project '{}'; MLflow clients log models in '{project}'",
+            source.project
+        )));
+    }
+    let experiment = resolve(&state, &c, &project, &req.experiment_id, false).await?;
     let name = req
         .name
         .filter(|n| !n.is_empty())
@@ -279,7 +291,7 @@ pub(super) async fn search_logged(
     let name = name_filter(req.filter.as_deref())?;
     let mut experiments = Vec::with_capacity(req.experiment_ids.len());
     for id in &req.experiment_ids {
-        experiments.push(resolve(&state, &c, &project, id).await?.id);
+        experiments.push(resolve(&state, &c, &project, id, false).await?.id);
     }
     let limit = req.max_results.map_or(100, |m| m.0);
     if !(1..=1000).contains(&limit) {
@@ -543,6 +555,10 @@ pub(super) async fn create_version(
     let req: CreateVersion = wire::body(&body)?;
     let (run_id, path) = source_dir(&state, &c, &req).await?;
     c.authorize_run(&state, Action::RunRead, &run_id).await?;
+    // A Verity model directory is checked against its tensors, as /api/v1 does.
+    crate::evaluations::check_run_artifact_model(&state, &project, &run_id, &path)
+        .await
+        .map_err(|e| MlflowError::from(ApiError::from(e)))?;
     let new = NewModelVersion {
         source: ModelSource::RunArtifact { run_id, path },
         description: req.description.clone().unwrap_or_default(),

@@ -13,7 +13,7 @@ use verity_store::{MlflowDatasetInput, NewRun, PageRequest, RunSearch, RunUpdate
 
 use super::experiments::resolve;
 use super::wire::{self, InMetric, InPair, Int};
-use super::{MlflowError, project};
+use super::{MlflowError, project, project_for_write};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -89,7 +89,7 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Reply {
     let c = caller(c)?;
-    let project = project(&state, &c).await?;
+    let project = project_for_write(&state, &c).await?;
     c.authorize(&state, Action::RunCreate, &Target::project(&project))
         .await?;
     let req: Create = wire::body(&body)?;
@@ -98,6 +98,7 @@ pub(super) async fn create(
         &c,
         &project,
         req.experiment_id.as_deref().unwrap_or("0"),
+        true,
     )
     .await?;
     if experiment.deleted_at.is_some() {
@@ -423,7 +424,7 @@ pub(super) async fn search(
     }
     let mut experiment_ids = Vec::with_capacity(req.experiment_ids.len());
     for id in &req.experiment_ids {
-        experiment_ids.push(resolve(&state, &c, &project, id).await?.id);
+        experiment_ids.push(resolve(&state, &c, &project, id, false).await?.id);
     }
     let limit = u32::try_from(max.min(SEARCH_PAGE)).unwrap_or(1000);
     let token = req.page_token.as_deref().filter(|t| !t.is_empty());

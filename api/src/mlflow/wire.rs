@@ -17,8 +17,33 @@ pub fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
     } else {
         bytes
     };
-    serde_json::from_slice(bytes)
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| MlflowError::invalid(format!("the request body is not valid: {e}")))?;
+    refuse_nul(&value)?;
+    serde_json::from_value(value)
         .map_err(|e| MlflowError::invalid(format!("the request body is not valid: {e}")))
+}
+
+/// Text with NUL cannot be stored (PostgreSQL refuses it): a 400 rather than a failure.
+fn refuse_nul(value: &Value) -> Result<(), MlflowError> {
+    let bad = match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(list) => return list.iter().try_for_each(refuse_nul),
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k.contains('\0') {
+                    return Err(MlflowError::invalid("text must not contain NUL characters"));
+                }
+                refuse_nul(v)?;
+            }
+            false
+        }
+        _ => false,
+    };
+    if bad {
+        return Err(MlflowError::invalid("text must not contain NUL characters"));
+    }
+    Ok(())
 }
 
 /// Parses a query string into a JSON object (MLflow clients send GET fields as parameters;
@@ -38,7 +63,9 @@ pub fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, MlflowError> {
             }
         }
     }
-    serde_json::from_value(Value::Object(map))
+    let value = Value::Object(map);
+    refuse_nul(&value)?;
+    serde_json::from_value(value)
         .map_err(|e| MlflowError::invalid(format!("the query parameters are not valid: {e}")))
 }
 
