@@ -36,7 +36,14 @@ if ! "$VERITY_MLFLOW_VENV/bin/python" -c "import sys, mlflow; sys.exit(mlflow.__
     "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
 fi
 export VERITY_MLFLOW_PYTHON="$VERITY_MLFLOW_VENV/bin/python"
+# The Python SDK (sdk/python) and pytest, in the same environment (it has pandas and pyarrow).
+"$VERITY_MLFLOW_VENV/bin/python" -c "import pytest" 2>/dev/null \
+    || "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check pytest
+"$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall ./sdk/python
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
+
+# The Python SDK against the real server (the binary the Rust tests just built).
+VERITY_BIN="${CARGO_TARGET_DIR:-target}/debug/verity" "$VERITY_MLFLOW_PYTHON" -m pytest -q -p no:cacheprovider sdk/python/tests
