@@ -148,3 +148,43 @@ def test_errors_are_clear(server):
     with pytest.raises(VerityError) as down:
         unreachable.start_run("p", "e")
     assert down.value.status == 0
+
+
+def test_log_model_registers_a_model_verity_can_evaluate(server):
+    import numpy as np
+
+    post(server, "/api/v1/projects", {"name": "p"})
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(200, 2))
+    frame = pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "label": (x[:, 0] + x[:, 1] > 0).astype(int)})
+    weight = np.array([[1.5, 1.0]])
+    bias = np.array([0.1])
+    with verity.start_run(project="p", experiment="e", url=server.url):
+        verity.log_dataset(frame, name="scoring")
+        version = verity.log_model("clf", [(weight, bias)], ["x1", "x2"], {"type": "binary"})
+    assert version["version"] == 1
+    assert sorted(f["path"] for f in version["files"]) == ["model.safetensors", "verity-model.json"]
+    report = post(server, "/api/v1/projects/p/evaluations",
+                  {"model": "clf", "version": 1, "dataset": "scoring",
+                   "evaluation": {"label": "label"}})
+    predicted = (x @ weight.T + bias).ravel() >= 0
+    expected = float(np.mean(predicted == frame["label"].to_numpy().astype(bool)))
+    assert report["result"]["overall"]["accuracy"] == pytest.approx(expected)
+    # A spec that does not match its tensors is refused by the server.
+    with pytest.raises(VerityError) as refused:
+        with verity.start_run(project="p", experiment="e", url=server.url):
+            verity.log_model("clf", [(weight, bias)], ["x1", "x2", "x3"], {"type": "binary"})
+    assert refused.value.status == 400 and "shape" in refused.value.message
+
+
+def test_system_metrics_are_logged_on_an_interval(server):
+    post(server, "/api/v1/projects", {"name": "p"})
+    with verity.start_run(project="p", experiment="e", url=server.url, system_metrics=True,
+                          system_metrics_interval=0.1) as run:
+        time.sleep(0.8)
+    client = Client(server.url)
+    memory = client.metric_history(run.id, "system/system_memory_usage_megabytes")
+    assert len(memory) >= 3 and (memory["value"] > 0).all()
+    assert list(memory["step"]) == list(range(len(memory)))
+    cpu = client.metric_history(run.id, "system/cpu_utilization_percentage")
+    assert len(cpu) >= 3 and cpu["value"].between(0, 100).all()

@@ -20,7 +20,9 @@ from urllib.parse import quote
 
 from . import _state
 from ._http import Http, VerityError
+from ._model import save_model, write_safetensors
 from ._run import Run
+from ._system import SystemMonitor
 
 __all__ = [
     "Client",
@@ -37,6 +39,9 @@ __all__ = [
     "log_artifact",
     "log_dataset",
     "end_run",
+    "log_model",
+    "save_model",
+    "write_safetensors",
 ]
 
 
@@ -83,13 +88,18 @@ class Client:
                 return None
 
     def start_run(self, project: str, experiment: str, name: Optional[str] = None,
-                  tags: Optional[Dict[str, Any]] = None, flush_interval: float = 1.0) -> Run:
-        """Starts a run in `experiment` (created when missing) of `project`."""
+                  tags: Optional[Dict[str, Any]] = None, flush_interval: float = 1.0,
+                  system_metrics: bool = False, system_metrics_interval: float = 10.0) -> Run:
+        """Starts a run in `experiment` (created when missing) of `project`; with
+        `system_metrics`, CPU, memory and GPU use are logged every `system_metrics_interval`
+        seconds until the run ends."""
         experiment_id = self.experiment_id(project, experiment)
         body = {"name": name, "tags": [{"key": k, "value": str(v)} for k, v in (tags or {}).items()]}
         info = self.http.request(
             "POST", f"/api/v1/projects/{_q(project)}/experiments/{experiment_id}/runs", body)
         run = Run(self.http, project, experiment_id, info, flush_interval=flush_interval)
+        if system_metrics:
+            run._system = SystemMonitor(run, system_metrics_interval)
         _state.remember(run)
         return run
 
@@ -162,9 +172,12 @@ def _client(url: Optional[str], token: Optional[str]) -> Client:
 
 def start_run(project: str, experiment: str, name: Optional[str] = None,
               tags: Optional[Dict[str, Any]] = None, url: Optional[str] = None,
-              token: Optional[str] = None) -> Run:
+              token: Optional[str] = None, system_metrics: bool = False,
+              system_metrics_interval: float = 10.0) -> Run:
     """Starts a run and makes it the active run of the module-level functions."""
-    return _client(url, token).start_run(project, experiment, name=name, tags=tags)
+    return _client(url, token).start_run(project, experiment, name=name, tags=tags,
+                                         system_metrics=system_metrics,
+                                         system_metrics_interval=system_metrics_interval)
 
 
 def active_run() -> Run:
@@ -218,3 +231,9 @@ def log_dataset(data: Any, name: str, context: str = "training") -> Dict[str, An
 def end_run(status: str = "FINISHED") -> None:
     """Ends the active run."""
     active_run().end(status)
+
+
+def log_model(model: str, layers, features, output: Dict[str, Any], activation: str = "relu",
+              artifact_path: str = "model") -> Dict[str, Any]:
+    """Logs a network in Verity's model format from the active run and registers it."""
+    return active_run().log_model(model, layers, features, output, activation, artifact_path)

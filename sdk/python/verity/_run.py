@@ -50,6 +50,7 @@ class Run:
         self._lock = threading.Condition()
         self._in_flight = 0
         self._closed = False
+        self._system = None
         self._thread = threading.Thread(target=self._send_loop, name=f"verity-{self.id[:8]}",
                                         daemon=True)
         self._thread.start()
@@ -120,6 +121,31 @@ class Run:
                            {"dataset_version_id": version["id"], "context": context})
         return version
 
+    def log_model(self, model: str, layers, features, output: Dict[str, Any],
+                  activation: str = "relu", artifact_path: str = "model",
+                  description: str = "") -> Dict[str, Any]:
+        """Saves a network in Verity's model format (see `verity.save_model`), logs both files
+        as artifacts of the run under `artifact_path`, and registers them as the next version of
+        registered model `model` (created when missing); the registration checks the spec
+        against the tensors. Returns the model version."""
+        import tempfile
+
+        from ._model import save_model
+
+        with tempfile.TemporaryDirectory() as work:
+            save_model(work, layers, features, output, activation)
+            for name in ("verity-model.json", "model.safetensors"):
+                self.log_artifact(os.path.join(work, name), artifact_path=artifact_path)
+        try:
+            self._http.request("POST", f"/api/v1/projects/{self.project}/models",
+                               {"name": model})
+        except VerityError as e:
+            if e.status != 409:
+                raise
+        return self._http.request(
+            "POST", f"/api/v1/projects/{self.project}/models/{model}/versions",
+            {"run_id": self.id, "artifact_path": artifact_path, "description": description})
+
     def flush(self, timeout: float = 120.0) -> None:
         """Waits until everything queued is sent; raises the refusals met so far."""
         deadline = time.monotonic() + timeout
@@ -138,6 +164,9 @@ class Run:
     def end(self, status: str = "FINISHED") -> None:
         """Flushes, then marks the run `status` (FINISHED, FAILED or KILLED)."""
         failure: Optional[BaseException] = None
+        if self._system is not None:
+            self._system.stop()
+            self._system = None
         try:
             self.flush()
         except VerityError as e:
