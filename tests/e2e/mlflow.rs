@@ -454,7 +454,11 @@ async fn mlflow_bad_input() -> Result<()> {
             400,
             "INVALID_PARAMETER_VALUE",
         ),
-        ("registered-models/search", 404, "ENDPOINT_NOT_FOUND"),
+        (
+            "model-versions/get-latest-versions",
+            404,
+            "ENDPOINT_NOT_FOUND",
+        ),
     ] {
         mlflow_error(&api.get(&format!("{M}/{path}")).await?, status, code);
     }
@@ -613,6 +617,53 @@ async fn mlflow_bad_input() -> Result<()> {
         "INVALID_PARAMETER_VALUE",
     );
     assert!(message.contains("uploaded as one file"), "{message}");
+    // Registry searches and updates.
+    for (path, status, code) in [
+        (
+            "registered-models/search?filter=tags.team%20%3D%20%27a%27",
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        (
+            "registered-models/search?max_results=5000",
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        ("model-versions/search", 400, "INVALID_PARAMETER_VALUE"),
+        (
+            "model-versions/search?filter=name%20%3D%20%27nope%27",
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+    ] {
+        mlflow_error(&api.get(&format!("{M}/{path}")).await?, status, code);
+    }
+    let reply = api
+        .get(&format!(
+            "{M}/registered-models/search?filter=name%20LIKE%20%27r%25%27"
+        ))
+        .await?;
+    expect_status(&reply, 200);
+    assert_eq!(reply.1["registered_models"][0]["name"], "r", "{}", reply.1);
+    for (path, body, status, code) in [
+        (
+            "registered-models/update",
+            r#"{"name": "nope", "description": "x"}"#,
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "model-versions/update",
+            r#"{"name": "r", "version": "x"}"#,
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+    ] {
+        let reply = api
+            .raw("PATCH", &format!("{M}/{path}"), body.as_bytes())
+            .await?;
+        mlflow_error(&reply, status, code);
+    }
     let reply = api
         .raw(
             "PATCH",

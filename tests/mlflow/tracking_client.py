@@ -189,6 +189,15 @@ again = mlflow.register_model(logged.model_uri, "churn-model")
 assert again.version == "2", again
 client.set_registered_model_alias("churn-model", "champion", "2")
 assert list(mlflow.pyfunc.load_model("models:/churn-model@champion").predict(frame)) == [4.0, 6.0]
+found = client.search_registered_models(filter_string="name LIKE 'churn%'")
+assert [m.name for m in found] == ["churn-model"], found
+assert client.search_registered_models(filter_string="name = 'nope'") == []
+client.update_registered_model("churn-model", description="doubles a")
+assert client.get_registered_model("churn-model").description == "doubles a"
+versions = client.search_model_versions("name = 'churn-model'")
+assert sorted(v.version for v in versions) == ["1", "2"], versions
+client.update_model_version("churn-model", "1", description="the first")
+assert client.get_model_version("churn-model", "1").description == "the first"
 client.delete_registered_model_alias("churn-model", "champion")
 try:
     client.get_model_version_by_alias("churn-model", "champion")

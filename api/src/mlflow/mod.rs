@@ -73,6 +73,19 @@ pub fn router() -> Router<AppState> {
             .route("/registered-models/create", post(models::create_registered))
             .route("/registered-models/get", get(models::get_registered))
             .route(
+                "/registered-models/search",
+                get(models::search_registered).post(models::search_registered),
+            )
+            .route(
+                "/registered-models/update",
+                patch(models::update_registered),
+            )
+            .route(
+                "/model-versions/search",
+                get(models::search_versions).post(models::search_versions),
+            )
+            .route("/model-versions/update", patch(models::update_version))
+            .route(
                 "/registered-models/alias",
                 post(models::set_alias)
                     .get(models::get_alias)
