@@ -370,10 +370,17 @@ async fn mlflow_bad_input() -> Result<()> {
         ),
         (
             "experiments/search",
-            json!({"filter": "name = 'e'"}),
+            json!({"filter": "tags.team = 'e'"}),
             400,
             "INVALID_PARAMETER_VALUE",
-            "not supported",
+            "experiments can be filtered by",
+        ),
+        (
+            "experiments/search",
+            json!({"order_by": ["name ASC"]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "order_by",
         ),
         (
             "experiments/create",

@@ -120,6 +120,8 @@ assert client.get_run(default_run.info.run_id).data.metrics == {"x": 1.0}
 # Experiments: search, rename, delete, restore; errors.
 names = [e.name for e in mlflow.search_experiments()]
 assert "churn" in names and "Default" in names, names
+assert [e.name for e in mlflow.search_experiments(filter_string="name LIKE 'chu%'")] == ["churn"]
+assert [e.name for e in mlflow.search_experiments(filter_string="name = 'Default'")] == ["Default"]
 client.rename_experiment(experiment.experiment_id, "churn-v2")
 assert client.get_experiment(experiment.experiment_id).name == "churn-v2"
 client.delete_experiment(experiment.experiment_id)

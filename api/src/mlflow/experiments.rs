@@ -208,12 +208,7 @@ pub(super) struct Search {
 
 async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
-    if req.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
-        return Err(MlflowError::invalid(
-            "filtering experiments is not supported by Verity's MLflow API; list them and filter \
-             on the client",
-        ));
-    }
+    let filter = wire::name_filter(req.filter.as_deref(), "experiments")?;
     let ordered = match &req.order_by {
         None | Some(Value::Null) => false,
         Some(Value::Array(list)) => !list.is_empty(),
@@ -236,14 +231,20 @@ async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
     let page = PageRequest::new(
         Some(limit),
         req.page_token.as_deref().filter(|t| !t.is_empty()),
-    )
-    .map_err(MlflowError::from)?;
-    let found = state
-        .list_experiments(&project, wire::view_type(req.view_type.as_ref())?, &page)
-        .await?;
-    let mut out =
-        json!({"experiments": found.items.iter().map(wire::experiment).collect::<Vec<_>>()});
-    if let Some(token) = found.next_cursor {
+    )?;
+    let view = wire::view_type(req.view_type.as_ref())?;
+    // A name filter applies to each page of the listing: a page may hold fewer matches
+    // than `max_results` (even none) while `next_page_token` leads on.
+    let found = state.list_experiments(&project, view, &page).await?;
+    let experiments: Vec<Value> = found
+        .items
+        .iter()
+        .filter(|e| wire::name_matches(&filter, &e.name))
+        .map(wire::experiment)
+        .collect();
+    let next = found.next_cursor;
+    let mut out = json!({ "experiments": experiments });
+    if let Some(token) = next {
         out["next_page_token"] = json!(token);
     }
     Ok(Json(out))

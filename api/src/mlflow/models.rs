@@ -694,84 +694,6 @@ pub(super) struct SearchRegistered {
     page_token: Option<String>,
 }
 
-/// The name in a filter `name = '<name>'` or `name LIKE '<pattern>'` (`%` and `_`), the
-/// filters MLflow's registry search clients send most.
-fn registry_name_filter(filter: Option<&str>) -> Result<Option<(bool, String)>, MlflowError> {
-    let Some(whole) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
-        return Ok(None);
-    };
-    // MLflow 3 clients add "AND tag.`mlflow.prompt.is_prompt` != 'true'" to leave prompts
-    // out; Verity's registered models carry no tags, so that clause holds for every model.
-    let clauses: Vec<&str> = whole
-        .split(" AND ")
-        .flat_map(|c| c.split(" and "))
-        .map(str::trim)
-        .filter(|c| {
-            let compact: String = c
-                .chars()
-                .filter(|ch| !ch.is_whitespace() && *ch != '`')
-                .collect();
-            !matches!(
-                compact.as_str(),
-                "tag.mlflow.prompt.is_prompt!='true'" | "tags.mlflow.prompt.is_prompt!='true'"
-            )
-        })
-        .collect();
-    let filter = match clauses.as_slice() {
-        [] => return Ok(None),
-        [one] => *one,
-        _ => {
-            return Err(MlflowError::invalid(format!(
-                "registered models can be filtered by one `name = '<name>'` or `name LIKE \
-                 '<pattern>'` only, not by {whole}"
-            )));
-        }
-    };
-    let rest = filter
-        .strip_prefix("name")
-        .map(str::trim_start)
-        .unwrap_or("");
-    let (like, rest) = if let Some(r) = rest.strip_prefix('=') {
-        (false, r)
-    } else if let Some(r) = rest
-        .strip_prefix("LIKE")
-        .or_else(|| rest.strip_prefix("like"))
-        .or_else(|| rest.strip_prefix("ILIKE"))
-    {
-        (true, r)
-    } else {
-        (false, "")
-    };
-    match rest
-        .trim()
-        .strip_prefix('\'')
-        .and_then(|q| q.strip_suffix('\''))
-    {
-        Some(value) if !value.contains('\'') && !rest.trim().is_empty() => {
-            Ok(Some((like, value.to_owned())))
-        }
-        _ => Err(MlflowError::invalid(format!(
-            "registered models can be filtered by `name = '<name>'` or `name LIKE '<pattern>'` \
-             only, not by {filter}"
-        ))),
-    }
-}
-
-/// SQL LIKE matching (`%` any run, `_` one character), case-insensitive as MLflow's SQLite.
-fn like(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('%') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
-            Some('_') => !t.is_empty() && go(&p[1..], &t[1..]),
-            Some(c) => t.first().is_some_and(|x| x == c) && go(&p[1..], &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    go(&p, &t)
-}
-
 /// `GET registered-models/search` (also POST): pages of registered models, optionally by name.
 pub(super) async fn search_registered(
     State(state): State<AppState>,
@@ -782,39 +704,27 @@ pub(super) async fn search_registered(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchRegistered = fields(&body, q.as_deref())?;
-    let filter = registry_name_filter(req.filter.as_deref())?;
+    let filter = wire::name_filter(req.filter.as_deref(), "registered models")?;
     let limit = req.max_results.map_or(100, |m| m.0);
     if !(1..=1000).contains(&limit) {
         return Err(MlflowError::invalid(format!(
             "max_results must be between 1 and 1000, got {limit}"
         )));
     }
-    let mut page = PageRequest::new(
+    let page = PageRequest::new(
         u32::try_from(limit).ok(),
         req.page_token.as_deref().filter(|t| !t.is_empty()),
     )?;
-    // A name filter is applied page by page, so that a page keeps its size.
-    let mut models = Vec::new();
-    let next = loop {
-        let found = state.list_models(&project, &page).await?;
-        models.extend(
-            found
-                .items
-                .iter()
-                .filter(|m| match &filter {
-                    None => true,
-                    Some((false, name)) => &m.name == name,
-                    Some((true, pattern)) => like(pattern, &m.name),
-                })
-                .map(registered_model_json),
-        );
-        match found.next_cursor {
-            Some(cursor) if models.len() < limit as usize => {
-                page = PageRequest::new(u32::try_from(limit).ok(), Some(&cursor))?;
-            }
-            other => break other,
-        }
-    };
+    // A name filter applies to each page of the listing: a page may hold fewer matches
+    // than `max_results` (even none) while `next_page_token` leads on.
+    let found = state.list_models(&project, &page).await?;
+    let models: Vec<Value> = found
+        .items
+        .iter()
+        .filter(|m| wire::name_matches(&filter, &m.name))
+        .map(registered_model_json)
+        .collect();
+    let next = found.next_cursor;
     let mut out = json!({"registered_models": models});
     if let Some(token) = next {
         out["next_page_token"] = json!(token);
@@ -871,7 +781,7 @@ pub(super) async fn search_versions(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchVersions = fields(&body, q.as_deref())?;
-    let Some((false, name)) = registry_name_filter(req.filter.as_deref())? else {
+    let Some((false, name)) = wire::name_filter(req.filter.as_deref(), "registered models")? else {
         return Err(MlflowError::invalid(
             "search model versions of one model: filter \"name = '<model>'\"",
         ));

@@ -263,6 +263,96 @@ impl InMetric {
     }
 }
 
+/// The name in a filter (registered models, experiments) `name = '<name>'` or `name LIKE '<pattern>'` (`%` and `_`), the
+/// filters MLflow's registry search clients send most.
+pub fn name_filter(
+    filter: Option<&str>,
+    what: &str,
+) -> Result<Option<(bool, String)>, MlflowError> {
+    let Some(whole) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    // MLflow 3 clients add "AND tag.`mlflow.prompt.is_prompt` != 'true'" to leave prompts
+    // out; Verity's registered models carry no tags, so that clause holds for every model.
+    let clauses: Vec<&str> = whole
+        .split(" AND ")
+        .flat_map(|c| c.split(" and "))
+        .map(str::trim)
+        .filter(|c| {
+            let compact: String = c
+                .chars()
+                .filter(|ch| !ch.is_whitespace() && *ch != '`')
+                .collect();
+            !matches!(
+                compact.as_str(),
+                "tag.mlflow.prompt.is_prompt!='true'" | "tags.mlflow.prompt.is_prompt!='true'"
+            )
+        })
+        .collect();
+    let filter = match clauses.as_slice() {
+        [] => return Ok(None),
+        [one] => *one,
+        _ => {
+            return Err(MlflowError::invalid(format!(
+                "{what} can be filtered by one `name = '<name>'` or `name LIKE '<pattern>'` \
+                 only, not by {whole}"
+            )));
+        }
+    };
+    let rest = filter
+        .strip_prefix("name")
+        .map(str::trim_start)
+        .unwrap_or("");
+    let (like, rest) = if let Some(r) = rest.strip_prefix('=') {
+        (false, r)
+    } else if let Some(r) = rest
+        .strip_prefix("LIKE")
+        .or_else(|| rest.strip_prefix("like"))
+        .or_else(|| rest.strip_prefix("ILIKE"))
+    {
+        (true, r)
+    } else {
+        (false, "")
+    };
+    match rest
+        .trim()
+        .strip_prefix('\'')
+        .and_then(|q| q.strip_suffix('\''))
+    {
+        Some(value) if !value.contains('\'') && !rest.trim().is_empty() => {
+            Ok(Some((like, value.to_owned())))
+        }
+        _ => Err(MlflowError::invalid(format!(
+            "{what} can be filtered by `name = '<name>'` or `name LIKE '<pattern>'` only, \
+             not by {filter}"
+        ))),
+    }
+}
+
+/// SQL LIKE matching (`%` any run, `_` one character), case-insensitive as MLflow's SQLite.
+pub fn like(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some('%') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
+            Some('_') => !t.is_empty() && go(&p[1..], &t[1..]),
+            Some(c) => t.first().is_some_and(|x| x == c) && go(&p[1..], &t[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    go(&p, &t)
+}
+
+/// Whether `name` passes a filter from [`name_filter`] (no filter passes everything).
+pub fn name_matches(filter: &Option<(bool, String)>, name: &str) -> bool {
+    match filter {
+        None => true,
+        Some((false, exact)) => exact == name,
+        Some((true, pattern)) => like(pattern, name),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
