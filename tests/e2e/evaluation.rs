@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use verity_monitor::model::safetensors::write_f32;
 use verity_tests::ServerOptions;
 
-use crate::{Api, BIN, expect_status, items};
+use crate::{Api, expect_status, items};
 
 /// logit = w·x + (country a: +1, b: −1) − 0.5.
 pub(crate) fn spec() -> Value {
@@ -224,16 +224,7 @@ async fn evaluate_store_predictions_and_compare() -> Result<()> {
 }
 
 fn eval_cli(args: &[&str]) -> Result<(i32, String, String)> {
-    let out = std::process::Command::new(BIN)
-        .arg("eval")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()?;
-    Ok((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    crate::verity_command("eval", args)
 }
 
 #[tokio::test]

@@ -337,6 +337,21 @@ pub fn parquet_bytes(rows: usize) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Runs `verity <subcommand> <args>` with no standard input; returns the exit code, standard
+/// output and standard error.
+pub fn verity_command(subcommand: &str, args: &[&str]) -> Result<(i32, String, String)> {
+    let out = std::process::Command::new(BIN)
+        .arg(subcommand)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
 /// Deterministic pseudo-random bytes (xorshift), so large uploads do not compress or repeat.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use verity_tests::ServerOptions;
 
-use crate::{Api, BIN, expect_error, expect_status, items, server};
+use crate::{Api, expect_error, expect_status, items, server};
 
 #[path = "../../api/src/signature.rs"]
 #[allow(dead_code)]
@@ -729,16 +729,7 @@ async fn monitoring_bad_input() -> Result<()> {
 
 /// Runs `verity check ...`; returns the exit code, stdout and stderr.
 fn cli(args: &[&str]) -> Result<(i32, String, String)> {
-    let out = std::process::Command::new(BIN)
-        .arg("check")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()?;
-    Ok((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    crate::verity_command("check", args)
 }
 
 #[tokio::test]

@@ -51,23 +51,16 @@ fn locate(path: &str) -> Result<Location, MlflowError> {
     })
 }
 
-/// Authorizes `action` on the run of a location (404 in MLflow's envelope when unknown).
+/// Authorizes `action` on the run of a location.
 async fn authorize(
     state: &AppState,
     c: &Caller,
     action: Action,
     at: &Location,
 ) -> Result<(), MlflowError> {
-    c.authorize_run(state, action, &at.run_id)
+    super::authorize_run(state, c, action, &at.run_id)
         .await
         .map(drop)
-        .map_err(|e| {
-            if e.status().as_u16() == 404 {
-                MlflowError::not_found(format!("Run with id={} not found", at.run_id))
-            } else {
-                e.into()
-            }
-        })
 }
 
 /// `PUT .../artifacts/<location>/<file>`: the body is the file.

@@ -8,11 +8,10 @@ use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
-use verity_store::PageRequest;
 use verity_store::model::Experiment;
 
 use super::wire::{self, InPair, Int};
-use super::{DEFAULT_EXPERIMENT, MlflowError, project, project_for_write};
+use super::{DEFAULT_EXPERIMENT, MlflowError, caller, project, project_for_write};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -82,10 +81,6 @@ async fn authorize(
         .authorize(state, action, &Target::project(&project))
         .await?;
     Ok(project)
-}
-
-fn caller(caller: Result<Caller, ApiError>) -> Result<Caller, MlflowError> {
-    caller.map_err(MlflowError::from)
 }
 
 /// The description among MLflow tags; any other tag is refused (Verity experiments have none).
@@ -221,17 +216,7 @@ async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
              creation order)",
         ));
     }
-    let max = req.max_results.map_or(1000, |m| m.0);
-    if !(1..=50_000).contains(&max) {
-        return Err(MlflowError::invalid(format!(
-            "max_results must be between 1 and 50000, got {max}"
-        )));
-    }
-    let limit = u32::try_from(max.min(1000)).unwrap_or(1000);
-    let page = PageRequest::new(
-        Some(limit),
-        req.page_token.as_deref().filter(|t| !t.is_empty()),
-    )?;
+    let page = wire::page(req.max_results, 1000, 50_000, req.page_token.as_deref())?;
     let view = wire::view_type(req.view_type.as_ref())?;
     // A name filter applies to each page of the listing: a page may hold fewer matches
     // than `max_results` (even none) while `next_page_token` leads on.
@@ -242,12 +227,11 @@ async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
         .filter(|e| wire::name_matches(&filter, &e.name))
         .map(wire::experiment)
         .collect();
-    let next = found.next_cursor;
-    let mut out = json!({ "experiments": experiments });
-    if let Some(token) = next {
-        out["next_page_token"] = json!(token);
-    }
-    Ok(Json(out))
+    Ok(Json(wire::paged(
+        "experiments",
+        experiments,
+        found.next_cursor,
+    )))
 }
 
 /// `POST experiments/search`.

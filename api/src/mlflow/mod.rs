@@ -166,3 +166,25 @@ async fn project_for_write(state: &AppState, caller: &Caller) -> Result<String, 
         Err(e) => Err(e.into()),
     }
 }
+
+/// The caller, or the authentication failure in MLflow's envelope.
+fn caller(caller: Result<Caller, crate::error::ApiError>) -> Result<Caller, MlflowError> {
+    caller.map_err(MlflowError::from)
+}
+
+/// Authorizes `action` on the run `id` (in whichever project it is); an unknown run is
+/// MLflow's `RESOURCE_DOES_NOT_EXIST`.
+async fn authorize_run(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    id: &str,
+) -> Result<verity_store::model::Run, MlflowError> {
+    caller.authorize_run(state, action, id).await.map_err(|e| {
+        if e.status().as_u16() == 404 {
+            MlflowError::not_found(format!("Run with id={id} not found"))
+        } else {
+            e.into()
+        }
+    })
+}

@@ -13,22 +13,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
 use verity_store::model::{ModelVersion, RegisteredModel};
-use verity_store::{
-    LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, PageRequest, VersionRef,
-};
+use verity_store::{LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, VersionRef};
 
 use super::experiments::resolve;
 use super::wire::{self, InPair, Int};
-use super::{MlflowError, project};
+use super::{MlflowError, caller, project};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 type Reply = Result<Json<Value>, MlflowError>;
-
-fn caller(caller: Result<Caller, ApiError>) -> Result<Caller, MlflowError> {
-    caller.map_err(MlflowError::from)
-}
 
 /// The project, after authorizing `action` in it.
 async fn authorized(state: &AppState, c: &Caller, action: Action) -> Result<String, MlflowError> {
@@ -261,24 +255,6 @@ pub(super) struct SearchLogged {
     page_token: Option<String>,
 }
 
-/// The name in a filter `name = '<name>'` (the one filter Verity's MLflow API reads here).
-fn name_filter(filter: Option<&str>) -> Result<Option<String>, MlflowError> {
-    let Some(filter) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
-        return Ok(None);
-    };
-    let quoted = filter
-        .strip_prefix("name")
-        .map(str::trim_start)
-        .and_then(|rest| rest.strip_prefix('='))
-        .map(str::trim);
-    match quoted.and_then(|q| q.strip_prefix('\'')?.strip_suffix('\'')) {
-        Some(name) if !name.contains('\'') => Ok(Some(name.to_owned())),
-        _ => Err(MlflowError::invalid(format!(
-            "logged models can be filtered by `name = '<name>'` only, not by {filter}"
-        ))),
-    }
-}
-
 /// `POST logged-models/search`.
 pub(super) async fn search_logged(
     State(state): State<AppState>,
@@ -288,31 +264,29 @@ pub(super) async fn search_logged(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::RunRead).await?;
     let req: SearchLogged = wire::body(&body)?;
-    let name = name_filter(req.filter.as_deref())?;
+    let filter = wire::name_filter(req.filter.as_deref(), "logged models")?;
+    // An exact name is looked up by the store; a LIKE pattern applies to each page.
+    let exact = match &filter {
+        Some((false, name)) => Some(name.as_str()),
+        _ => None,
+    };
     let mut experiments = Vec::with_capacity(req.experiment_ids.len());
     for id in &req.experiment_ids {
         experiments.push(resolve(&state, &c, &project, id, false).await?.id);
     }
-    let limit = req.max_results.map_or(100, |m| m.0);
-    if !(1..=1000).contains(&limit) {
-        return Err(MlflowError::invalid(format!(
-            "max_results must be between 1 and 1000, got {limit}"
-        )));
-    }
-    let token = req.page_token.as_deref().filter(|t| !t.is_empty());
-    let page = PageRequest::new(u32::try_from(limit).ok(), token)?;
+    let page = wire::page(req.max_results, 100, 1000, req.page_token.as_deref())?;
     let found = state
-        .search_logged_models(&project, &experiments, name.as_deref(), None, &page)
+        .search_logged_models(&project, &experiments, exact, None, &page)
         .await?;
     let mut models = Vec::with_capacity(found.items.len());
-    for m in &found.items {
+    for m in found
+        .items
+        .iter()
+        .filter(|m| wire::name_matches(&filter, &m.name))
+    {
         models.push(logged_model_json(&state, m).await?);
     }
-    let mut out = json!({"models": models});
-    if let Some(token) = found.next_cursor {
-        out["next_page_token"] = json!(token);
-    }
-    Ok(Json(out))
+    Ok(Json(wire::paged("models", models, found.next_cursor)))
 }
 
 #[derive(Deserialize)]
@@ -705,16 +679,7 @@ pub(super) async fn search_registered(
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchRegistered = fields(&body, q.as_deref())?;
     let filter = wire::name_filter(req.filter.as_deref(), "registered models")?;
-    let limit = req.max_results.map_or(100, |m| m.0);
-    if !(1..=1000).contains(&limit) {
-        return Err(MlflowError::invalid(format!(
-            "max_results must be between 1 and 1000, got {limit}"
-        )));
-    }
-    let page = PageRequest::new(
-        u32::try_from(limit).ok(),
-        req.page_token.as_deref().filter(|t| !t.is_empty()),
-    )?;
+    let page = wire::page(req.max_results, 100, 1000, req.page_token.as_deref())?;
     // A name filter applies to each page of the listing: a page may hold fewer matches
     // than `max_results` (even none) while `next_page_token` leads on.
     let found = state.list_models(&project, &page).await?;
@@ -724,12 +689,11 @@ pub(super) async fn search_registered(
         .filter(|m| wire::name_matches(&filter, &m.name))
         .map(registered_model_json)
         .collect();
-    let next = found.next_cursor;
-    let mut out = json!({"registered_models": models});
-    if let Some(token) = next {
-        out["next_page_token"] = json!(token);
-    }
-    Ok(Json(out))
+    Ok(Json(wire::paged(
+        "registered_models",
+        models,
+        found.next_cursor,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -781,30 +745,20 @@ pub(super) async fn search_versions(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchVersions = fields(&body, q.as_deref())?;
-    let Some((false, name)) = wire::name_filter(req.filter.as_deref(), "registered models")? else {
+    let Some((false, name)) = wire::name_filter(req.filter.as_deref(), "model versions")? else {
         return Err(MlflowError::invalid(
             "search model versions of one model: filter \"name = '<model>'\"",
         ));
     };
-    // MLflow's limit for version searches is 200,000; pages hold 1000 (the client follows
-    // `next_page_token`).
-    let limit = req.max_results.map_or(1000, |m| m.0);
-    if !(1..=200_000).contains(&limit) {
-        return Err(MlflowError::invalid(format!(
-            "max_results must be between 1 and 200000, got {limit}"
-        )));
-    }
-    let page = PageRequest::new(
-        u32::try_from(limit.min(1000)).ok(),
-        req.page_token.as_deref().filter(|t| !t.is_empty()),
-    )?;
+    // MLflow's limit for version searches is 200,000.
+    let page = wire::page(req.max_results, 1000, 200_000, req.page_token.as_deref())?;
     let found = state.list_model_versions(&project, &name, &page).await?;
-    let mut out =
-        json!({"model_versions": found.items.iter().map(model_version_json).collect::<Vec<_>>()});
-    if let Some(token) = found.next_cursor {
-        out["next_page_token"] = json!(token);
-    }
-    Ok(Json(out))
+    let versions = found.items.iter().map(model_version_json).collect();
+    Ok(Json(wire::paged(
+        "model_versions",
+        versions,
+        found.next_cursor,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -13,7 +13,7 @@ use verity_store::{MlflowDatasetInput, NewRun, PageRequest, RunSearch, RunUpdate
 
 use super::experiments::resolve;
 use super::wire::{self, InMetric, InPair, Int};
-use super::{MlflowError, project, project_for_write};
+use super::{MlflowError, caller, project, project_for_write};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -26,12 +26,6 @@ const MAX_PARAMS_TAGS_PER_BATCH: usize = 100;
 const MAX_ENTITIES_PER_BATCH: usize = 1000;
 /// MLflow's largest `max_results` for run search.
 const SEARCH_MAX_RESULTS_THRESHOLD: i64 = 50_000;
-/// Runs per page Verity returns (the client follows `next_page_token`).
-const SEARCH_PAGE: i64 = 1000;
-
-fn caller(caller: Result<Caller, ApiError>) -> Result<Caller, MlflowError> {
-    caller.map_err(MlflowError::from)
-}
 
 /// The run id of a request: `run_id`, or the older `run_uuid`.
 #[derive(Deserialize)]
@@ -52,7 +46,7 @@ impl RunRef {
     }
 }
 
-/// Authorizes `action` on a run and returns its id.
+/// Authorizes `action` on the run a request names and returns its id.
 async fn authorize_run(
     state: &AppState,
     c: &Caller,
@@ -60,13 +54,7 @@ async fn authorize_run(
     run: &RunRef,
 ) -> Result<String, MlflowError> {
     let id = run.id()?;
-    c.authorize_run(state, action, id).await.map_err(|e| {
-        if e.status().as_u16() == 404 {
-            MlflowError::not_found(format!("Run with id={id} not found"))
-        } else {
-            e.into()
-        }
-    })?;
+    super::authorize_run(state, c, action, id).await?;
     Ok(id.to_owned())
 }
 
@@ -415,32 +403,26 @@ pub(super) async fn search(
     c.authorize(&state, Action::RunRead, &Target::project(&project))
         .await?;
     let req: Search = wire::body(&body)?;
-    let max = req.max_results.map_or(1000, |m| m.0);
-    if !(1..=SEARCH_MAX_RESULTS_THRESHOLD).contains(&max) {
-        return Err(MlflowError::invalid(format!(
-            "Invalid value {max} for parameter 'max_results' supplied. It must be at most \
-             {SEARCH_MAX_RESULTS_THRESHOLD}"
-        )));
-    }
+    let page = wire::page(
+        req.max_results,
+        1000,
+        SEARCH_MAX_RESULTS_THRESHOLD,
+        req.page_token.as_deref(),
+    )?;
     let mut experiment_ids = Vec::with_capacity(req.experiment_ids.len());
     for id in &req.experiment_ids {
         experiment_ids.push(resolve(&state, &c, &project, id, false).await?.id);
     }
-    let limit = u32::try_from(max.min(SEARCH_PAGE)).unwrap_or(1000);
-    let token = req.page_token.as_deref().filter(|t| !t.is_empty());
     let search = RunSearch {
         experiment_ids,
         filter: req.filter.filter(|f| !f.trim().is_empty()),
         order_by: req.order_by,
         view: wire::view_type(req.run_view_type.as_ref())?,
-        page: PageRequest::new(Some(limit), token)?,
+        page,
     };
-    let page = state.search_runs(&project, &search).await?;
-    let mut out = json!({"runs": page.items.iter().map(wire::run).collect::<Vec<_>>()});
-    if let Some(token) = page.next_cursor {
-        out["next_page_token"] = json!(token);
-    }
-    Ok(Json(out))
+    let found = state.search_runs(&project, &search).await?;
+    let runs = found.items.iter().map(wire::run).collect();
+    Ok(Json(wire::paged("runs", runs, found.next_cursor)))
 }
 
 #[derive(Deserialize)]
@@ -486,11 +468,7 @@ pub(super) async fn metric_history(
                    "timestamp": v.timestamp, "step": v.step})
         })
         .collect();
-    let mut out = json!({"metrics": metrics});
-    if let Some(token) = page.next_cursor {
-        out["next_page_token"] = json!(token);
-    }
-    Ok(Json(out))
+    Ok(Json(wire::paged("metrics", metrics, page.next_cursor)))
 }
 
 #[derive(Deserialize)]

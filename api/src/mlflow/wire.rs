@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
+use verity_store::PageRequest;
 use verity_store::model::{Experiment, KeyValue, MetricPoint, Run, RunDetail, ViewType};
 
 use super::MlflowError;
@@ -351,6 +352,34 @@ pub fn name_matches(filter: &Option<(bool, String)>, name: &str) -> bool {
         Some((false, exact)) => exact == name,
         Some((true, pattern)) => like(pattern, name),
     }
+}
+
+/// The page an MLflow search asks for: `max_results` (`default` when absent, at most `max`)
+/// served in pages of at most 1000 from `page_token` (the client follows `next_page_token`).
+pub fn page(
+    max_results: Option<Int>,
+    default: i64,
+    max: i64,
+    page_token: Option<&str>,
+) -> Result<PageRequest, MlflowError> {
+    let n = max_results.map_or(default, |m| m.0);
+    if !(1..=max).contains(&n) {
+        return Err(MlflowError::invalid(format!(
+            "max_results must be between 1 and {max}, got {n}"
+        )));
+    }
+    let token = page_token.filter(|t| !t.is_empty());
+    Ok(PageRequest::new(u32::try_from(n.min(1000)).ok(), token)?)
+}
+
+/// `{key: items}`, with `next_page_token` only when a next page exists (as MLflow answers).
+pub fn paged(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut out = Map::new();
+    out.insert(key.to_owned(), Value::Array(items));
+    if let Some(token) = next {
+        out.insert("next_page_token".to_owned(), Value::String(token));
+    }
+    Value::Object(out)
 }
 
 #[cfg(test)]
