@@ -102,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
                 session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
                 secure_cookies: args.secure_cookies,
                 mlflow_project: Arc::from(args.mlflow_project.as_str()),
+                mlflow_uploads: Arc::default(),
             };
             // Rules changed by another process (or the CLI) take effect within two seconds.
             let watcher = state.clone();

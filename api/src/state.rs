@@ -35,6 +35,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The project MLflow clients log into.
     pub mlflow_project: Arc<str>,
+    /// MLflow multipart artifact uploads in progress.
+    pub mlflow_uploads: Arc<crate::mlflow::Uploads>,
 }
 
 impl std::ops::Deref for AppState {

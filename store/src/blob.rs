@@ -286,6 +286,27 @@ impl BlobStore {
         self.stage(result.into_stream()).await
     }
 
+    /// Streams staged blobs, in order, into one new staged blob (the parts of a multipart
+    /// upload becoming the file); the parts stay staged until discarded.
+    pub async fn stage_concat(&self, parts: &[StagedBlob]) -> Result<StagedBlob> {
+        let store = Arc::clone(&self.store);
+        let locations: Vec<Path> = parts.iter().map(|p| p.tmp.clone()).collect();
+        let stream = futures::stream::iter(locations)
+            .then(
+                move |location| -> futures::future::BoxFuture<
+                    'static,
+                    object_store::Result<object_store::GetResult>,
+                > {
+                    let store = Arc::clone(&store);
+                    Box::pin(async move { store.get(&location).await })
+                },
+            )
+            .map_ok(|result| result.into_stream())
+            .try_flatten()
+            .boxed();
+        self.stage(stream).await
+    }
+
     /// Moves a staged blob to its content address, unless those bytes are stored already.
     pub async fn commit(&self, staged: &StagedBlob) -> Result<()> {
         let key = Self::key(&staged.content_hash);
@@ -416,6 +437,30 @@ mod tests {
         assert_eq!(size, 11);
         let bytes: Vec<Bytes> = stream.try_collect().await?;
         assert_eq!(bytes.concat(), b"hello world");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn staged_parts_concatenate_in_order_within_the_limit() -> Result<()> {
+        let blobs = BlobStore::new(Arc::new(InMemory::new()), 11, "memory");
+        let first = blobs.stage(chunks(vec![b"hello", b" "])).await?;
+        let second = blobs.stage(chunks(vec![b"world"])).await?;
+        let whole = blobs.stage_concat(&[first.clone(), second.clone()]).await?;
+        assert_eq!(whole.byte_size, 11);
+        assert_eq!(
+            whole.content_hash,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        let swapped = blobs.stage_concat(&[second.clone(), first.clone()]).await?;
+        assert_ne!(swapped.content_hash, whole.content_hash, "order matters");
+        let too_big = blobs
+            .stage_concat(&[whole.clone(), first.clone()])
+            .await
+            .err();
+        assert!(matches!(too_big, Some(Error::TooLarge { limit: 11 })));
+        blobs.discard(&first).await?;
+        let gone = blobs.stage_concat(&[first, second]).await.err();
+        assert!(gone.is_some(), "a discarded part cannot be read");
         Ok(())
     }
 

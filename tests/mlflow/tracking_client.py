@@ -56,8 +56,7 @@ assert math.isnan(fetched.data.metrics["weird"])
 assert fetched.data.tags["team"] == "risk" and fetched.data.tags["stage"] == "dev"
 assert "owner" not in fetched.data.tags, fetched.data.tags
 
-# (Through the run's artifact URI: `runs:/` URIs also look for MLflow 3 logged models, which
-# Verity's MLflow API does not serve yet.)
+# (Through the run's artifact URI, as the client reads any run's artifacts.)
 root = client.get_run(run_id).info.artifact_uri
 listed = sorted((f.path, f.is_dir) for f in client.list_artifacts(run_id))
 assert listed == [("config", True), ("data", True), ("notes.txt", False)], listed
@@ -68,6 +67,23 @@ out = pathlib.Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{root}/dat
 assert (out / "train.csv").read_text() == "x,y\n1,2\n"
 assert (out / "sub" / "deep.bin").read_bytes() == bytes(range(256)) * 40
 assert mlflow.artifacts.load_dict(f"{root}/config/model.json") == {"threshold": 0.5}
+
+# Multipart upload, as the client does it for large files when the server supports it: parts
+# sent in parallel to the part URLs Verity answers, then completed into one artifact.
+os.environ["MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD"] = "true"
+os.environ["MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE"] = str(1024 * 1024)
+os.environ["MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE"] = str(1024 * 1024)
+big = work / "weights.bin"
+big.write_bytes(os.urandom(3 * 1024 * 1024 + 12345))
+with mlflow.start_run(run_id=run_id):
+    mlflow.log_artifact(str(big), artifact_path="large")
+for name in ("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE",
+             "MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE"):
+    del os.environ[name]
+fetched_big = pathlib.Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{root}/large/weights.bin"))
+assert fetched_big.read_bytes() == big.read_bytes(), "the multipart upload came back different"
+assert [(f.path, f.file_size) for f in client.list_artifacts(run_id, "large")] == [
+    ("large/weights.bin", big.stat().st_size)]
 
 history = client.get_metric_history(run_id, "loss")
 assert [m.step for m in history] == [0, 1, 2, 3, 4], history

@@ -19,13 +19,13 @@ use crate::routes::{download, stage_body};
 use crate::state::AppState;
 
 /// A proxied path: `<experiment>/<run>/artifacts[/<path in the run>]`.
-struct Location {
-    run_id: String,
+pub(super) struct Location {
+    pub(super) run_id: String,
     /// The path under the run's artifact root ("" for the root).
-    path: String,
+    pub(super) path: String,
 }
 
-fn locate(path: &str) -> Result<Location, MlflowError> {
+pub(super) fn locate(path: &str) -> Result<Location, MlflowError> {
     if path.contains('\0') {
         return Err(MlflowError::invalid(
             "an artifact path must not contain NUL characters",
@@ -52,7 +52,7 @@ fn locate(path: &str) -> Result<Location, MlflowError> {
 }
 
 /// Authorizes `action` on the run of a location.
-async fn authorize(
+pub(super) async fn authorize(
     state: &AppState,
     c: &Caller,
     action: Action,

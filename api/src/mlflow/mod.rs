@@ -10,6 +10,7 @@ mod artifacts;
 mod error;
 mod experiments;
 mod models;
+mod multipart;
 mod runs;
 mod wire;
 
@@ -20,6 +21,7 @@ use verity_policy::Action;
 use crate::auth::{Caller, Target};
 use crate::state::AppState;
 pub use error::MlflowError;
+pub use multipart::Uploads;
 
 /// The name of the experiment MLflow clients address as id `"0"`.
 pub const DEFAULT_EXPERIMENT: &str = "Default";
@@ -107,6 +109,13 @@ pub fn router() -> Router<AppState> {
             get(artifacts::get)
                 .put(artifacts::upload)
                 .delete(artifacts::delete),
+        )
+        .route("/mpu/create/{*path}", post(multipart::create))
+        .route("/mpu/complete/{*path}", post(multipart::complete))
+        .route("/mpu/abort/{*path}", post(multipart::abort))
+        .route(
+            "/mpu/part/{upload_id}/{part_number}",
+            axum::routing::put(multipart::put_part),
         )
         .fallback(|| async { MlflowError::endpoint_not_found() })
         .method_not_allowed_fallback(|| async { MlflowError::method_not_allowed() });

@@ -1,0 +1,379 @@
+//! MLflow's multipart artifact upload (`/api/2.0/mlflow-artifacts/mpu/{create,complete,abort}/<dir>`,
+//! the file's name being the base name of the client's local `path`),
+//! which the client uses for files of `MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE` (500 MB) and
+//! more when `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD` is set, sending parts in parallel.
+//!
+//! MLflow's server hands out a cloud store's presigned part URLs; Verity hands out its own,
+//! `PUT /api/2.0/mlflow-artifacts/mpu/part/<upload>/<n>`. The client sends parts without
+//! credentials, so the upload id is the credential, as a presigned URL's signature is: 256
+//! random bits, given only to the caller who created the upload, good for one upload's parts for
+//! [`UPLOAD_TTL`]. Completing (authenticated and authorized again) checks every part against its
+//! ETag, concatenates them and stores the file exactly as a single `PUT` does: immutable,
+//! content-addressed, audited. Open uploads live in memory; a restart forgets them (the client
+//! then fails and its next attempt starts over) and the staged parts are swept at the next start.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use verity_policy::Action;
+use verity_store::StagedBlob;
+
+use super::artifacts::{Location, authorize, locate};
+use super::{MlflowError, wire};
+use crate::auth::{Caller, DecisionMark};
+use crate::error::ApiError;
+use crate::routes::stage_body;
+use crate::state::AppState;
+
+/// How long an upload's part URLs stay good.
+pub const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Most parts in one upload (S3's limit).
+const MAX_PARTS: i64 = 10_000;
+/// Most uploads open at once on one server.
+const MAX_OPEN_UPLOADS: usize = 1000;
+
+/// The multipart uploads in progress, by upload id.
+#[derive(Default)]
+pub struct Uploads {
+    open: Mutex<HashMap<String, Upload>>,
+}
+
+struct Upload {
+    run_id: String,
+    path: String,
+    principal: String,
+    num_parts: u32,
+    created: Instant,
+    parts: BTreeMap<u32, StagedBlob>,
+}
+
+impl Uploads {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Upload>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Removes expired uploads; returns their staged parts, for discarding.
+    fn expire(&self) -> Vec<StagedBlob> {
+        let mut open = self.lock();
+        let expired: Vec<String> = open
+            .iter()
+            .filter(|(_, u)| u.created.elapsed() > UPLOAD_TTL)
+            .map(|(id, _)| id.clone())
+            .collect();
+        expired
+            .iter()
+            .filter_map(|id| open.remove(id))
+            .flat_map(|u| u.parts.into_values())
+            .collect()
+    }
+
+    /// Removes the upload `id` if it is the caller's upload to this location and passes
+    /// `check`; an upload that fails the check stays open.
+    fn take(
+        &self,
+        id: &str,
+        at: &Location,
+        principal: &str,
+        check: impl FnOnce(&Upload) -> Result<(), MlflowError>,
+    ) -> Result<Upload, MlflowError> {
+        let mut open = self.lock();
+        match open.get(id) {
+            Some(u)
+                if u.run_id == at.run_id
+                    && u.path == at.path
+                    && u.principal == principal
+                    && u.created.elapsed() <= UPLOAD_TTL =>
+            {
+                check(u)?;
+                open.remove(id).ok_or_else(|| no_upload(id))
+            }
+            _ => Err(no_upload(id)),
+        }
+    }
+}
+
+fn no_upload(id: &str) -> MlflowError {
+    MlflowError::not_found(format!(
+        "no open multipart upload '{id}' for this artifact and caller (it was completed, \
+         aborted, expired after {} hours, or the server restarted)",
+        UPLOAD_TTL.as_secs() / 3600
+    ))
+}
+
+/// Discards staged parts in the background.
+fn discard(state: &AppState, parts: Vec<StagedBlob>) {
+    if parts.is_empty() {
+        return;
+    }
+    let blobs = state.blobs().clone();
+    tokio::spawn(async move {
+        for part in parts {
+            if let Err(e) = blobs.discard(&part).await {
+                tracing::warn!(error = %e, "discarding a multipart upload's part failed");
+            }
+        }
+    });
+}
+
+/// The base URL the client reached us at: `Host`, and `https` behind a proxy that says so.
+fn base_url(headers: &HeaderMap) -> Result<String, MlflowError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', '?', '#', '@', ' ']))
+        .ok_or_else(|| {
+            MlflowError::invalid("a multipart upload needs the request's Host header")
+        })?;
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    Ok(format!("{}://{host}", if https { "https" } else { "http" }))
+}
+
+/// The artifact a multipart request is about: the base name of the client's local file
+/// (`path` in the body) in the directory the URL names, as MLflow's server places it.
+fn artifact(at: Location, local: Option<&str>) -> Result<Location, MlflowError> {
+    let local =
+        local.ok_or_else(|| MlflowError::invalid("path (the local file's name) is required"))?;
+    let name = local.rsplit(['/', '\\']).next().unwrap_or_default();
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(MlflowError::invalid(format!(
+            "'{local}' does not end with a file name"
+        )));
+    }
+    let path = if at.path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{}/{name}", at.path)
+    };
+    verity_store::validate::artifact_path(&path)?;
+    Ok(Location {
+        run_id: at.run_id,
+        path,
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    /// The client's local file; its base name is the artifact's.
+    path: Option<String>,
+    num_parts: Option<wire::Int>,
+}
+
+/// `POST mpu/create/<location>[/<dir>]`: opens an upload of `num_parts` parts and answers one
+/// part URL each.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, MlflowError> {
+    let c = c?;
+    let at = locate(&path)?;
+    authorize(&state, &c, Action::RunWrite, &at).await?;
+    let req: CreateRequest = wire::body(&body)?;
+    let at = artifact(at, req.path.as_deref())?;
+    let num_parts = match req.num_parts {
+        Some(wire::Int(n)) if (1..=MAX_PARTS).contains(&n) => n as u32,
+        Some(wire::Int(n)) => {
+            return Err(MlflowError::invalid(format!(
+                "num_parts must be between 1 and {MAX_PARTS}; got {n}"
+            )));
+        }
+        None => return Err(MlflowError::invalid("num_parts is required")),
+    };
+    let base = base_url(&headers)?;
+    discard(&state, state.mlflow_uploads.expire());
+    let id = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    {
+        let mut open = state.mlflow_uploads.lock();
+        if open.len() >= MAX_OPEN_UPLOADS {
+            return Err(MlflowError::invalid(format!(
+                "{MAX_OPEN_UPLOADS} multipart uploads are open on this server; complete or \
+                 abort some first"
+            )));
+        }
+        open.insert(
+            id.clone(),
+            Upload {
+                run_id: at.run_id.clone(),
+                path: at.path.clone(),
+                principal: c.actor.principal.clone(),
+                num_parts,
+                created: Instant::now(),
+                parts: BTreeMap::new(),
+            },
+        );
+    }
+    let credentials: Vec<Value> = (1..=num_parts)
+        .map(|n| {
+            json!({
+                "url": format!("{base}/api/2.0/mlflow-artifacts/mpu/part/{id}/{n}"),
+                "part_number": n,
+                "headers": {},
+            })
+        })
+        .collect();
+    Ok(Json(json!({"upload_id": id, "credentials": credentials})))
+}
+
+/// `PUT mpu/part/<upload>/<n>`: one part's bytes. The upload id is the credential. Answers the
+/// part's ETag (its SHA-256); sending a part again replaces it.
+pub(super) async fn put_part(
+    State(state): State<AppState>,
+    Path((id, part)): Path<(String, String)>,
+    extensions: Extensions,
+    body: Body,
+) -> Result<Response, MlflowError> {
+    let number = part
+        .parse::<u32>()
+        .map_err(|_| MlflowError::invalid(format!("'{part}' is not a part number")))?;
+    {
+        let open = state.mlflow_uploads.lock();
+        let upload = open
+            .get(&id)
+            .filter(|u| u.created.elapsed() <= UPLOAD_TTL)
+            .ok_or_else(|| no_upload(&id))?;
+        if !(1..=upload.num_parts).contains(&number) {
+            return Err(MlflowError::invalid(format!(
+                "part {number} is outside this upload's parts 1 to {}",
+                upload.num_parts
+            )));
+        }
+    }
+    // The decision: the upload id, given only to an authorized caller, is the credential.
+    if let Some(mark) = extensions.get::<DecisionMark>() {
+        mark.set();
+    }
+    let staged = stage_body(&state, body).await?;
+    let etag = format!("\"{}\"", staged.content_hash);
+    let replaced = {
+        let mut open = state.mlflow_uploads.lock();
+        match open.get_mut(&id) {
+            Some(upload) => upload.parts.insert(number, staged),
+            None => {
+                // Completed or aborted while this part was arriving.
+                drop(open);
+                discard(&state, vec![staged]);
+                return Err(no_upload(&id));
+            }
+        }
+    };
+    discard(&state, replaced.into_iter().collect());
+    let mut response = Json(json!({})).into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct PartRef {
+    part_number: wire::Int,
+    #[serde(default)]
+    etag: String,
+}
+
+#[derive(Deserialize)]
+struct CompleteRequest {
+    path: Option<String>,
+    upload_id: String,
+    #[serde(default)]
+    parts: Vec<PartRef>,
+}
+
+/// Checks the client's part list against the staged parts: every part, in order, each with
+/// the ETag its upload answered.
+fn check_parts(upload: &Upload, listed: &[PartRef]) -> Result<(), MlflowError> {
+    if listed.len() != upload.num_parts as usize {
+        return Err(MlflowError::invalid(format!(
+            "the upload has {} parts; the request lists {}",
+            upload.num_parts,
+            listed.len()
+        )));
+    }
+    for (expected, part) in (1..=upload.num_parts).zip(listed) {
+        if part.part_number.0 != i64::from(expected) {
+            return Err(MlflowError::invalid(format!(
+                "parts must be listed in order 1 to {}; found part {} at position {expected}",
+                upload.num_parts, part.part_number.0
+            )));
+        }
+        let staged = upload
+            .parts
+            .get(&expected)
+            .ok_or_else(|| MlflowError::invalid(format!("part {expected} was never uploaded")))?;
+        if part.etag.trim_matches('"') != staged.content_hash {
+            return Err(MlflowError::invalid(format!(
+                "part {expected}'s ETag {} is not the one its upload answered",
+                part.etag
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `POST mpu/complete/<location>[/<dir>]`: stores the parts, in order, as the artifact.
+pub(super) async fn complete(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    Path(path): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, MlflowError> {
+    let c = c?;
+    let at = locate(&path)?;
+    authorize(&state, &c, Action::RunWrite, &at).await?;
+    let req: CompleteRequest = wire::body(&body)?;
+    let at = artifact(at, req.path.as_deref())?;
+    let upload = state
+        .mlflow_uploads
+        .take(&req.upload_id, &at, &c.actor.principal, |u| {
+            check_parts(u, &req.parts)
+        })?;
+    let parts: Vec<StagedBlob> = upload.parts.into_values().collect();
+    let whole = state.blobs().stage_concat(&parts).await;
+    discard(&state, parts);
+    state
+        .put_artifact(&at.run_id, &at.path, whole?, &c.actor)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+struct AbortRequest {
+    path: Option<String>,
+    upload_id: String,
+}
+
+/// `POST mpu/abort/<location>[/<dir>]`: forgets the upload and its parts.
+pub(super) async fn abort(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    Path(path): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, MlflowError> {
+    let c = c?;
+    let at = locate(&path)?;
+    authorize(&state, &c, Action::RunWrite, &at).await?;
+    let req: AbortRequest = wire::body(&body)?;
+    let at = artifact(at, req.path.as_deref())?;
+    let upload = state
+        .mlflow_uploads
+        .take(&req.upload_id, &at, &c.actor.principal, |_| Ok(()))?;
+    discard(&state, upload.parts.into_values().collect());
+    Ok(Json(json!({})))
+}
