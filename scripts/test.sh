@@ -39,6 +39,11 @@ export VERITY_MLFLOW_PYTHON="$VERITY_MLFLOW_VENV/bin/python"
 # The Python SDK (sdk/python) and pytest, in the same environment (it has pandas and pyarrow).
 "$VERITY_MLFLOW_VENV/bin/python" -c "import pytest" 2>/dev/null \
     || "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check pytest
+# PyTorch, for the SDK's nn.Sequential helper (sdk/python/tests/test_torch.py runs on the CPU).
+# PyPI's Linux wheel brings its CUDA libraries: about 3 GB, 2 minutes, installed once.
+TORCH_VERSION=2.9.1
+"$VERITY_MLFLOW_VENV/bin/python" -c "import sys, torch; sys.exit(not torch.__version__.startswith('$TORCH_VERSION'))" 2>/dev/null \
+    || "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
 "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall ./sdk/python
 
 cargo fmt --all -- --check

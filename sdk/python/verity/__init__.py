@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from . import _state
 from ._http import Http, VerityError
-from ._model import save_model, write_safetensors
+from ._model import save_model, save_torch_model, torch_layers, write_safetensors
 from ._run import Run
 from ._system import SystemMonitor
 
@@ -41,6 +41,8 @@ __all__ = [
     "end_run",
     "log_model",
     "save_model",
+    "save_torch_model",
+    "torch_layers",
     "write_safetensors",
 ]
 
@@ -131,6 +133,28 @@ class Client:
             cursor = page.get("next_cursor")
             if not cursor:
                 return pd.DataFrame(rows)
+
+    def dataset(self, project: str, name: str, version: Optional[int] = None):
+        """A dataset version's rows as a DataFrame (the latest version when `version` is
+        None), read from its Parquet or CSV bytes."""
+        import io
+
+        import pandas as pd
+
+        base = f"/api/v1/projects/{_q(project)}/datasets/{_q(name)}"
+        if version is None:
+            version = int(self.http.request("GET", base)["version_count"])
+            if version == 0:
+                raise VerityError(404, "dataset_version_not_found",
+                                  f"dataset '{name}' has no versions")
+        meta = self.http.request("GET", f"{base}/versions/{int(version)}")
+        data = io.BytesIO(self.http.request("GET", f"{base}/versions/{int(version)}/content",
+                                            binary=True))
+        reader = {"parquet": pd.read_parquet, "csv": pd.read_csv}.get(meta["format"])
+        if reader is None:
+            raise VerityError(400, "unsupported_format",
+                              f"cannot read format '{meta['format']}' into a DataFrame")
+        return reader(data)
 
     def metric_history(self, run_id: str, key: str):
         """Every point of one metric of a run as a DataFrame: step, value, timestamp."""
@@ -233,7 +257,10 @@ def end_run(status: str = "FINISHED") -> None:
     active_run().end(status)
 
 
-def log_model(model: str, layers, features, output: Dict[str, Any], activation: str = "relu",
-              artifact_path: str = "model") -> Dict[str, Any]:
-    """Logs a network in Verity's model format from the active run and registers it."""
-    return active_run().log_model(model, layers, features, output, activation, artifact_path)
+def log_model(model: str, layers, features, output: Dict[str, Any],
+              activation: Optional[str] = None, artifact_path: str = "model",
+              description: str = "") -> Dict[str, Any]:
+    """Logs a network (NumPy `(weight, bias)` layers or a PyTorch `nn.Sequential`) in
+    Verity's model format from the active run and registers it; see `Run.log_model`."""
+    return active_run().log_model(model, layers, features, output, activation, artifact_path,
+                                  description)

@@ -36,8 +36,9 @@ class Http:
 
     def request(self, method: str, path: str, body: Any = None, *, raw: Optional[bytes] = None,
                 content_type: str = "application/json", query: Optional[dict] = None,
-                retry: bool = True) -> Any:
-        """Sends a request; returns the decoded JSON answer (None when empty)."""
+                retry: bool = True, binary: bool = False) -> Any:
+        """Sends a request; returns the decoded JSON answer (None when empty), or the bytes
+        when `binary`."""
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
@@ -53,6 +54,8 @@ class Http:
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     text = response.read()
+                    if binary:
+                        return text
                     return json.loads(text) if text else None
             except urllib.error.HTTPError as e:
                 text = e.read()

@@ -122,16 +122,26 @@ class Run:
         return version
 
     def log_model(self, model: str, layers, features, output: Dict[str, Any],
-                  activation: str = "relu", artifact_path: str = "model",
+                  activation: Optional[str] = None, artifact_path: str = "model",
                   description: str = "") -> Dict[str, Any]:
-        """Saves a network in Verity's model format (see `verity.save_model`), logs both files
-        as artifacts of the run under `artifact_path`, and registers them as the next version of
-        registered model `model` (created when missing); the registration checks the spec
-        against the tensors. Returns the model version."""
+        """Saves a network in Verity's model format, logs both files as artifacts of the run
+        under `artifact_path`, and registers them as the next version of registered model
+        `model` (created when missing); the registration checks the spec against the tensors.
+        `layers` is either NumPy-convertible `(weight, bias)` pairs (see `verity.save_model`;
+        `activation` defaults to relu) or a PyTorch `nn.Sequential` of Linear layers, or one
+        `nn.Linear` (see `verity.torch_layers`; the activation is the module's own). Returns
+        the model version."""
         import tempfile
 
-        from ._model import save_model
+        from ._model import is_torch_module, save_model, torch_layers
 
+        if is_torch_module(layers):
+            layers, found = torch_layers(layers, output)
+            if activation is not None and activation != found and len(layers) > 1:
+                raise ValueError(f"activation '{activation}' given, but the network uses "
+                                 f"'{found}'")
+            activation = found
+        activation = activation or "relu"
         with tempfile.TemporaryDirectory() as work:
             save_model(work, layers, features, output, activation)
             for name in ("verity-model.json", "model.safetensors"):
