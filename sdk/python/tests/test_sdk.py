@@ -170,10 +170,15 @@ def test_log_model_registers_a_model_verity_can_evaluate(server):
     predicted = (x @ weight.T + bias).ravel() >= 0
     expected = float(np.mean(predicted == frame["label"].to_numpy().astype(bool)))
     assert report["result"]["overall"]["accuracy"] == pytest.approx(expected)
-    # A spec that does not match its tensors is refused by the server.
-    with pytest.raises(VerityError) as refused:
+    # Features that do not fit the first layer are refused before anything is sent...
+    with pytest.raises(ValueError, match="the first layer takes 2 inputs but the features give 3"):
         with verity.start_run(project="p", experiment="e", url=server.url):
             verity.log_model("clf", [(weight, bias)], ["x1", "x2", "x3"], {"type": "binary"})
+    # ...and layers that do not fit each other by the server, which checks spec and tensors.
+    with pytest.raises(VerityError) as refused:
+        with verity.start_run(project="p", experiment="e", url=server.url):
+            verity.log_model("clf", [(np.ones((4, 2)), None), (np.ones((1, 3)), None)],
+                             ["x1", "x2"], {"type": "binary"})
     assert refused.value.status == 400 and "shape" in refused.value.message
 
 
