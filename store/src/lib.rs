@@ -28,6 +28,7 @@ mod projects;
 mod reports;
 mod runs;
 pub mod search;
+mod tags;
 pub mod validate;
 mod webhooks;
 
@@ -52,6 +53,7 @@ pub use monitoring::{
 pub use page::{Cursor, PageRequest};
 pub use policies::PolicyRule;
 pub use runs::{NewRun, RunSearch, RunUpdate};
+pub use tags::TagTarget;
 
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 pub fn now_ms() -> i64 {

@@ -265,6 +265,8 @@ pub struct RegisteredModel {
     pub latest_version: i64,
     /// Current aliases.
     pub aliases: Vec<ModelAlias>,
+    /// Tags (mutable metadata, sorted by key).
+    pub tags: Vec<KeyValue>,
     /// Principal that created it.
     pub created_by: String,
     /// Creation time.

@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::projects::project_id;
 use crate::runs::{TagOwner, active_run, upsert_tags, validate_pairs};
+use crate::tags::tags_by_owner;
 use crate::{Error, PageRequest, Result, StagedBlob, Store, now_ms, validate};
 
 /// Where a new model version's files come from.
@@ -58,11 +59,15 @@ pub enum VersionRef {
     Id(i64),
 }
 
-struct ModelRow {
-    id: i64,
+pub(crate) struct ModelRow {
+    pub(crate) id: i64,
 }
 
-async fn model_row(conn: &mut AnyConnection, project: &str, name: &str) -> Result<ModelRow> {
+pub(crate) async fn model_row(
+    conn: &mut AnyConnection,
+    project: &str,
+    name: &str,
+) -> Result<ModelRow> {
     let project_id = project_id(conn, project).await?;
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM registered_models WHERE project_id = $1 AND name = $2")
@@ -92,6 +97,7 @@ async fn load_models(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Regist
         return Ok(Vec::new());
     }
     let list = id_list(ids);
+    let mut tags = tags_by_owner(conn, "registered_model_tags", "model_id", ids).await?;
     let mut aliases: HashMap<i64, Vec<ModelAlias>> = HashMap::new();
     let sql = format!(
         "SELECT a.model_id, a.alias, v.version, a.created_by, a.created_at FROM model_aliases a \
@@ -131,6 +137,7 @@ async fn load_models(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Regist
                 description: row.try_get("description")?,
                 latest_version: row.try_get("latest_version")?,
                 aliases: aliases.remove(&id).unwrap_or_default(),
+                tags: tags.remove(&id).unwrap_or_default(),
                 created_by: row.try_get("created_by")?,
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
@@ -154,21 +161,7 @@ async fn load_versions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Mode
         return Ok(Vec::new());
     }
     let list = id_list(ids);
-    let mut tags: HashMap<i64, Vec<KeyValue>> = HashMap::new();
-    let sql = format!(
-        "SELECT model_version_id, key, value FROM model_version_tags WHERE model_version_id IN ({list}) ORDER BY key"
-    );
-    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        tags.entry(r.try_get("model_version_id")?)
-            .or_default()
-            .push(KeyValue {
-                key: r.try_get("key")?,
-                value: r.try_get("value")?,
-            });
-    }
+    let mut tags = tags_by_owner(conn, "model_version_tags", "model_version_id", ids).await?;
     let mut aliases: HashMap<i64, Vec<String>> = HashMap::new();
     let sql = format!(
         "SELECT model_version_id, alias FROM model_aliases WHERE model_version_id IN ({list}) ORDER BY alias"
@@ -237,7 +230,7 @@ async fn load_versions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Mode
     Ok(ids.iter().filter_map(|id| versions.remove(id)).collect())
 }
 
-async fn version_id(
+pub(crate) async fn version_id(
     conn: &mut AnyConnection,
     model_id: i64,
     version: i64,

@@ -103,6 +103,10 @@ pub(crate) enum TagOwner {
     Run(i64),
     /// A model version (internal id).
     ModelVersion(i64),
+    /// An experiment (id).
+    Experiment(i64),
+    /// A registered model (internal id).
+    Model(i64),
 }
 
 /// Inserts tags (overwriting), in one statement per tag.
@@ -123,6 +127,18 @@ pub(crate) async fn upsert_tags(
         TagOwner::ModelVersion(id) => (
             "INSERT INTO model_version_tags (model_version_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (model_version_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
+             created_at = excluded.created_at",
+            id,
+        ),
+        TagOwner::Experiment(id) => (
+            "INSERT INTO experiment_tags (experiment_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
+             created_at = excluded.created_at",
+            id,
+        ),
+        TagOwner::Model(id) => (
+            "INSERT INTO registered_model_tags (model_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
              created_at = excluded.created_at",
             id,
         ),

@@ -211,6 +211,7 @@ contract_tests!(
     monitoring_evaluation_reports_link_models,
     mlflow_logged_models,
     mlflow_dataset_inputs,
+    mlflow_tags,
     monitoring_monitors_crud,
     monitoring_new_version_enqueues_jobs,
     monitoring_jobs_claim_lease_retry,

@@ -6,7 +6,10 @@ use anyhow::Result;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{Api, blob_files, expect_error, expect_status, items, noise, server, tmp_files};
+use crate::{
+    Api, blob_files, expect_client_error, expect_error, expect_status, items, noise, server,
+    tmp_files,
+};
 
 #[tokio::test]
 async fn artifacts_upload_list_download() -> Result<()> {
@@ -216,6 +219,32 @@ async fn models_versions_and_files() -> Result<()> {
         .await?;
     expect_status(&reply, 200);
     assert_eq!(reply.1["description"], "changed");
+    assert_eq!(reply.1["tags"], json!([]));
+    // Tags alone keep the description; a bad tag changes nothing.
+    let reply = api
+        .patch(
+            "/api/v1/projects/p/models/classifier",
+            json!({"tags": [{"key": "domain", "value": "churn"}]}),
+        )
+        .await?;
+    expect_status(&reply, 200);
+    assert_eq!(reply.1["description"], "changed");
+    assert_eq!(
+        reply.1["tags"],
+        json!([{"key": "domain", "value": "churn"}])
+    );
+    let reply = api
+        .patch(
+            "/api/v1/projects/p/models/classifier",
+            json!({"description": "lost?", "tags": [{"key": "", "value": "x"}]}),
+        )
+        .await?;
+    expect_client_error(&reply);
+    let reply = api.get("/api/v1/projects/p/models/classifier").await?;
+    assert_eq!(
+        reply.1["description"], "changed",
+        "a refused update changes nothing"
+    );
 
     // Version 1: a directory artifact of the run.
     let reply = api

@@ -398,10 +398,31 @@ async fn mlflow_bad_input() -> Result<()> {
         ),
         (
             "experiments/create",
-            json!({"name": "x", "tags": [{"key": "team", "value": "a"}]}),
+            json!({"name": "x", "tags": [{"key": "", "value": "a"}]}),
             400,
             "INVALID_PARAMETER_VALUE",
-            "team",
+            "tag key",
+        ),
+        (
+            "experiments/set-experiment-tag",
+            json!({"experiment_id": experiment, "key": "k", "value": "a\u{0}"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "NUL",
+        ),
+        (
+            "experiments/set-experiment-tag",
+            json!({"experiment_id": "777", "key": "k", "value": "v"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "777",
+        ),
+        (
+            "experiments/delete-experiment-tag",
+            json!({"experiment_id": experiment, "key": "never-set"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "never-set",
         ),
         (
             "experiments/create",
@@ -515,10 +536,10 @@ async fn mlflow_bad_input() -> Result<()> {
         ),
         (
             "registered-models/create",
-            json!({"name": "r", "tags": [{"key": "k", "value": "v"}]}),
+            json!({"name": "r", "tags": [{"key": "k", "value": "v".repeat(9000)}]}),
             400,
             "INVALID_PARAMETER_VALUE",
-            "tag 'k'",
+            "tag value",
         ),
         (
             "registered-models/create",
@@ -565,6 +586,48 @@ async fn mlflow_bad_input() -> Result<()> {
         (
             "registered-models/alias",
             json!({"name": "r", "alias": "a", "version": "7"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "",
+        ),
+        (
+            "registered-models/set-tag",
+            json!({"name": "nope", "key": "k", "value": "v"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "nope",
+        ),
+        (
+            "model-versions/set-tag",
+            json!({"name": "r", "version": "one", "key": "k", "value": "v"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "not a number",
+        ),
+        (
+            "model-versions/set-tag",
+            json!({"name": "r", "version": "9", "key": "k", "value": "v"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "",
+        ),
+        (
+            "registered-models/get-latest-versions",
+            json!({"name": "r", "stages": ["Live"]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "Staging, Production",
+        ),
+        (
+            "registered-models/get-latest-versions",
+            json!({"name": "nope"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+            "",
+        ),
+        (
+            "model-versions/transition-stage",
+            json!({"name": "r", "version": "9", "stage": "Production"}),
             404,
             "RESOURCE_DOES_NOT_EXIST",
             "",
@@ -624,6 +687,50 @@ async fn mlflow_bad_input() -> Result<()> {
         "INVALID_PARAMETER_VALUE",
     );
     assert!(message.contains("uploaded as one file"), "{message}");
+    // Deleting registered models or versions is refused for everyone (they are the record);
+    // what does not exist is not found; a missing tag cannot be deleted.
+    for (path, body, status, code) in [
+        (
+            "registered-models/delete",
+            json!({"name": "r"}),
+            403,
+            "PERMISSION_DENIED",
+        ),
+        (
+            "model-versions/delete",
+            json!({"name": "r", "version": "1"}),
+            403,
+            "PERMISSION_DENIED",
+        ),
+        (
+            "registered-models/delete",
+            json!({"name": "nope"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "model-versions/delete",
+            json!({"name": "r", "version": "5"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "registered-models/delete-tag",
+            json!({"name": "r", "key": "nothing"}),
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+    ] {
+        let reply = api
+            .send(reqwest::Method::DELETE, &format!("{M}/{path}"), Some(&body))
+            .await?;
+        mlflow_error(&reply, status, code);
+    }
+    expect_status(
+        &api.get("/api/v1/projects/default/models/r/versions/1")
+            .await?,
+        200,
+    );
     // Registry searches and updates.
     for (path, status, code) in [
         (

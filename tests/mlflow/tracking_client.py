@@ -223,6 +223,54 @@ try:
 except MlflowException as e:
     assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
 
+# Tags on experiments, registered models and versions.
+mlflow.set_experiment_tag("owner", "risk-team")
+client.set_experiment_tag(experiment.experiment_id, "purpose", "churn")
+tagged = client.get_experiment(experiment.experiment_id)
+assert tagged.tags["owner"] == "risk-team" and tagged.tags["purpose"] == "churn", tagged.tags
+client.delete_experiment_tag(experiment.experiment_id, "purpose")
+assert "purpose" not in client.get_experiment(experiment.experiment_id).tags
+created = client.create_experiment("tagged-at-birth", tags={"team": "fraud"})
+assert client.get_experiment(created).tags == {"team": "fraud"}
+client.set_registered_model_tag("churn-model", "domain", "retention")
+assert client.get_registered_model("churn-model").tags == {"domain": "retention"}
+client.delete_registered_model_tag("churn-model", "domain")
+assert client.get_registered_model("churn-model").tags == {}
+client.set_model_version_tag("churn-model", "1", "validated", "true")
+assert client.get_model_version("churn-model", "1").tags["validated"] == "true"
+client.delete_model_version_tag("churn-model", "1", "validated")
+assert "validated" not in client.get_model_version("churn-model", "1").tags
+tagged_model = client.create_registered_model("tagged-model", tags={"k": "v"})
+assert tagged_model.tags == {"k": "v"}, tagged_model.tags
+try:
+    client.delete_model_version_tag("churn-model", "1", "never-set")
+    raise AssertionError("deleting a missing tag must fail")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
+
+# Stages: every Verity version is in stage None; aliases replace stage transitions, and the
+# registry keeps its versions.
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)
+    latest = client.get_latest_versions("churn-model")
+    assert [(v.version, v.current_stage) for v in latest] == [("2", "None")], latest
+    assert client.get_latest_versions("churn-model", stages=["Production"]) == []
+    try:
+        client.transition_model_version_stage("churn-model", "2", "Production")
+        raise AssertionError("stage transitions must be refused")
+    except MlflowException as e:
+        assert e.error_code == "INVALID_PARAMETER_VALUE" and "alias" in e.message, e.message
+for delete in (lambda: client.delete_model_version("churn-model", "1"),
+               lambda: client.delete_registered_model("churn-model")):
+    try:
+        delete()
+        raise AssertionError("registered models and versions are kept")
+    except MlflowException as e:
+        assert e.error_code == "PERMISSION_DENIED" and "record" in e.message, e.message
+assert client.get_model_version("churn-model", "1").version == "1"
+
 # What the end-to-end test checks through Verity's own API.
 result = os.environ.get("VERITY_RESULT")
 if result:

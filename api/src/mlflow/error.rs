@@ -37,6 +37,15 @@ impl MlflowError {
 }
 
 impl MlflowError {
+    /// `PERMISSION_DENIED` (403): refused whoever asks (a rule of Verity's, not a role).
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            code: "PERMISSION_DENIED",
+            message: message.into(),
+        }
+    }
+
     /// `ENDPOINT_NOT_FOUND` (404): a route Verity's MLflow API does not serve.
     pub fn endpoint_not_found() -> Self {
         Self {

@@ -1,4 +1,5 @@
-//! `experiments/*`: create, get, get-by-name, search, update, delete, restore, set tag.
+//! `experiments/*`: create, get, get-by-name, search, update, delete, restore, set and delete
+//! tags.
 //! Experiment id `"0"` is MLflow's default experiment, Verity's experiment `Default` (created
 //! on first use).
 
@@ -8,7 +9,8 @@ use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
-use verity_store::model::Experiment;
+use verity_store::TagTarget;
+use verity_store::model::{Experiment, KeyValue};
 
 use super::wire::{self, InPair, Int};
 use super::{DEFAULT_EXPERIMENT, MlflowError, caller, project, project_for_write};
@@ -83,21 +85,40 @@ async fn authorize(
     Ok(project)
 }
 
-/// The description among MLflow tags; any other tag is refused (Verity experiments have none).
-fn description(tags: &[InPair]) -> Result<Option<String>, MlflowError> {
+/// Splits MLflow tags into the description (`mlflow.note.content`, kept as the experiment's
+/// description) and the other tags, which are checked here so that nothing is half-created.
+fn split_tags(tags: Vec<InPair>) -> Result<(Option<String>, Vec<KeyValue>), MlflowError> {
     let mut note = None;
+    let mut others = Vec::new();
     for tag in tags {
         if tag.key == NOTE_TAG {
-            note = Some(tag.value.clone());
+            note = Some(tag.value);
         } else {
-            return Err(MlflowError::invalid(format!(
-                "experiment tag '{}': Verity keeps only the description ({NOTE_TAG}) on \
-                 experiments; put other tags on runs",
-                tag.key
-            )));
+            verity_store::validate::key("tag key", &tag.key)?;
+            verity_store::validate::value("tag value", &tag.value)?;
+            others.push(tag.into());
         }
     }
-    Ok(note)
+    Ok((note, others))
+}
+
+/// Experiments as MLflow writes them, with their tags (two queries whatever the count).
+async fn with_tags(state: &AppState, found: &[Experiment]) -> Result<Vec<Value>, MlflowError> {
+    let ids: Vec<i64> = found.iter().map(|e| e.id).collect();
+    let mut tags = state.experiment_tags(&ids).await?;
+    Ok(found
+        .iter()
+        .map(|e| wire::experiment(e, &tags.remove(&e.id).unwrap_or_default()))
+        .collect())
+}
+
+/// One experiment as MLflow writes it.
+async fn one(state: &AppState, found: Experiment) -> Reply {
+    let experiment = with_tags(state, std::slice::from_ref(&found))
+        .await?
+        .pop()
+        .unwrap_or_default();
+    Ok(Json(json!({"experiment": experiment})))
 }
 
 #[derive(Deserialize)]
@@ -132,10 +153,17 @@ pub(super) async fn create(
     if req.name.trim().is_empty() {
         return Err(MlflowError::invalid("experiment name must not be empty"));
     }
-    let note = description(&req.tags)?.unwrap_or_default();
+    let (note, tags) = split_tags(req.tags)?;
     let created = state
-        .create_experiment(&project, &req.name, &note, &c.actor)
+        .create_experiment(&project, &req.name, &note.unwrap_or_default(), &c.actor)
         .await?;
+    if !tags.is_empty() {
+        let target = TagTarget::Experiment {
+            project: &project,
+            id: created.id,
+        };
+        state.set_tags_of(target, &tags, &c.actor).await?;
+    }
     Ok(Json(json!({"experiment_id": created.id.to_string()})))
 }
 
@@ -154,7 +182,7 @@ pub(super) async fn get(
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
     let req: ById = wire::query(q.as_deref())?;
     let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
-    Ok(Json(json!({"experiment": wire::experiment(&found)})))
+    one(&state, found).await
 }
 
 #[derive(Deserialize)]
@@ -184,7 +212,7 @@ pub(super) async fn get_by_name(
                 e.into()
             }
         })?;
-    Ok(Json(json!({"experiment": wire::experiment(&found)})))
+    one(&state, found).await
 }
 
 #[derive(Deserialize)]
@@ -221,12 +249,12 @@ async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
     // A name filter applies to each page of the listing: a page may hold fewer matches
     // than `max_results` (even none) while `next_page_token` leads on.
     let found = state.list_experiments(&project, view, &page).await?;
-    let experiments: Vec<Value> = found
+    let matching: Vec<Experiment> = found
         .items
-        .iter()
+        .into_iter()
         .filter(|e| wire::name_matches(&filter, &e.name))
-        .map(wire::experiment)
         .collect();
+    let experiments = with_tags(&state, &matching).await?;
     Ok(Json(wire::paged(
         "experiments",
         experiments,
@@ -319,7 +347,7 @@ pub(super) struct SetTag {
     value: String,
 }
 
-/// `POST experiments/set-experiment-tag` (only the description tag).
+/// `POST experiments/set-experiment-tag`: the description tag sets the description.
 pub(super) async fn set_tag(
     State(state): State<AppState>,
     c: Result<Caller, ApiError>,
@@ -328,14 +356,70 @@ pub(super) async fn set_tag(
     let c = caller(c)?;
     let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
     let req: SetTag = wire::body(&body)?;
-    let tag = InPair {
+    let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
+    let (note, tags) = split_tags(vec![InPair {
         key: req.key,
         value: req.value,
-    };
-    let note = description(std::slice::from_ref(&tag))?.unwrap_or_default();
+    }])?;
+    if let Some(note) = note {
+        state
+            .update_experiment(&project, found.id, None, Some(&note), &c.actor)
+            .await?;
+    }
+    if !tags.is_empty() {
+        let target = TagTarget::Experiment {
+            project: &project,
+            id: found.id,
+        };
+        state.set_tags_of(target, &tags, &c.actor).await?;
+    }
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DeleteTag {
+    experiment_id: String,
+    key: String,
+}
+
+/// `POST experiments/delete-experiment-tag`: the description tag clears the description.
+pub(super) async fn delete_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
+    let req: DeleteTag = wire::body(&body)?;
     let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
-    state
-        .update_experiment(&project, found.id, None, Some(&note), &c.actor)
-        .await?;
+    if req.key == NOTE_TAG {
+        if found.description.is_empty() {
+            return Err(MlflowError::not_found(format!(
+                "No tag with name: {NOTE_TAG} in experiment {}",
+                found.id
+            )));
+        }
+        state
+            .update_experiment(&project, found.id, None, Some(""), &c.actor)
+            .await?;
+    } else {
+        let target = TagTarget::Experiment {
+            project: &project,
+            id: found.id,
+        };
+        state
+            .delete_tag_of(target, &req.key, &c.actor)
+            .await
+            .map_err(|e| {
+                if e.kind() == verity_store::ErrorKind::NotFound {
+                    MlflowError::not_found(format!(
+                        "No tag with name: {} in experiment {}",
+                        req.key, found.id
+                    ))
+                } else {
+                    e.into()
+                }
+            })?;
+    }
     Ok(Json(json!({})))
 }

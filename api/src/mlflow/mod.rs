@@ -11,11 +11,12 @@ mod error;
 mod experiments;
 mod models;
 mod multipart;
+mod registry;
 mod runs;
 mod wire;
 
 use axum::Router;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use verity_policy::Action;
 
 use crate::auth::{Caller, Target};
@@ -43,6 +44,10 @@ pub fn router() -> Router<AppState> {
             .route(
                 "/experiments/set-experiment-tag",
                 post(experiments::set_tag),
+            )
+            .route(
+                "/experiments/delete-experiment-tag",
+                post(experiments::delete_tag),
             )
             .route("/runs/create", post(runs::create))
             .route("/runs/get", get(runs::get))
@@ -98,6 +103,23 @@ pub fn router() -> Router<AppState> {
             .route(
                 "/model-versions/get-download-uri",
                 get(models::download_uri),
+            )
+            .route("/registered-models/set-tag", post(registry::set_tag))
+            .route(
+                "/registered-models/delete-tag",
+                delete(registry::delete_tag),
+            )
+            .route("/model-versions/set-tag", post(registry::set_tag))
+            .route("/model-versions/delete-tag", delete(registry::delete_tag))
+            .route(
+                "/registered-models/get-latest-versions",
+                get(registry::latest_versions).post(registry::latest_versions),
+            )
+            .route("/registered-models/delete", delete(registry::delete))
+            .route("/model-versions/delete", delete(registry::delete))
+            .route(
+                "/model-versions/transition-stage",
+                post(registry::transition_stage),
             )
             .fallback(|| async { MlflowError::endpoint_not_found() })
             .method_not_allowed_fallback(|| async { MlflowError::method_not_allowed() })

@@ -12,8 +12,10 @@ use axum::extract::{Path, RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
-use verity_store::model::{ModelVersion, RegisteredModel};
-use verity_store::{LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, VersionRef};
+use verity_store::model::{KeyValue, ModelVersion, RegisteredModel};
+use verity_store::{
+    LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, TagTarget, VersionRef,
+};
 
 use super::experiments::resolve;
 use super::wire::{self, InPair, Int};
@@ -25,7 +27,11 @@ use crate::state::AppState;
 type Reply = Result<Json<Value>, MlflowError>;
 
 /// The project, after authorizing `action` in it.
-async fn authorized(state: &AppState, c: &Caller, action: Action) -> Result<String, MlflowError> {
+pub(super) async fn authorized(
+    state: &AppState,
+    c: &Caller,
+    action: Action,
+) -> Result<String, MlflowError> {
     let project = project(state, c).await?;
     c.authorize(state, action, &Target::project(&project))
         .await?;
@@ -325,7 +331,7 @@ pub(super) async fn run_outputs(
 }
 
 /// A registered model as MLflow writes it.
-fn registered_model_json(m: &RegisteredModel) -> Value {
+pub(super) fn registered_model_json(m: &RegisteredModel) -> Value {
     let mut out = json!({
         "name": m.name,
         "creation_timestamp": m.created_at,
@@ -339,6 +345,9 @@ fn registered_model_json(m: &RegisteredModel) -> Value {
             .iter()
             .map(|a| json!({"alias": a.alias, "version": a.version.to_string()}))
             .collect();
+    }
+    if !m.tags.is_empty() {
+        out["tags"] = m.tags.iter().map(wire::pair).collect();
     }
     out
 }
@@ -356,7 +365,7 @@ fn source_of(v: &ModelVersion) -> (String, Option<String>) {
 }
 
 /// A model version as MLflow writes it (always READY: Verity registers synchronously).
-fn model_version_json(v: &ModelVersion) -> Value {
+pub(super) fn model_version_json(v: &ModelVersion) -> Value {
     let (source, model_id) = source_of(v);
     let mut out = json!({
         "name": v.model,
@@ -384,7 +393,7 @@ fn model_version_json(v: &ModelVersion) -> Value {
 }
 
 /// A name in a body or, for GET and DELETE, the query.
-fn fields<T: serde::de::DeserializeOwned>(
+pub(super) fn fields<T: serde::de::DeserializeOwned>(
     body: &Bytes,
     query: Option<&str>,
 ) -> Result<T, MlflowError> {
@@ -413,12 +422,10 @@ pub(super) async fn create_registered(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelCreate).await?;
     let req: CreateRegistered = wire::body(&body)?;
-    if let Some(tag) = req.tags.first() {
-        return Err(MlflowError::invalid(format!(
-            "registered model tag '{}': Verity keeps no tags on registered models; use the \
-             description, or tags on versions",
-            tag.key
-        )));
+    let tags: Vec<KeyValue> = req.tags.into_iter().map(Into::into).collect();
+    for tag in &tags {
+        verity_store::validate::key("tag key", &tag.key)?;
+        verity_store::validate::value("tag value", &tag.value)?;
     }
     let created = state
         .create_model(
@@ -428,6 +435,16 @@ pub(super) async fn create_registered(
             &c.actor,
         )
         .await?;
+    let created = if tags.is_empty() {
+        created
+    } else {
+        let target = TagTarget::Model {
+            project: &project,
+            name: &req.name,
+        };
+        state.set_tags_of(target, &tags, &c.actor).await?;
+        state.get_model(&project, &req.name).await?
+    };
     Ok(Json(
         json!({"registered_model": registered_model_json(&created)}),
     ))
@@ -550,7 +567,7 @@ pub(super) struct ByVersion {
     version: String,
 }
 
-fn version_number(text: &str) -> Result<i64, MlflowError> {
+pub(super) fn version_number(text: &str) -> Result<i64, MlflowError> {
     text.parse()
         .map_err(|_| MlflowError::invalid(format!("version '{text}' is not a number")))
 }

@@ -157,8 +157,8 @@ pub fn metric(m: &MetricPoint) -> Value {
     json!({"key": m.key, "value": double(m.value), "timestamp": m.timestamp, "step": m.step})
 }
 
-/// An experiment; its description is MLflow's `mlflow.note.content` tag.
-pub fn experiment(e: &Experiment) -> Value {
+/// An experiment with its tags; its description is MLflow's `mlflow.note.content` tag.
+pub fn experiment(e: &Experiment, tags: &[KeyValue]) -> Value {
     let mut out = json!({
         "experiment_id": e.id.to_string(),
         "name": e.name,
@@ -167,8 +167,12 @@ pub fn experiment(e: &Experiment) -> Value {
         "creation_time": e.created_at,
         "last_update_time": e.deleted_at.unwrap_or(e.created_at),
     });
+    let mut all: Vec<Value> = tags.iter().map(pair).collect();
     if !e.description.is_empty() {
-        out["tags"] = json!([{"key": "mlflow.note.content", "value": e.description}]);
+        all.push(json!({"key": "mlflow.note.content", "value": e.description}));
+    }
+    if !all.is_empty() {
+        out["tags"] = Value::Array(all);
     }
     out
 }

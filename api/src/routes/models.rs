@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use verity_store::TagTarget;
 use verity_store::model::{AliasEvent, ModelAlias, ModelVersion, RegisteredModel};
 use verity_store::{ModelSource, NewModelVersion, VersionRef};
 
@@ -58,6 +59,8 @@ pub struct ModelResponse {
     pub latest_version: i64,
     /// Current aliases.
     pub aliases: Vec<AliasResponse>,
+    /// Tags (mutable metadata).
+    pub tags: Vec<KeyValue>,
     /// Who created it.
     pub created_by: String,
     /// When (ms).
@@ -74,6 +77,7 @@ impl From<RegisteredModel> for ModelResponse {
             description: m.description,
             latest_version: m.latest_version,
             aliases: m.aliases.into_iter().map(Into::into).collect(),
+            tags: m.tags.into_iter().map(Into::into).collect(),
             created_by: m.created_by,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -181,7 +185,10 @@ pub struct CreateModel {
 #[serde(deny_unknown_fields)]
 pub struct UpdateModel {
     /// New description.
-    pub description: String,
+    pub description: Option<String>,
+    /// Tags to set (overwrite).
+    #[serde(default)]
+    pub tags: Vec<KeyValue>,
 }
 
 /// JSON body of `POST .../versions`: a version from a run artifact (file or directory).
@@ -312,7 +319,7 @@ pub async fn get_model(
     Ok(Json(state.get_model(&project, &model).await?.into()))
 }
 
-/// Changes a model's description.
+/// Changes a model's description and/or sets tags.
 #[utoipa::path(patch, path = "/api/v1/projects/{project}/models/{model}", tag = "models", request_body = UpdateModel,
     params(("project" = String, Path), ("model" = String, Path)),
     responses((status = 200, body = ModelResponse), (status = 404, body = ErrorBody)))]
@@ -325,12 +332,27 @@ pub async fn update_model(
     caller
         .authorize(&state, Action::ModelUpdate, &Target::project(&project))
         .await?;
-    Ok(Json(
-        state
-            .update_model(&project, &model, &body.description, &caller.actor)
-            .await?
-            .into(),
-    ))
+    // Checked first, so that a bad description does not leave the tags half-applied.
+    if let Some(description) = &body.description {
+        verity_store::validate::description(description)?;
+    }
+    if !body.tags.is_empty() {
+        let tags: Vec<_> = body.tags.into_iter().map(Into::into).collect();
+        let target = TagTarget::Model {
+            project: &project,
+            name: &model,
+        };
+        state.set_tags_of(target, &tags, &caller.actor).await?;
+    }
+    let updated = match body.description {
+        Some(description) => {
+            state
+                .update_model(&project, &model, &description, &caller.actor)
+                .await?
+        }
+        None => state.get_model(&project, &model).await?,
+    };
+    Ok(Json(updated.into()))
 }
 
 /// Creates the next version: with `Content-Type: application/json`, from a run artifact

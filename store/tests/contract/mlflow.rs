@@ -2,9 +2,12 @@
 //! descriptions named as run inputs.
 
 use verity_store::model::KeyValue;
-use verity_store::{ErrorKind, MlflowDatasetInput, NewLoggedModel, PageRequest};
+use verity_store::{
+    AuditFilter, ErrorKind, MlflowDatasetInput, ModelSource, NewLoggedModel, NewModelVersion,
+    PageRequest, TagTarget,
+};
 
-use crate::{Ctx, TestResult, expect_err, project_with_experiment, run_named};
+use crate::{Ctx, TestResult, expect_err, project_with_experiment, run_named, stage};
 
 fn kv(key: &str, value: &str) -> KeyValue {
     KeyValue {
@@ -193,6 +196,174 @@ pub async fn mlflow_dataset_inputs(ctx: Ctx) -> TestResult {
             .await,
         ErrorKind::NotFound,
         "unknown run",
+    );
+    Ok(())
+}
+
+/// Tags on experiments, registered models and versions: set, overwrite, delete, audited, and
+/// refused on what does not exist or is deleted.
+pub async fn mlflow_tags(ctx: Ctx) -> TestResult {
+    let exp = project_with_experiment(&ctx, "p").await?;
+    let other_exp = project_with_experiment(&ctx, "q").await?;
+    let alice = "alice".into();
+    let on_exp = TagTarget::Experiment {
+        project: "p",
+        id: exp,
+    };
+    ctx.store
+        .set_tags_of(on_exp, &[kv("team", "risk"), kv("stage", "dev")], &alice)
+        .await?;
+    ctx.store
+        .set_tags_of(on_exp, &[kv("stage", "prod")], &alice)
+        .await?;
+    let tags = ctx.store.experiment_tags(&[exp, other_exp]).await?;
+    assert_eq!(
+        tags.get(&exp),
+        Some(&vec![kv("stage", "prod"), kv("team", "risk")])
+    );
+    assert!(!tags.contains_key(&other_exp));
+    ctx.store.delete_tag_of(on_exp, "team", &alice).await?;
+    expect_err(
+        ctx.store.delete_tag_of(on_exp, "team", &alice).await,
+        ErrorKind::NotFound,
+        "a deleted tag",
+    );
+    // Another project's experiment is not found; a deleted one refuses changes.
+    expect_err(
+        ctx.store
+            .set_tags_of(
+                TagTarget::Experiment {
+                    project: "p",
+                    id: other_exp,
+                },
+                &[kv("a", "b")],
+                &alice,
+            )
+            .await,
+        ErrorKind::NotFound,
+        "another project's experiment",
+    );
+    ctx.store
+        .set_experiment_deleted("p", exp, true, &alice)
+        .await?;
+    expect_err(
+        ctx.store.set_tags_of(on_exp, &[kv("a", "b")], &alice).await,
+        ErrorKind::Conflict,
+        "a deleted experiment",
+    );
+    ctx.store
+        .set_experiment_deleted("p", exp, false, &alice)
+        .await?;
+
+    // Registered models and versions.
+    ctx.store.create_model("p", "clf", "", &alice).await?;
+    let on_model = TagTarget::Model {
+        project: "p",
+        name: "clf",
+    };
+    ctx.store
+        .set_tags_of(on_model, &[kv("owner", "risk")], &alice)
+        .await?;
+    assert_eq!(
+        ctx.store.get_model("p", "clf").await?.tags,
+        vec![kv("owner", "risk")]
+    );
+    let run = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
+    let staged = stage(&ctx, b"weights".to_vec()).await?;
+    ctx.store
+        .put_artifact(&run, "model/w.bin", staged, &alice)
+        .await?;
+    let new = NewModelVersion {
+        source: ModelSource::RunArtifact {
+            run_id: run,
+            path: "model".into(),
+        },
+        description: String::new(),
+        tags: vec![kv("framework", "torch")],
+    };
+    ctx.store
+        .create_model_version("p", "clf", new, &alice)
+        .await?;
+    let on_version = TagTarget::ModelVersion {
+        project: "p",
+        model: "clf",
+        version: 1,
+    };
+    ctx.store
+        .set_tags_of(on_version, &[kv("validated", "yes")], &alice)
+        .await?;
+    ctx.store
+        .delete_tag_of(on_version, "framework", &alice)
+        .await?;
+    assert_eq!(
+        ctx.store.get_model_version("p", "clf", 1).await?.tags,
+        vec![kv("validated", "yes")]
+    );
+    for (target, what) in [
+        (
+            TagTarget::Model {
+                project: "p",
+                name: "nope",
+            },
+            "an unknown model",
+        ),
+        (
+            TagTarget::ModelVersion {
+                project: "p",
+                model: "clf",
+                version: 2,
+            },
+            "an unknown version",
+        ),
+    ] {
+        expect_err(
+            ctx.store.set_tags_of(target, &[kv("a", "b")], &alice).await,
+            ErrorKind::NotFound,
+            what,
+        );
+    }
+    expect_err(
+        ctx.store
+            .set_tags_of(on_model, &[kv("", "b")], &alice)
+            .await,
+        ErrorKind::InvalidArgument,
+        "an empty key",
+    );
+    expect_err(
+        ctx.store
+            .set_tags_of(on_model, &[kv("k", &"v".repeat(10_000))], &alice)
+            .await,
+        ErrorKind::InvalidArgument,
+        "a value over the limit",
+    );
+    // Every change is in the audit trail.
+    let events = ctx
+        .store
+        .list_audit_events(
+            &AuditFilter {
+                project: Some("p".into()),
+                ..AuditFilter::default()
+            },
+            &PageRequest::default(),
+        )
+        .await?;
+    let actions: Vec<(&str, &str)> = events
+        .items
+        .iter()
+        .map(|e| (e.action.as_str(), e.resource.as_str()))
+        .collect();
+    let experiment = format!("project/p/experiment/{exp}");
+    assert!(
+        actions.contains(&("experiment.update", experiment.as_str())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("model.update", "project/p/model/clf")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("model_version.update", "project/p/model/clf/version/1")),
+        "{actions:?}"
     );
     Ok(())
 }

@@ -1,0 +1,208 @@
+//! The rest of MLflow's registry over Verity's: tags on registered models and versions,
+//! `get-latest-versions`, and the requests Verity refuses by design: deleting registered
+//! models or versions (they are the evidence approvals, evaluations and lineage point at) and
+//! stage transitions (Verity uses aliases, MLflow's own replacement for stages).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use verity_policy::Action;
+use verity_store::TagTarget;
+use verity_store::model::KeyValue;
+
+use super::models::{authorized, fields, model_version_json, version_number};
+use super::wire::{self, InPair};
+use super::{MlflowError, caller};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type Reply = Result<Json<Value>, MlflowError>;
+
+/// MLflow's stages; a Verity version is always in `None`.
+const STAGES: [&str; 4] = ["None", "Staging", "Production", "Archived"];
+
+#[derive(Deserialize)]
+pub(super) struct ModelTag {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+    key: String,
+    #[serde(default, deserialize_with = "wire::text")]
+    value: String,
+}
+
+/// The tag's owner: the model, or one of its versions when the request names one.
+fn target<'a>(project: &'a str, req: &'a ModelTag) -> Result<TagTarget<'a>, MlflowError> {
+    Ok(match &req.version {
+        Some(version) => TagTarget::ModelVersion {
+            project,
+            model: &req.name,
+            version: version_number(version)?,
+        },
+        None => TagTarget::Model {
+            project,
+            name: &req.name,
+        },
+    })
+}
+
+/// `POST registered-models/set-tag` and `POST model-versions/set-tag`.
+pub(super) async fn set_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorized(&state, &c, Action::ModelUpdate).await?;
+    let req: ModelTag = wire::body(&body)?;
+    let tag = KeyValue::from(InPair {
+        key: req.key.clone(),
+        value: req.value.clone(),
+    });
+    state
+        .set_tags_of(target(&project, &req)?, &[tag], &c.actor)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+/// `DELETE registered-models/delete-tag` and `DELETE model-versions/delete-tag`.
+pub(super) async fn delete_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorized(&state, &c, Action::ModelUpdate).await?;
+    let req: ModelTag = fields(&body, q.as_deref())?;
+    state
+        .delete_tag_of(target(&project, &req)?, &req.key, &c.actor)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct LatestVersions {
+    name: String,
+    #[serde(default)]
+    stages: Option<Value>,
+}
+
+/// `GET`/`POST registered-models/get-latest-versions`: the latest version in each stage
+/// asked (all when none are): a Verity version is in stage `None`, so that is the model's
+/// latest version, and the other stages are empty.
+pub(super) async fn latest_versions(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorized(&state, &c, Action::ModelRead).await?;
+    let req: LatestVersions = fields(&body, q.as_deref())?;
+    let stages: Vec<String> = match req.stages {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(MlflowError::invalid(format!("stage {other} is not text"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(MlflowError::invalid(format!(
+                "stages must be a list of stage names; got {other}"
+            )));
+        }
+    };
+    let mut wants_none = stages.is_empty();
+    for stage in &stages {
+        match STAGES.iter().find(|s| s.eq_ignore_ascii_case(stage)) {
+            Some(&"None") => wants_none = true,
+            Some(_) => {}
+            None => {
+                return Err(MlflowError::invalid(format!(
+                    "Invalid Model Version stage: {stage}. Value must be one of {}",
+                    STAGES.join(", ")
+                )));
+            }
+        }
+    }
+    let model = state.get_model(&project, &req.name).await?;
+    let mut versions = Vec::new();
+    if wants_none && model.latest_version > 0 {
+        let latest = state
+            .get_model_version(&project, &req.name, model.latest_version)
+            .await?;
+        versions.push(model_version_json(&latest));
+    }
+    Ok(Json(if versions.is_empty() {
+        json!({})
+    } else {
+        json!({"model_versions": versions})
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ByName {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// `DELETE registered-models/delete` and `DELETE model-versions/delete`: refused for
+/// everyone. A model version is what evaluations, approvals, aliases' history and lineage
+/// name; Verity keeps it (and its model) for as long as the record is kept. Aliases move.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorized(&state, &c, Action::ModelUpdate).await?;
+    let req: ByName = fields(&body, q.as_deref())?;
+    // The thing must exist: deleting what is not there is not found, as in MLflow.
+    let what = match &req.version {
+        Some(version) => {
+            let number = version_number(version)?;
+            state.get_model_version(&project, &req.name, number).await?;
+            format!("version {number} of registered model '{}'", req.name)
+        }
+        None => {
+            state.get_model(&project, &req.name).await?;
+            format!("registered model '{}'", req.name)
+        }
+    };
+    Err(MlflowError::permission_denied(format!(
+        "Verity does not delete {what}: registered models and their versions are the record \
+         that evaluations, approvals, alias history and lineage point at. Move or delete its \
+         aliases instead (registered-models/alias)"
+    )))
+}
+
+/// `POST model-versions/transition-stage`: refused; Verity uses aliases, which MLflow
+/// recommends over stages (deprecated since MLflow 2.9).
+pub(super) async fn transition_stage(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorized(&state, &c, Action::ModelUpdate).await?;
+    let req: ByName = wire::body(&body)?;
+    if let Some(version) = &req.version {
+        state
+            .get_model_version(&project, &req.name, version_number(version)?)
+            .await?;
+    }
+    Err(MlflowError::invalid(
+        "Verity's registry has no stages: point an alias at the version instead \
+         (MlflowClient.set_registered_model_alias, e.g. alias 'production'), as MLflow \
+         recommends since stages were deprecated in MLflow 2.9",
+    ))
+}
