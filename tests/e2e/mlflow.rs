@@ -370,17 +370,31 @@ async fn mlflow_bad_input() -> Result<()> {
         ),
         (
             "experiments/search",
-            json!({"filter": "tags.team = 'e'"}),
+            json!({"filter": "params.lr = '1'"}),
             400,
             "INVALID_PARAMETER_VALUE",
-            "experiments can be filtered by",
+            "'params' is not a searchable attribute",
         ),
         (
             "experiments/search",
-            json!({"order_by": ["name ASC"]}),
+            json!({"filter": "creation_time > 'yesterday'"}),
             400,
             "INVALID_PARAMETER_VALUE",
-            "order_by",
+            "does not apply",
+        ),
+        (
+            "experiments/search",
+            json!({"order_by": ["colour ASC"]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "ordered by name, experiment_id",
+        ),
+        (
+            "experiments/search",
+            json!({"page_token": "not-a-token"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "page_token",
         ),
         (
             "experiments/create",
@@ -501,10 +515,17 @@ async fn mlflow_bad_input() -> Result<()> {
         ),
         (
             "logged-models/search",
-            json!({"filter": "tags.x = 'y'"}),
+            json!({"filter": "metrics.auc > 0.9"}),
             400,
             "INVALID_PARAMETER_VALUE",
-            "name = '<name>'",
+            "not a searchable attribute",
+        ),
+        (
+            "logged-models/search",
+            json!({"order_by": [{"field_name": "metrics.auc"}]}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "order_by",
         ),
         (
             "logged-models/search",
@@ -734,7 +755,7 @@ async fn mlflow_bad_input() -> Result<()> {
     // Registry searches and updates.
     for (path, status, code) in [
         (
-            "registered-models/search?filter=tags.team%20%3D%20%27a%27",
+            "registered-models/search?filter=version%20%3D%20%271%27",
             400,
             "INVALID_PARAMETER_VALUE",
         ),

@@ -248,6 +248,21 @@ try:
 except MlflowException as e:
     assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
 
+# Searches by tag and attribute, in MLflow's orders.
+by_tag = mlflow.search_experiments(filter_string="tags.owner = 'risk-team'")
+assert [e.name for e in by_tag] == ["churn-v2"], by_tag
+names = [e.name for e in mlflow.search_experiments(order_by=["name ASC"])]
+assert names == sorted(names) and "tagged-at-birth" in names, names
+newest = mlflow.search_experiments(max_results=1)
+assert newest[0].name == "tagged-at-birth", newest  # creation_time DESC by default
+paged = client.search_experiments(max_results=2, order_by=["name DESC"])
+rest = client.search_experiments(max_results=100, order_by=["name DESC"], page_token=paged.token)
+assert [e.name for e in list(paged) + list(rest)] == sorted(names, reverse=True)
+assert [m.name for m in client.search_registered_models(filter_string="tags.k = 'v'")] == [
+    "tagged-model"]
+assert [m.name for m in client.search_registered_models(order_by=["name DESC"])] == [
+    "tagged-model", "churn-model"]
+
 # Stages: every Verity version is in stage None; aliases replace stage transitions, and the
 # registry keeps its versions.
 import warnings  # noqa: E402

@@ -9,9 +9,10 @@ use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
-use verity_store::TagTarget;
 use verity_store::model::{Experiment, KeyValue};
+use verity_store::{PageRequest, TagTarget};
 
+use super::filter::{self, Entity, Kind};
 use super::wire::{self, InPair, Int};
 use super::{DEFAULT_EXPERIMENT, MlflowError, caller, project, project_for_write};
 use crate::auth::{Caller, Target};
@@ -229,37 +230,45 @@ pub(super) struct Search {
     order_by: Option<Value>,
 }
 
+/// Most experiments one search reads (all of a project's, then filtered and ordered).
+const MAX_SEARCHED: usize = 100_000;
+
 async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
-    let filter = wire::name_filter(req.filter.as_deref(), "experiments")?;
-    let ordered = match &req.order_by {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(list)) => !list.is_empty(),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(_) => true,
-    };
-    if ordered {
-        return Err(MlflowError::invalid(
-            "order_by on experiments is not supported by Verity's MLflow API (they come in \
-             creation order)",
-        ));
-    }
-    let page = wire::page(req.max_results, 1000, 50_000, req.page_token.as_deref())?;
+    let filter = filter::parse_filter(req.filter.as_deref(), Kind::Experiments)?;
+    let order = filter::parse_order(req.order_by.as_ref(), Kind::Experiments)?;
+    let max = wire::result_count(req.max_results, 1000, 50_000)?;
     let view = wire::view_type(req.view_type.as_ref())?;
-    // A name filter applies to each page of the listing: a page may hold fewer matches
-    // than `max_results` (even none) while `next_page_token` leads on.
-    let found = state.list_experiments(&project, view, &page).await?;
-    let matching: Vec<Experiment> = found
-        .items
+    let mut all: Vec<Experiment> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = PageRequest::new(Some(1000), cursor.as_deref())?;
+        let found = state.list_experiments(&project, view, &page).await?;
+        all.extend(found.items);
+        cursor = found.next_cursor;
+        if cursor.is_none() || all.len() >= MAX_SEARCHED {
+            break;
+        }
+    }
+    let ids: Vec<i64> = all.iter().map(|e| e.id).collect();
+    let tags = state.experiment_tags(&ids).await?;
+    let mut with_tags: Vec<(Experiment, Vec<KeyValue>)> = all
         .into_iter()
-        .filter(|e| wire::name_matches(&filter, &e.name))
+        .map(|e| {
+            let t = tags.get(&e.id).cloned().unwrap_or_default();
+            (e, t)
+        })
         .collect();
-    let experiments = with_tags(&state, &matching).await?;
-    Ok(Json(wire::paged(
-        "experiments",
-        experiments,
-        found.next_cursor,
-    )))
+    with_tags = filter::select(with_tags, &filter, &order, |(e, t)| Entity {
+        id: e.id,
+        name: &e.name,
+        created: e.created_at,
+        updated: e.deleted_at.unwrap_or(e.created_at),
+        tags: t,
+    });
+    let (page, next) = filter::offset_page(with_tags, max, req.page_token.as_deref())?;
+    let experiments = page.iter().map(|(e, t)| wire::experiment(e, t)).collect();
+    Ok(Json(wire::paged("experiments", experiments, next)))
 }
 
 /// `POST experiments/search`.

@@ -9,6 +9,7 @@
 mod artifacts;
 mod error;
 mod experiments;
+mod filter;
 mod models;
 mod multipart;
 mod registry;

@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 use verity_policy::Action;
 use verity_store::model::{KeyValue, ModelVersion, RegisteredModel};
 use verity_store::{
-    LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, TagTarget, VersionRef,
+    LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, PageRequest, TagTarget, VersionRef,
 };
 
 use super::experiments::resolve;
+use super::filter::{self, Entity, Kind};
 use super::wire::{self, InPair, Int};
 use super::{MlflowError, caller, project};
 use crate::auth::{Caller, Target};
@@ -256,9 +257,19 @@ pub(super) struct SearchLogged {
     #[serde(default)]
     filter: Option<String>,
     #[serde(default)]
+    order_by: Vec<LoggedOrder>,
+    #[serde(default)]
     max_results: Option<Int>,
     #[serde(default)]
     page_token: Option<String>,
+}
+
+/// One `order_by` entry of a logged-model search.
+#[derive(Deserialize)]
+pub(super) struct LoggedOrder {
+    field_name: String,
+    #[serde(default)]
+    ascending: Option<bool>,
 }
 
 /// `POST logged-models/search`.
@@ -270,29 +281,52 @@ pub(super) async fn search_logged(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::RunRead).await?;
     let req: SearchLogged = wire::body(&body)?;
-    let filter = wire::name_filter(req.filter.as_deref(), "logged models")?;
-    // An exact name is looked up by the store; a LIKE pattern applies to each page.
-    let exact = match &filter {
-        Some((false, name)) => Some(name.as_str()),
-        _ => None,
-    };
+    let filter = filter::parse_filter(req.filter.as_deref(), Kind::LoggedModels)?;
+    let order: Vec<Value> = req
+        .order_by
+        .iter()
+        .map(|o| {
+            let direction = if o.ascending.unwrap_or(true) {
+                "ASC"
+            } else {
+                "DESC"
+            };
+            Value::String(format!("{} {direction}", o.field_name))
+        })
+        .collect();
+    let order = filter::parse_order(Some(&Value::Array(order)), Kind::LoggedModels)?;
+    let max = wire::result_count(req.max_results, 100, 1000)?;
     let mut experiments = Vec::with_capacity(req.experiment_ids.len());
     for id in &req.experiment_ids {
         experiments.push(resolve(&state, &c, &project, id, false).await?.id);
     }
-    let page = wire::page(req.max_results, 100, 1000, req.page_token.as_deref())?;
-    let found = state
-        .search_logged_models(&project, &experiments, exact, None, &page)
-        .await?;
-    let mut models = Vec::with_capacity(found.items.len());
-    for m in found
-        .items
-        .iter()
-        .filter(|m| wire::name_matches(&filter, &m.name))
-    {
+    // An exact name is looked up by the store; the rest of the filter applies here.
+    let mut all: Vec<LoggedModel> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = PageRequest::new(Some(1000), cursor.as_deref())?;
+        let found = state
+            .search_logged_models(&project, &experiments, filter.exact_name(), None, &page)
+            .await?;
+        all.extend(found.items);
+        cursor = found.next_cursor;
+        if cursor.is_none() || all.len() >= MAX_SEARCHED {
+            break;
+        }
+    }
+    let selected = filter::select(all, &filter, &order, |m| Entity {
+        id: 0,
+        name: &m.name,
+        created: m.created_at,
+        updated: m.updated_at,
+        tags: &m.tags,
+    });
+    let (page, next) = filter::offset_page(selected, max, req.page_token.as_deref())?;
+    let mut models = Vec::with_capacity(page.len());
+    for m in &page {
         models.push(logged_model_json(&state, m).await?);
     }
-    Ok(Json(wire::paged("models", models, found.next_cursor)))
+    Ok(Json(wire::paged("models", models, next)))
 }
 
 #[derive(Deserialize)]
@@ -680,12 +714,17 @@ pub(super) struct SearchRegistered {
     #[serde(default)]
     filter: Option<String>,
     #[serde(default)]
+    order_by: Option<Value>,
+    #[serde(default)]
     max_results: Option<Int>,
     #[serde(default)]
     page_token: Option<String>,
 }
 
-/// `GET registered-models/search` (also POST): pages of registered models, optionally by name.
+/// Most registered or logged models one search reads (then filtered and ordered).
+const MAX_SEARCHED: usize = 100_000;
+
+/// `GET registered-models/search` (also POST): filtered, ordered pages of registered models.
 pub(super) async fn search_registered(
     State(state): State<AppState>,
     c: Result<Caller, ApiError>,
@@ -695,22 +734,30 @@ pub(super) async fn search_registered(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchRegistered = fields(&body, q.as_deref())?;
-    let filter = wire::name_filter(req.filter.as_deref(), "registered models")?;
-    let page = wire::page(req.max_results, 100, 1000, req.page_token.as_deref())?;
-    // A name filter applies to each page of the listing: a page may hold fewer matches
-    // than `max_results` (even none) while `next_page_token` leads on.
-    let found = state.list_models(&project, &page).await?;
-    let models: Vec<Value> = found
-        .items
-        .iter()
-        .filter(|m| wire::name_matches(&filter, &m.name))
-        .map(registered_model_json)
-        .collect();
-    Ok(Json(wire::paged(
-        "registered_models",
-        models,
-        found.next_cursor,
-    )))
+    let filter = filter::parse_filter(req.filter.as_deref(), Kind::RegisteredModels)?;
+    let order = filter::parse_order(req.order_by.as_ref(), Kind::RegisteredModels)?;
+    let max = wire::result_count(req.max_results, 100, 1000)?;
+    let mut all: Vec<RegisteredModel> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = PageRequest::new(Some(1000), cursor.as_deref())?;
+        let found = state.list_models(&project, &page).await?;
+        all.extend(found.items);
+        cursor = found.next_cursor;
+        if cursor.is_none() || all.len() >= MAX_SEARCHED {
+            break;
+        }
+    }
+    let selected = filter::select(all, &filter, &order, |m| Entity {
+        id: m.id,
+        name: &m.name,
+        created: m.created_at,
+        updated: m.updated_at,
+        tags: &m.tags,
+    });
+    let (page, next) = filter::offset_page(selected, max, req.page_token.as_deref())?;
+    let models = page.iter().map(registered_model_json).collect();
+    Ok(Json(wire::paged("registered_models", models, next)))
 }
 
 #[derive(Deserialize)]
@@ -762,15 +809,30 @@ pub(super) async fn search_versions(
     let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchVersions = fields(&body, q.as_deref())?;
-    let Some((false, name)) = wire::name_filter(req.filter.as_deref(), "model versions")? else {
+    let filter = filter::parse_filter(req.filter.as_deref(), Kind::ModelVersions)?;
+    let Some(name) = filter.exact_name() else {
         return Err(MlflowError::invalid(
             "search model versions of one model: filter \"name = '<model>'\"",
         ));
     };
-    // MLflow's limit for version searches is 200,000.
+    // MLflow's limit for version searches is 200,000. Other clauses (tags) apply to each
+    // page: a page may hold fewer matches than `max_results` while `next_page_token` leads on.
     let page = wire::page(req.max_results, 1000, 200_000, req.page_token.as_deref())?;
-    let found = state.list_model_versions(&project, &name, &page).await?;
-    let versions = found.items.iter().map(model_version_json).collect();
+    let found = state.list_model_versions(&project, name, &page).await?;
+    let versions = found
+        .items
+        .iter()
+        .filter(|v| {
+            filter.matches(&Entity {
+                id: v.id,
+                name: &v.model,
+                created: v.created_at,
+                updated: v.updated_at,
+                tags: &v.tags,
+            })
+        })
+        .map(model_version_json)
+        .collect();
     Ok(Json(wire::paged(
         "model_versions",
         versions,

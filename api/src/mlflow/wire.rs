@@ -268,94 +268,19 @@ impl InMetric {
     }
 }
 
-/// The name in a filter (registered models, experiments) `name = '<name>'` or `name LIKE '<pattern>'` (`%` and `_`), the
-/// filters MLflow's registry search clients send most.
-pub fn name_filter(
-    filter: Option<&str>,
-    what: &str,
-) -> Result<Option<(bool, String)>, MlflowError> {
-    let Some(whole) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
-        return Ok(None);
-    };
-    // MLflow 3 clients add "AND tag.`mlflow.prompt.is_prompt` != 'true'" to leave prompts
-    // out; Verity's registered models carry no tags, so that clause holds for every model.
-    let clauses: Vec<&str> = whole
-        .split(" AND ")
-        .flat_map(|c| c.split(" and "))
-        .map(str::trim)
-        .filter(|c| {
-            let compact: String = c
-                .chars()
-                .filter(|ch| !ch.is_whitespace() && *ch != '`')
-                .collect();
-            !matches!(
-                compact.as_str(),
-                "tag.mlflow.prompt.is_prompt!='true'" | "tags.mlflow.prompt.is_prompt!='true'"
-            )
-        })
-        .collect();
-    let filter = match clauses.as_slice() {
-        [] => return Ok(None),
-        [one] => *one,
-        _ => {
-            return Err(MlflowError::invalid(format!(
-                "{what} can be filtered by one `name = '<name>'` or `name LIKE '<pattern>'` \
-                 only, not by {whole}"
-            )));
-        }
-    };
-    let rest = filter
-        .strip_prefix("name")
-        .map(str::trim_start)
-        .unwrap_or("");
-    let (like, rest) = if let Some(r) = rest.strip_prefix('=') {
-        (false, r)
-    } else if let Some(r) = rest
-        .strip_prefix("LIKE")
-        .or_else(|| rest.strip_prefix("like"))
-        .or_else(|| rest.strip_prefix("ILIKE"))
-    {
-        (true, r)
-    } else {
-        (false, "")
-    };
-    match rest
-        .trim()
-        .strip_prefix('\'')
-        .and_then(|q| q.strip_suffix('\''))
-    {
-        Some(value) if !value.contains('\'') && !rest.trim().is_empty() => {
-            Ok(Some((like, value.to_owned())))
-        }
-        _ => Err(MlflowError::invalid(format!(
-            "{what} can be filtered by `name = '<name>'` or `name LIKE '<pattern>'` only, \
-             not by {filter}"
-        ))),
+/// `max_results` (`default` when absent), between 1 and `max`.
+pub fn result_count(
+    max_results: Option<Int>,
+    default: i64,
+    max: i64,
+) -> Result<usize, MlflowError> {
+    let n = max_results.map_or(default, |m| m.0);
+    if !(1..=max).contains(&n) {
+        return Err(MlflowError::invalid(format!(
+            "max_results must be between 1 and {max}, got {n}"
+        )));
     }
-}
-
-/// SQL LIKE matching (`%` any run, `_` one character), case-insensitive as MLflow's SQLite.
-pub fn like(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('%') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
-            Some('_') => !t.is_empty() && go(&p[1..], &t[1..]),
-            Some(c) => t.first().is_some_and(|x| x == c) && go(&p[1..], &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    go(&p, &t)
-}
-
-/// Whether `name` passes a filter from [`name_filter`] (no filter passes everything).
-pub fn name_matches(filter: &Option<(bool, String)>, name: &str) -> bool {
-    match filter {
-        None => true,
-        Some((false, exact)) => exact == name,
-        Some((true, pattern)) => like(pattern, name),
-    }
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// The page an MLflow search asks for: `max_results` (`default` when absent, at most `max`)
@@ -366,12 +291,7 @@ pub fn page(
     max: i64,
     page_token: Option<&str>,
 ) -> Result<PageRequest, MlflowError> {
-    let n = max_results.map_or(default, |m| m.0);
-    if !(1..=max).contains(&n) {
-        return Err(MlflowError::invalid(format!(
-            "max_results must be between 1 and {max}, got {n}"
-        )));
-    }
+    let n = i64::try_from(result_count(max_results, default, max)?).unwrap_or(max);
     let token = page_token.filter(|t| !t.is_empty());
     Ok(PageRequest::new(u32::try_from(n.min(1000)).ok(), token)?)
 }
