@@ -16,6 +16,7 @@ mod evaluation;
 mod evaluation_refusals;
 mod lineage;
 mod mlflow;
+mod mlflow_history;
 mod mlflow_multipart;
 mod monitoring;
 mod projects_datasets;

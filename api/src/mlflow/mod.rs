@@ -10,6 +10,7 @@ mod artifacts;
 mod error;
 mod experiments;
 mod filter;
+mod history;
 mod models;
 mod multipart;
 mod registry;
@@ -62,6 +63,10 @@ pub fn router() -> Router<AppState> {
             .route("/runs/delete-tag", post(runs::delete_tag))
             .route("/runs/search", post(runs::search))
             .route("/metrics/get-history", get(runs::metric_history))
+            .route(
+                "/metrics/get-history-bulk-interval",
+                get(history::bulk_interval),
+            )
             .route("/runs/outputs", post(models::run_outputs))
             .route("/runs/log-inputs", post(runs::log_inputs))
             .route("/logged-models", post(models::create_logged))
