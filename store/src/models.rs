@@ -282,6 +282,37 @@ impl Store {
         Ok(model)
     }
 
+    /// Renames a model. Versions, aliases, lineage and reports refer to it by id and follow;
+    /// the audit trail keeps the old name in the events before the rename.
+    pub async fn rename_model(
+        &self,
+        project: &str,
+        name: &str,
+        new_name: &str,
+        actor: &Actor,
+    ) -> Result<RegisteredModel> {
+        validate::name("model name", new_name)?;
+        let mut tx = self.begin_write().await?;
+        let row = model_row(&mut tx, project, name).await?;
+        sqlx::query("UPDATE registered_models SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(new_name)
+            .bind(now_ms())
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_unique("model", new_name))?;
+        let model = load_model(&mut tx, row.id).await?;
+        let event = NewEvent::success(
+            "model.update",
+            format!("project/{project}/model/{new_name}"),
+            Some(project),
+            json!({"renamed_from": name}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
+        Ok(model)
+    }
+
     /// Reads a registered model.
     pub async fn get_model(&self, project: &str, name: &str) -> Result<RegisteredModel> {
         let mut conn = self.inner.read.acquire().await?;

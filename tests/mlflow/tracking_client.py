@@ -263,6 +263,23 @@ assert [m.name for m in client.search_registered_models(filter_string="tags.k = 
 assert [m.name for m in client.search_registered_models(order_by=["name DESC"])] == [
     "tagged-model", "churn-model"]
 
+# Renaming keeps the versions and aliases.
+assert mlflow.register_model(logged.model_uri, "tagged-model").version == "1"
+client.set_registered_model_alias("tagged-model", "keep", "1")
+client.rename_registered_model("tagged-model", "renamed-model")
+assert client.get_registered_model("renamed-model").tags == {"k": "v"}
+assert client.get_model_version_by_alias("renamed-model", "keep").version == "1"
+try:
+    client.get_registered_model("tagged-model")
+    raise AssertionError("the old name must be gone")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
+try:
+    client.rename_registered_model("renamed-model", "churn-model")
+    raise AssertionError("renaming onto an existing name must fail")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_ALREADY_EXISTS", e.error_code
+
 # Stages: every Verity version is in stage None; aliases replace stage transitions, and the
 # registry keeps its versions.
 import warnings  # noqa: E402

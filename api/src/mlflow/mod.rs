@@ -121,6 +121,7 @@ pub fn router() -> Router<AppState> {
                 "/registered-models/get-latest-versions",
                 get(registry::latest_versions).post(registry::latest_versions),
             )
+            .route("/registered-models/rename", post(registry::rename))
             .route("/registered-models/delete", delete(registry::delete))
             .route("/model-versions/delete", delete(registry::delete))
             .route(

@@ -1,5 +1,5 @@
 //! The rest of MLflow's registry over Verity's: tags on registered models and versions,
-//! `get-latest-versions`, and the requests Verity refuses by design: deleting registered
+//! renaming, `get-latest-versions`, and the requests Verity refuses by design: deleting registered
 //! models or versions (they are the evidence approvals, evaluations and lineage point at) and
 //! stage transitions (Verity uses aliases, MLflow's own replacement for stages).
 
@@ -12,7 +12,9 @@ use verity_policy::Action;
 use verity_store::TagTarget;
 use verity_store::model::KeyValue;
 
-use super::models::{authorized, fields, model_version_json, version_number};
+use super::models::{
+    authorized, fields, model_version_json, registered_model_json, version_number,
+};
 use super::wire::{self, InPair};
 use super::{MlflowError, caller};
 use crate::auth::Caller;
@@ -82,6 +84,29 @@ pub(super) async fn delete_tag(
         .delete_tag_of(target(&project, &req)?, &req.key, &c.actor)
         .await?;
     Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Rename {
+    name: String,
+    new_name: String,
+}
+
+/// `POST registered-models/rename`: versions, aliases and lineage follow the model.
+pub(super) async fn rename(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    let c = caller(c)?;
+    let project = authorized(&state, &c, Action::ModelUpdate).await?;
+    let req: Rename = wire::body(&body)?;
+    let renamed = state
+        .rename_model(&project, &req.name, &req.new_name, &c.actor)
+        .await?;
+    Ok(Json(
+        json!({"registered_model": registered_model_json(&renamed)}),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -365,5 +365,31 @@ pub async fn mlflow_tags(ctx: Ctx) -> TestResult {
         actions.contains(&("model_version.update", "project/p/model/clf/version/1")),
         "{actions:?}"
     );
+    // Renaming: versions and tags follow; names stay unique and valid.
+    ctx.store.create_model("p", "other", "", &alice).await?;
+    expect_err(
+        ctx.store.rename_model("p", "clf", "other", &alice).await,
+        ErrorKind::AlreadyExists,
+        "an existing name",
+    );
+    expect_err(
+        ctx.store
+            .rename_model("p", "clf", "bad name/", &alice)
+            .await,
+        ErrorKind::InvalidArgument,
+        "an invalid name",
+    );
+    let renamed = ctx.store.rename_model("p", "clf", "clf2", &alice).await?;
+    assert_eq!((renamed.name.as_str(), renamed.latest_version), ("clf2", 1));
+    assert_eq!(renamed.tags, vec![kv("owner", "risk")]);
+    assert_eq!(
+        ctx.store.get_model_version("p", "clf2", 1).await?.tags,
+        vec![kv("validated", "yes")]
+    );
+    expect_err(
+        ctx.store.get_model("p", "clf").await,
+        ErrorKind::NotFound,
+        "the old name",
+    );
     Ok(())
 }
