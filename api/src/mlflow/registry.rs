@@ -51,6 +51,15 @@ fn target<'a>(project: &'a str, req: &'a ModelTag) -> Result<TagTarget<'a>, Mlfl
     })
 }
 
+/// Tags on a model are `model.update`; on a version, `model_version.update`.
+fn tag_action(req: &ModelTag) -> Action {
+    if req.version.is_some() {
+        Action::ModelVersionUpdate
+    } else {
+        Action::ModelUpdate
+    }
+}
+
 /// `POST registered-models/set-tag` and `POST model-versions/set-tag`.
 pub(super) async fn set_tag(
     State(state): State<AppState>,
@@ -58,8 +67,8 @@ pub(super) async fn set_tag(
     body: Bytes,
 ) -> Reply {
     let c = caller(c)?;
-    let project = authorized(&state, &c, Action::ModelUpdate).await?;
     let req: ModelTag = wire::body(&body)?;
+    let project = authorized(&state, &c, tag_action(&req)).await?;
     let tag = KeyValue::from(InPair {
         key: req.key.clone(),
         value: req.value.clone(),
@@ -78,8 +87,8 @@ pub(super) async fn delete_tag(
     body: Bytes,
 ) -> Reply {
     let c = caller(c)?;
-    let project = authorized(&state, &c, Action::ModelUpdate).await?;
     let req: ModelTag = fields(&body, q.as_deref())?;
+    let project = authorized(&state, &c, tag_action(&req)).await?;
     state
         .delete_tag_of(target(&project, &req)?, &req.key, &c.actor)
         .await?;
