@@ -296,6 +296,83 @@ impl Store {
         Ok(rx)
     }
 
+    /// MLflow's sampled history of one metric (its SQL store's `get_metric_history_bulk_interval`
+    /// for one run): the points in the step range, ordered by step, timestamp and value, split
+    /// into `max` equal runs (SQL's NTILE), the first point of each, and the last point (in place
+    /// of the final pick when there are `max` already). A metric the run never logged is empty.
+    pub async fn metric_sample(
+        &self,
+        uuid: &str,
+        key: &str,
+        max: u32,
+        range: Option<(i64, i64)>,
+    ) -> Result<Vec<MetricValue>> {
+        if max == 0 {
+            return Err(Error::invalid("max must be at least 1"));
+        }
+        let (start, end) = range.unwrap_or((i64::MIN, i64::MAX));
+        let mut conn = self.inner.read.acquire().await?;
+        let run = run_by_uuid(&mut conn, uuid).await?;
+        const ORDER: &str = "step, timestamp, (CASE WHEN value IS NULL THEN 1 ELSE 0 END), value";
+        let sampled = format!(
+            "SELECT value, step, timestamp FROM ( \
+               SELECT value, step, timestamp, ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY {ORDER}) AS rn FROM ( \
+                 SELECT value, step, timestamp, NTILE(CAST($3 AS INTEGER)) OVER (ORDER BY {ORDER}) AS bucket FROM metrics \
+                 WHERE run_id = $1 AND key = $2 AND step >= $4 AND step <= $5) b) r \
+             WHERE rn = 1 ORDER BY {ORDER}"
+        );
+        let mut points = Vec::new();
+        for row in sqlx::query(sqlx::AssertSqlSafe(sampled))
+            .bind(run.id)
+            .bind(key)
+            .bind(i64::from(max))
+            .bind(start)
+            .bind(end)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            points.push(MetricValue {
+                value: value_of(&row, "value")?,
+                step: row.try_get("step")?,
+                timestamp: row.try_get("timestamp")?,
+            });
+        }
+        let last = format!(
+            "SELECT value, step, timestamp FROM metrics WHERE run_id = $1 AND key = $2 \
+             AND step >= $3 AND step <= $4 ORDER BY {} LIMIT 1",
+            ORDER
+                .split(", ")
+                .map(|c| format!("{c} DESC"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(last))
+            .bind(run.id)
+            .bind(key)
+            .bind(start)
+            .bind(end)
+            .fetch_optional(&mut *conn)
+            .await?
+        {
+            let last = MetricValue {
+                value: value_of(&row, "value")?,
+                step: row.try_get("step")?,
+                timestamp: row.try_get("timestamp")?,
+            };
+            let same = |p: &MetricValue| {
+                (p.step, p.timestamp) == (last.step, last.timestamp)
+                    && (p.value == last.value || (p.value.is_nan() && last.value.is_nan()))
+            };
+            if !points.last().is_some_and(same) {
+                if points.len() >= max as usize {
+                    points.pop();
+                }
+                points.push(last);
+            }
+        }
+        Ok(points)
+    }
+
     /// At most `buckets` buckets over a step range, each with min, max, first and last value,
     /// so that spikes survive downsampling. The range defaults to the series' own.
     pub async fn metric_downsample(

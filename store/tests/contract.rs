@@ -212,6 +212,7 @@ contract_tests!(
     mlflow_logged_models,
     mlflow_dataset_inputs,
     mlflow_tags,
+    mlflow_metric_sample,
     monitoring_monitors_crud,
     monitoring_new_version_enqueues_jobs,
     monitoring_jobs_claim_lease_retry,

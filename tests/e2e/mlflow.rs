@@ -620,6 +620,13 @@ async fn mlflow_bad_input() -> Result<()> {
         ),
         (
             "model-versions/set-tag",
+            json!({"name": "r", "key": "k", "value": "v"}),
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "version is required",
+        ),
+        (
+            "model-versions/set-tag",
             json!({"name": "r", "version": "one", "key": "k", "value": "v"}),
             400,
             "INVALID_PARAMETER_VALUE",

@@ -1,5 +1,6 @@
 //! MLflow's sampled metric histories (`metrics/get-history-bulk-interval`, what MLflow's UI
-//! charts): steps sampled over those that exist, each run's ends kept, and the bad requests.
+//! charts): each run sampled evenly over its points as MLflow's SQL store does (NTILE buckets,
+//! the last point kept), and the bad requests.
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -30,7 +31,7 @@ async fn sampled_histories_keep_each_runs_ends_and_refuse_bad_requests() -> Resu
     expect_status(&experiment, 200);
     let experiment = experiment.1["experiment_id"].clone();
     let mut runs = Vec::new();
-    for steps in [1000, 2] {
+    for steps in [1000, 2, 20] {
         let run = api
             .post(
                 "/api/2.0/mlflow/runs/create",
@@ -43,9 +44,13 @@ async fn sampled_histories_keep_each_runs_ends_and_refuse_bad_requests() -> Resu
             .to_owned();
         let points: Vec<Value> = (0..steps)
             .map(|s| {
-                // The short run logs steps 3 and 501.
-                let step = if steps == 2 { [3, 501][s as usize] } else { s };
-                json!({"key": "loss", "value": step as f64 / 10.0, "timestamp": 1000 + step, "step": step})
+                // The short run logs steps 3 and 501; the third logs each of 0..9 twice.
+                let (step, timestamp) = match steps {
+                    2 => ([3, 501][s as usize], 1000),
+                    20 => (s / 2, 1000 + s),
+                    _ => (s, 1000 + s),
+                };
+                json!({"key": "loss", "value": step as f64 / 10.0, "timestamp": timestamp, "step": step})
             })
             .collect();
         expect_status(
@@ -58,7 +63,7 @@ async fn sampled_histories_keep_each_runs_ends_and_refuse_bad_requests() -> Resu
         );
         runs.push(id);
     }
-    let (long, short) = (&runs[0], &runs[1]);
+    let (long, short, twice) = (&runs[0], &runs[1], &runs[2]);
     let reply = api
         .get(&format!(
             "{M}/metrics/get-history-bulk-interval?run_ids={long}&run_ids={short}&metric_key=loss&max_results=10"
@@ -67,12 +72,26 @@ async fn sampled_histories_keep_each_runs_ends_and_refuse_bad_requests() -> Resu
     expect_status(&reply, 200);
     assert_eq!(
         steps(&reply.1, long),
-        [0, 3, 100, 200, 300, 400, 500, 501, 600, 700, 800, 900, 999],
+        [0, 100, 200, 300, 400, 500, 600, 700, 800, 999],
         "{}",
         reply.1
     );
     assert_eq!(steps(&reply.1, short), [3, 501]);
-    let first = &reply.1["metrics"][0];
+    // Sampled by point, not by step: 20 points in 4 runs of 5, then the last point.
+    let reply = api
+        .get(&format!(
+            "{M}/metrics/get-history-bulk-interval?run_ids={twice}&metric_key=loss&max_results=4"
+        ))
+        .await?;
+    assert_eq!(steps(&reply.1, twice), [0, 2, 5, 9], "{}", reply.1);
+    let stamps: Vec<i64> = reply.1["metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["timestamp"].as_i64())
+        .collect();
+    assert_eq!(stamps, [1000, 1005, 1010, 1019]);
+    let first = reply.1["metrics"][0].clone();
     assert_eq!(
         (
             first["key"].as_str(),

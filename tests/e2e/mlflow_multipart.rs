@@ -13,6 +13,8 @@ use crate::{Api, expect_status, items};
 
 const ADMIN_PASSWORD: &str = "multipart-admin-password";
 const A: &str = "/api/2.0/mlflow-artifacts";
+/// The server's largest file; the test's three parts (300,003 bytes) fit.
+const MAX_UPLOAD: u64 = 400_000;
 
 /// Sends a request with a bearer token (or none), the JSON body when given.
 async fn call(
@@ -72,6 +74,7 @@ fn sha256(bytes: &[u8]) -> String {
 async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<()> {
     let mut api = Api::start(ServerOptions {
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
+        max_upload_bytes: Some(MAX_UPLOAD),
         ..ServerOptions::default()
     })?;
     api.server.authenticate_as("admin", ADMIN_PASSWORD).await?;
@@ -238,7 +241,7 @@ async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<
         .as_str()
         .context("upload id")?
         .to_owned();
-    assert_eq!(upload.len(), 64, "256 random bits, hex");
+    assert_eq!(upload.len(), 64, "two UUIDv4s, hex");
     let credentials = created.1["credentials"].as_array().context("credentials")?;
     assert_eq!(credentials.len(), 3, "{}", created.1);
     let urls: Vec<String> = credentials
@@ -457,6 +460,51 @@ async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<
         "INVALID_PARAMETER_VALUE",
     );
     assert!(message.contains("weights/model.bin"), "{message}");
+    // The refused upload stays open for the client's abort.
+    expect_status(
+        &mpu(
+            &api,
+            dana,
+            "abort",
+            &location,
+            json!({"path": "model.bin", "upload_id": again_id}),
+        )
+        .await?,
+        200,
+    );
+
+    // An upload's parts together may not pass the largest file: the part that would is refused
+    // (and a replaced part counts once).
+    let sized = mpu(
+        &api,
+        dana,
+        "create",
+        &location,
+        json!({"path": "huge.bin", "num_parts": 3}),
+    )
+    .await?;
+    let sized_id = sized.1["upload_id"].as_str().context("id")?.to_owned();
+    let part = |n: u32| api.server.url(&format!("{A}/mpu/part/{sized_id}/{n}"));
+    for _ in 0..3 {
+        let (status, _, _) = put_part(&part(1), vec![1; 200_000]).await?;
+        assert_eq!(status, 200, "sending a part again replaces it");
+    }
+    let (status, _, _) = put_part(&part(2), vec![2; 150_000]).await?;
+    assert_eq!(status, 200);
+    let (status, _, body) = put_part(&part(3), vec![3; 60_000]).await?;
+    let message = mlflow_error(&(status, body), 400, "INVALID_PARAMETER_VALUE");
+    assert!(message.contains("400000 bytes"), "{message}");
+    expect_status(
+        &mpu(
+            &api,
+            dana,
+            "abort",
+            &location,
+            json!({"path": "huge.bin", "upload_id": sized_id}),
+        )
+        .await?,
+        200,
+    );
 
     // Abort forgets the upload and its parts.
     let tmp_location = format!("{experiment}/{run}/artifacts");
@@ -498,6 +546,17 @@ async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<
     );
     let (status, _, _) = put_part(&url, vec![7; 10]).await?;
     assert_eq!(status, 404);
+    // Staged parts are discarded in the background: completed, refused and aborted uploads
+    // leave nothing in the temporary area.
+    let mut left = crate::tmp_files(&api);
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        left = crate::tmp_files(&api);
+    }
+    assert!(left.is_empty(), "staged parts left behind: {left:?}");
     let missing = api
         .get(&format!("/api/v1/runs/{run}/artifacts?path=tmp.bin"))
         .await?;

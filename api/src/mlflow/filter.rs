@@ -22,6 +22,9 @@ use verity_store::model::KeyValue;
 
 use super::MlflowError;
 
+/// Longest filter accepted.
+const MAX_FILTER_BYTES: usize = 10_000;
+
 /// What is searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -157,16 +160,9 @@ pub struct Filter(Vec<Clause>);
 #[derive(Debug, Clone)]
 pub struct Order(Vec<(Attr, bool)>);
 
-/// SQL LIKE (`%` any run, `_` one character).
+/// SQL LIKE (`%` any run, `_` one character), iteratively: time at most the product of
+/// the lengths, no recursion, whatever the pattern.
 pub fn like(pattern: &str, text: &str, case_sensitive: bool) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('%') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
-            Some('_') => !t.is_empty() && go(&p[1..], &t[1..]),
-            Some(c) => t.first().is_some_and(|x| x == c) && go(&p[1..], &t[1..]),
-        }
-    }
     let fold = |s: &str| -> Vec<char> {
         if case_sensitive {
             s.chars().collect()
@@ -174,7 +170,26 @@ pub fn like(pattern: &str, text: &str, case_sensitive: bool) -> bool {
             s.to_lowercase().chars().collect()
         }
     };
-    go(&fold(pattern), &fold(text))
+    let (p, t) = (fold(pattern), fold(text));
+    let (mut pi, mut ti) = (0, 0);
+    // The last `%` seen, and where in the text its match currently ends.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '%' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == '_' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if let Some((star_at, matched_to)) = star {
+            pi = star_at + 1;
+            ti = matched_to + 1;
+            star = Some((star_at, matched_to + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '%')
 }
 
 impl Filter {
@@ -334,6 +349,12 @@ pub fn parse_filter(text: Option<&str>, kind: Kind) -> Result<Filter, MlflowErro
     let Some(whole) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Filter::default());
     };
+    if whole.len() > MAX_FILTER_BYTES {
+        return Err(MlflowError::invalid(format!(
+            "a filter is at most {MAX_FILTER_BYTES} bytes; this one is {}",
+            whole.len()
+        )));
+    }
     let bad = |clause: &str, why: String| {
         MlflowError::invalid(format!(
             "invalid filter on {} near '{clause}': {why} (filters are clauses joined by AND \
@@ -531,6 +552,34 @@ mod tests {
         // An AND inside quotes is text.
         let f = parse_filter(Some("name = 'x and y'"), Kind::Experiments).unwrap();
         assert!(f.matches(&entity(1, "x and y", 0, &[])));
+    }
+
+    #[test]
+    fn like_matches_sql_and_stays_fast_on_hostile_patterns() {
+        for (pattern, text, expected) in [
+            ("a%", "abc", true),
+            ("%c", "abc", true),
+            ("a_c", "abc", true),
+            ("a_c", "ac", false),
+            ("%b%", "abc", true),
+            ("%", "", true),
+            ("", "", true),
+            ("", "a", false),
+            ("a%%b", "ab", true),
+            ("%a%b%c%", "xaybzc", true),
+            ("%a%b%c%", "xaybz", false),
+            ("churn%", "Churn-v2", false),
+        ] {
+            assert_eq!(like(pattern, text, true), expected, "{pattern} {text}");
+        }
+        assert!(like("churn%", "Churn-v2", false));
+        // Exponential for a backtracking matcher; here a product of the lengths.
+        let hostile = format!("{}x", "%a".repeat(40));
+        assert!(!like(&hostile, &"a".repeat(200), true));
+        let deep = "%".repeat(100_000);
+        assert!(like(&deep, "anything", true));
+        let too_long = format!("name LIKE '{}'", "%".repeat(20_000));
+        assert!(parse_filter(Some(&too_long), Kind::Experiments).is_err());
     }
 
     #[test]

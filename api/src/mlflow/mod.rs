@@ -110,13 +110,16 @@ pub fn router() -> Router<AppState> {
                 "/model-versions/get-download-uri",
                 get(models::download_uri),
             )
-            .route("/registered-models/set-tag", post(registry::set_tag))
+            .route("/registered-models/set-tag", post(registry::set_model_tag))
             .route(
                 "/registered-models/delete-tag",
-                delete(registry::delete_tag),
+                delete(registry::delete_model_tag),
             )
-            .route("/model-versions/set-tag", post(registry::set_tag))
-            .route("/model-versions/delete-tag", delete(registry::delete_tag))
+            .route("/model-versions/set-tag", post(registry::set_version_tag))
+            .route(
+                "/model-versions/delete-tag",
+                delete(registry::delete_version_tag),
+            )
             .route(
                 "/registered-models/get-latest-versions",
                 get(registry::latest_versions).post(registry::latest_versions),

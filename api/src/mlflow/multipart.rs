@@ -5,9 +5,9 @@
 //!
 //! MLflow's server hands out a cloud store's presigned part URLs; Verity hands out its own,
 //! `PUT /api/2.0/mlflow-artifacts/mpu/part/<upload>/<n>`. The client sends parts without
-//! credentials, so the upload id is the credential, as a presigned URL's signature is: 256
-//! random bits, given only to the caller who created the upload, good for one upload's parts for
-//! [`UPLOAD_TTL`]. Completing (authenticated and authorized again) checks every part against its
+//! credentials, so the upload id is the credential, as a presigned URL's signature is: 244
+//! random bits (two UUIDv4), given only to the caller who created the upload, good for one
+//! upload's parts for [`UPLOAD_TTL`]. Completing (authenticated and authorized again) checks every part against its
 //! ETag, concatenates them and stores the file exactly as a single `PUT` does: immutable,
 //! content-addressed, audited. Open uploads live in memory; a restart forgets them (the client
 //! then fails and its next attempt starts over) and the staged parts are swept at the next start.
@@ -39,6 +39,8 @@ pub const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
 const MAX_PARTS: i64 = 10_000;
 /// Most uploads open at once on one server.
 const MAX_OPEN_UPLOADS: usize = 1000;
+/// Most uploads one principal has open at once.
+const MAX_OPEN_PER_PRINCIPAL: usize = 50;
 
 /// The multipart uploads in progress, by upload id.
 #[derive(Default)]
@@ -53,6 +55,13 @@ struct Upload {
     num_parts: u32,
     created: Instant,
     parts: BTreeMap<u32, StagedBlob>,
+}
+
+impl Upload {
+    /// Bytes staged so far.
+    fn staged_bytes(&self) -> u64 {
+        self.parts.values().map(|p| p.byte_size).sum()
+    }
 }
 
 impl Uploads {
@@ -201,10 +210,15 @@ pub(super) async fn create(
     );
     {
         let mut open = state.mlflow_uploads.lock();
-        if open.len() >= MAX_OPEN_UPLOADS {
+        let mine = open
+            .values()
+            .filter(|u| u.principal == c.actor.principal)
+            .count();
+        if mine >= MAX_OPEN_PER_PRINCIPAL || open.len() >= MAX_OPEN_UPLOADS {
             return Err(MlflowError::invalid(format!(
-                "{MAX_OPEN_UPLOADS} multipart uploads are open on this server; complete or \
-                 abort some first"
+                "too many open multipart uploads ({mine} of yours, {} on this server; at most \
+                 {MAX_OPEN_PER_PRINCIPAL} and {MAX_OPEN_UPLOADS}): complete or abort some first",
+                open.len()
             )));
         }
         open.insert(
@@ -261,10 +275,23 @@ pub(super) async fn put_part(
     }
     let staged = stage_body(&state, body).await?;
     let etag = format!("\"{}\"", staged.content_hash);
+    let limit = state.blobs().max_size();
     let replaced = {
         let mut open = state.mlflow_uploads.lock();
         match open.get_mut(&id) {
-            Some(upload) => upload.parts.insert(number, staged),
+            Some(upload) => {
+                let others =
+                    upload.staged_bytes() - upload.parts.get(&number).map_or(0, |p| p.byte_size);
+                if others + staged.byte_size > limit {
+                    drop(open);
+                    discard(&state, vec![staged]);
+                    return Err(MlflowError::invalid(format!(
+                        "the parts of this upload would exceed the largest file this server \
+                         stores ({limit} bytes)"
+                    )));
+                }
+                upload.parts.insert(number, staged)
+            }
             None => {
                 // Completed or aborted while this part was arriving.
                 drop(open);
@@ -344,13 +371,26 @@ pub(super) async fn complete(
         .take(&req.upload_id, &at, &c.actor.principal, |u| {
             check_parts(u, &req.parts)
         })?;
-    let parts: Vec<StagedBlob> = upload.parts.into_values().collect();
-    let whole = state.blobs().stage_concat(&parts).await;
-    discard(&state, parts);
-    state
-        .put_artifact(&at.run_id, &at.path, whole?, &c.actor)
-        .await?;
-    Ok(Json(json!({})))
+    let parts: Vec<StagedBlob> = upload.parts.values().cloned().collect();
+    let stored = match state.blobs().stage_concat(&parts).await {
+        Ok(whole) => {
+            state
+                .put_artifact(&at.run_id, &at.path, whole, &c.actor)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(_) => {
+            discard(&state, parts);
+            Ok(Json(json!({})))
+        }
+        Err(e) => {
+            // The upload stays open, so that the client's abort (or a retry) finds it.
+            state.mlflow_uploads.lock().insert(req.upload_id, upload);
+            Err(e.into())
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,7 @@ use super::models::{
 };
 use super::wire::{self, InPair};
 use super::{MlflowError, caller};
-use crate::auth::Caller;
+use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -36,63 +36,115 @@ pub(super) struct ModelTag {
     value: String,
 }
 
-/// The tag's owner: the model, or one of its versions when the request names one.
-fn target<'a>(project: &'a str, req: &'a ModelTag) -> Result<TagTarget<'a>, MlflowError> {
-    Ok(match &req.version {
-        Some(version) => TagTarget::ModelVersion {
-            project,
-            model: &req.name,
-            version: version_number(version)?,
-        },
-        None => TagTarget::Model {
-            project,
-            name: &req.name,
-        },
+/// Whose tag a route sets or deletes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// `registered-models/*-tag`: the model (a `version` field is not read).
+    Model,
+    /// `model-versions/*-tag`: the version `version` names (required).
+    Version,
+}
+
+/// The tag's target and the action it needs (`model.update` on a model, `model_version.update`
+/// on a version).
+fn target<'a>(
+    owner: Owner,
+    project: &'a str,
+    req: &'a ModelTag,
+) -> Result<(TagTarget<'a>, Action), MlflowError> {
+    Ok(match owner {
+        Owner::Model => (
+            TagTarget::Model {
+                project,
+                name: &req.name,
+            },
+            Action::ModelUpdate,
+        ),
+        Owner::Version => {
+            let version = req
+                .version
+                .as_deref()
+                .ok_or_else(|| MlflowError::invalid("version is required"))?;
+            (
+                TagTarget::ModelVersion {
+                    project,
+                    model: &req.name,
+                    version: version_number(version)?,
+                },
+                Action::ModelVersionUpdate,
+            )
+        }
     })
 }
 
-/// Tags on a model are `model.update`; on a version, `model_version.update`.
-fn tag_action(req: &ModelTag) -> Action {
-    if req.version.is_some() {
-        Action::ModelVersionUpdate
-    } else {
-        Action::ModelUpdate
-    }
-}
-
-/// `POST registered-models/set-tag` and `POST model-versions/set-tag`.
-pub(super) async fn set_tag(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
+async fn set_tag(state: AppState, c: Result<Caller, ApiError>, body: Bytes, owner: Owner) -> Reply {
     let c = caller(c)?;
     let req: ModelTag = wire::body(&body)?;
-    let project = authorized(&state, &c, tag_action(&req)).await?;
+    let project = super::project(&state, &c).await?;
+    let (target, action) = target(owner, &project, &req)?;
+    c.authorize(&state, action, &Target::project(&project))
+        .await?;
     let tag = KeyValue::from(InPair {
         key: req.key.clone(),
         value: req.value.clone(),
     });
-    state
-        .set_tags_of(target(&project, &req)?, &[tag], &c.actor)
-        .await?;
+    state.set_tags_of(target, &[tag], &c.actor).await?;
     Ok(Json(json!({})))
 }
 
-/// `DELETE registered-models/delete-tag` and `DELETE model-versions/delete-tag`.
-pub(super) async fn delete_tag(
+async fn delete_tag(
+    state: AppState,
+    c: Result<Caller, ApiError>,
+    q: Option<String>,
+    body: Bytes,
+    owner: Owner,
+) -> Reply {
+    let c = caller(c)?;
+    let req: ModelTag = fields(&body, q.as_deref())?;
+    let project = super::project(&state, &c).await?;
+    let (target, action) = target(owner, &project, &req)?;
+    c.authorize(&state, action, &Target::project(&project))
+        .await?;
+    state.delete_tag_of(target, &req.key, &c.actor).await?;
+    Ok(Json(json!({})))
+}
+
+/// `POST registered-models/set-tag`.
+pub(super) async fn set_model_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    set_tag(state, c, body, Owner::Model).await
+}
+
+/// `POST model-versions/set-tag`.
+pub(super) async fn set_version_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    body: Bytes,
+) -> Reply {
+    set_tag(state, c, body, Owner::Version).await
+}
+
+/// `DELETE registered-models/delete-tag`.
+pub(super) async fn delete_model_tag(
     State(state): State<AppState>,
     c: Result<Caller, ApiError>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
-    let req: ModelTag = fields(&body, q.as_deref())?;
-    let project = authorized(&state, &c, tag_action(&req)).await?;
-    state
-        .delete_tag_of(target(&project, &req)?, &req.key, &c.actor)
-        .await?;
-    Ok(Json(json!({})))
+    delete_tag(state, c, q, body, Owner::Model).await
+}
+
+/// `DELETE model-versions/delete-tag`.
+pub(super) async fn delete_version_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Reply {
+    delete_tag(state, c, q, body, Owner::Version).await
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,9 @@ use verity_store::{
     PageRequest, TagTarget,
 };
 
-use crate::{Ctx, TestResult, expect_err, project_with_experiment, run_named, stage};
+use verity_store::model::MetricPoint;
+
+use crate::{Ctx, TestResult, expect_err, log, project_with_experiment, run_named, stage};
 
 fn kv(key: &str, value: &str) -> KeyValue {
     KeyValue {
@@ -390,6 +392,72 @@ pub async fn mlflow_tags(ctx: Ctx) -> TestResult {
         ctx.store.get_model("p", "clf").await,
         ErrorKind::NotFound,
         "the old name",
+    );
+    Ok(())
+}
+
+/// MLflow's sampled histories: NTILE buckets over the points in order, the last point kept,
+/// the same on both backends (NaN included).
+pub async fn mlflow_metric_sample(ctx: Ctx) -> TestResult {
+    let exp = project_with_experiment(&ctx, "p").await?;
+    let run = run_named(&ctx, "p", exp, "r", 1).await?.run.uuid;
+    let at = |step: i64, timestamp: i64, value: f64| MetricPoint {
+        key: "loss".into(),
+        value,
+        step,
+        timestamp,
+    };
+    // Steps 0..9, each twice (timestamps 1000..1019); step 4's second point is NaN.
+    let points: Vec<MetricPoint> = (0..20)
+        .map(|i| at(i / 2, 1000 + i, if i == 9 { f64::NAN } else { i as f64 }))
+        .collect();
+    log(&ctx, &run, vec![], vec![], points).await?;
+    let sample = |max: u32, range: Option<(i64, i64)>| {
+        let ctx = &ctx;
+        let run = &run;
+        async move {
+            let points = ctx.store.metric_sample(run, "loss", max, range).await?;
+            Ok::<_, verity_store::Error>(
+                points
+                    .iter()
+                    .map(|p| (p.step, p.timestamp))
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    // 20 points in 4 runs of 5 (first points 0, 5, 10, 15), the last replacing the final pick.
+    assert_eq!(
+        sample(4, None).await?,
+        [(0, 1000), (2, 1005), (5, 1010), (9, 1019)]
+    );
+    // NTILE(3) over 20: runs of 7, 7, 6.
+    assert_eq!(sample(3, None).await?, [(0, 1000), (3, 1007), (9, 1019)]);
+    assert_eq!(sample(1, None).await?, [(9, 1019)]);
+    assert_eq!(sample(100, None).await?.len(), 20);
+    assert_eq!(sample(2, Some((4, 5))).await?, [(4, 1008), (5, 1011)]);
+    let nan = ctx
+        .store
+        .metric_sample(&run, "loss", 100, Some((4, 4)))
+        .await?;
+    assert!(nan[0].value == 8.0 && nan[1].value.is_nan(), "{nan:?}");
+    assert!(sample(5, Some((50, 60))).await?.is_empty());
+    assert!(
+        ctx.store
+            .metric_sample(&run, "never-logged", 5, None)
+            .await?
+            .is_empty()
+    );
+    expect_err(
+        ctx.store.metric_sample(&run, "loss", 0, None).await,
+        ErrorKind::InvalidArgument,
+        "max 0",
+    );
+    expect_err(
+        ctx.store
+            .metric_sample(&"0".repeat(32), "loss", 5, None)
+            .await,
+        ErrorKind::NotFound,
+        "an unknown run",
     );
     Ok(())
 }
