@@ -18,3 +18,7 @@ CREATE TABLE registered_model_tags (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (model_id, key)
 );
+
+-- MLflow's delete_logged_model marks a logged model deleted (its files stay: they are its run's
+-- immutable artifacts, and versions registered from it keep theirs).
+ALTER TABLE logged_models ADD COLUMN deleted_at INTEGER;

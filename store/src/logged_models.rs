@@ -212,14 +212,7 @@ impl Store {
         check_pairs("tag", tags)?;
         check_pairs("param", params)?;
         let mut tx = self.begin_write().await?;
-        let row: i64 = sqlx::query_scalar("SELECT id FROM logged_models WHERE model_id = $1")
-            .bind(model_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::not_found("logged_model", model_id))?;
-        // Concurrent tag and param changes take turns (they rewrite the JSON lists).
-        lock_row(&mut tx, self.inner.backend, LockTable::LoggedModels, row).await?;
-        let mut model = logged_model_in(&mut tx, model_id).await?;
+        let mut model = locked_logged_model(&mut tx, self.inner.backend, model_id).await?;
         merge(&mut model.tags, tags);
         merge(&mut model.params, params);
         let status = status.unwrap_or(&model.status).to_owned();
@@ -245,6 +238,61 @@ impl Store {
         Ok(updated)
     }
 
+    /// Deletes a tag of a logged model; a missing tag is NotFound.
+    pub async fn delete_logged_model_tag(
+        &self,
+        model_id: &str,
+        key: &str,
+        actor: &Actor,
+    ) -> Result<LoggedModel> {
+        let mut tx = self.begin_write().await?;
+        let mut model = locked_logged_model(&mut tx, self.inner.backend, model_id).await?;
+        let before = model.tags.len();
+        model.tags.retain(|t| t.key != key);
+        if model.tags.len() == before {
+            return Err(Error::not_found("tag", key));
+        }
+        sqlx::query("UPDATE logged_models SET tags = $1, updated_at = $2 WHERE model_id = $3")
+            .bind(to_json(&model.tags))
+            .bind(now_ms())
+            .bind(model_id)
+            .execute(&mut *tx)
+            .await?;
+        let event = NewEvent::success(
+            "logged_model.update",
+            format!("project/{}/logged_model/{model_id}", model.project),
+            Some(&model.project),
+            json!({"deleted_tag": key}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        let updated = logged_model_in(&mut tx, model_id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Marks a logged model deleted: it is no longer found or listed. Its files (its run's
+    /// artifacts) and the versions registered from it stay.
+    pub async fn delete_logged_model(&self, model_id: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let model = locked_logged_model(&mut tx, self.inner.backend, model_id).await?;
+        sqlx::query(
+            "UPDATE logged_models SET deleted_at = $1, updated_at = $1 WHERE model_id = $2",
+        )
+        .bind(now_ms())
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await?;
+        let event = NewEvent::success(
+            "logged_model.delete",
+            format!("project/{}/logged_model/{model_id}", model.project),
+            Some(&model.project),
+            json!({}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Lists a project's logged models in the given experiments (all when empty), optionally
     /// of one name and one source run, oldest first.
     pub async fn search_logged_models(
@@ -257,7 +305,8 @@ impl Store {
     ) -> Result<Page<LoggedModel>> {
         let mut conn = self.inner.read.acquire().await?;
         let pid = project_id(&mut conn, project).await?;
-        let mut sql = format!("{SELECT} WHERE m.project_id = $1 AND m.id > $2");
+        let mut sql =
+            format!("{SELECT} WHERE m.project_id = $1 AND m.id > $2 AND m.deleted_at IS NULL");
         let mut n = 2;
         if !experiment_ids.is_empty() {
             let list: Vec<String> = experiment_ids.iter().map(i64::to_string).collect();
@@ -295,9 +344,27 @@ impl Store {
     }
 }
 
+/// A logged model that is not deleted, its row locked for the transaction (concurrent tag and
+/// param changes take turns: they rewrite the JSON lists).
+async fn locked_logged_model(
+    tx: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    model_id: &str,
+) -> Result<LoggedModel> {
+    let row: i64 = sqlx::query_scalar(
+        "SELECT id FROM logged_models WHERE model_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(model_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::not_found("logged_model", model_id))?;
+    lock_row(tx, backend, LockTable::LoggedModels, row).await?;
+    logged_model_in(tx, model_id).await
+}
+
 async fn logged_model_in(conn: &mut sqlx::AnyConnection, model_id: &str) -> Result<LoggedModel> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE m.model_id = $1"
+        "{SELECT} WHERE m.model_id = $1 AND m.deleted_at IS NULL"
     )))
     .bind(model_id)
     .fetch_optional(conn)

@@ -280,6 +280,19 @@ try:
 except MlflowException as e:
     assert e.error_code == "RESOURCE_ALREADY_EXISTS", e.error_code
 
+# Logged models: a tag deleted, then the model deleted (its registered versions stay).
+client.set_logged_model_tags(logged.model_id, {"reviewed": "yes"})
+client.delete_logged_model_tag(logged.model_id, "reviewed")
+assert "reviewed" not in client.get_logged_model(logged.model_id).tags
+spare = mlflow.initialize_logged_model(name="spare", source_run_id=model_run.info.run_id)
+client.delete_logged_model(spare.model_id)
+try:
+    client.get_logged_model(spare.model_id)
+    raise AssertionError("a deleted logged model must not be found")
+except MlflowException as e:
+    assert e.error_code == "RESOURCE_DOES_NOT_EXIST", e.error_code
+assert spare.model_id not in [m.model_id for m in mlflow.search_logged_models(output_format="list")]
+
 # Stages: every Verity version is in stage None; aliases replace stage transitions, and the
 # registry keeps its versions.
 import warnings  # noqa: E402

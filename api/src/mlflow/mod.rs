@@ -73,11 +73,17 @@ pub fn router() -> Router<AppState> {
             .route("/logged-models/search", post(models::search_logged))
             .route(
                 "/logged-models/{model_id}",
-                get(models::get_logged).patch(models::finalize),
+                get(models::get_logged)
+                    .patch(models::finalize)
+                    .delete(models::delete_logged),
             )
             .route(
                 "/logged-models/{model_id}/tags",
                 patch(models::set_logged_tags),
+            )
+            .route(
+                "/logged-models/{model_id}/tags/{key}",
+                delete(models::delete_logged_tag),
             )
             .route(
                 "/logged-models/{model_id}/params",

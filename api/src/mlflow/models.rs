@@ -227,6 +227,31 @@ pub(super) async fn set_logged_tags(
     Ok(Json(json!({})))
 }
 
+/// `DELETE logged-models/{id}/tags/{key}`.
+pub(super) async fn delete_logged_tag(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    Path((id, key)): Path<(String, String)>,
+) -> Reply {
+    let c = caller(c)?;
+    logged_model(&state, &c, Action::RunWrite, &id).await?;
+    state.delete_logged_model_tag(&id, &key, &c.actor).await?;
+    Ok(Json(json!({})))
+}
+
+/// `DELETE logged-models/{id}`: the model is no longer found or listed; its files (its run's
+/// artifacts) and the versions registered from it stay.
+pub(super) async fn delete_logged(
+    State(state): State<AppState>,
+    c: Result<Caller, ApiError>,
+    Path(id): Path<String>,
+) -> Reply {
+    let c = caller(c)?;
+    logged_model(&state, &c, Action::RunWrite, &id).await?;
+    state.delete_logged_model(&id, &c.actor).await?;
+    Ok(Json(json!({})))
+}
+
 #[derive(Deserialize)]
 pub(super) struct Params {
     #[serde(default)]

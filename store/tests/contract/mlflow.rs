@@ -149,6 +149,52 @@ pub async fn mlflow_logged_models(ctx: Ctx) -> TestResult {
         ErrorKind::InvalidArgument,
         "empty name",
     );
+
+    // A tag deleted; a missing one is not found. A deleted model is neither found, listed nor
+    // changed, and cannot be deleted twice.
+    let untagged = ctx
+        .store
+        .delete_logged_model_tag(&created.model_id, "mlflow.user", &"a".into())
+        .await?;
+    assert_eq!(untagged.tags, vec![kv("mlflow.modelVersions", "[]")]);
+    expect_err(
+        ctx.store
+            .delete_logged_model_tag(&created.model_id, "mlflow.user", &"a".into())
+            .await,
+        ErrorKind::NotFound,
+        "a missing tag",
+    );
+    ctx.store
+        .delete_logged_model(&second.model_id, &"a".into())
+        .await?;
+    expect_err(
+        ctx.store.get_logged_model(&second.model_id).await,
+        ErrorKind::NotFound,
+        "a deleted model",
+    );
+    let listed = ctx
+        .store
+        .search_logged_models("p", &[], None, None, &PageRequest::default())
+        .await?;
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|m| m.model_id.as_str())
+            .collect::<Vec<_>>(),
+        [created.model_id.as_str()]
+    );
+    for result in [
+        ctx.store
+            .update_logged_model(&second.model_id, Some("READY"), &[], &[], &"a".into())
+            .await
+            .map(drop),
+        ctx.store
+            .delete_logged_model(&second.model_id, &"a".into())
+            .await,
+    ] {
+        expect_err(result, ErrorKind::NotFound, "a deleted model");
+    }
     Ok(())
 }
 
