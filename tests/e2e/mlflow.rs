@@ -74,6 +74,20 @@ async fn the_mlflow_client_logs_into_verity() -> Result<()> {
         names.contains(&"churn-v2") && names.contains(&"Default"),
         "{names:?}"
     );
+    // Tags set by the client are there too (the description is not a tag on /api/v1).
+    let churn = experiments
+        .iter()
+        .find(|e| e["name"] == "churn-v2")
+        .context("churn-v2")?;
+    assert_eq!(
+        churn["tags"],
+        json!([{"key": "owner", "value": "risk-team"}]),
+        "{churn}"
+    );
+    let renamed = api
+        .get("/api/v1/projects/default/models/renamed-model")
+        .await?;
+    assert_eq!(renamed.1["tags"], json!([{"key": "k", "value": "v"}]));
     let reply = api.get(&format!("/api/v1/runs/{run}")).await?;
     expect_status(&reply, 200);
     let text = reply.1.to_string();

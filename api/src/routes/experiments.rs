@@ -14,7 +14,7 @@ use verity_policy::Action;
 use crate::auth::{Caller, Target};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
-use crate::wire::ListResponse;
+use crate::wire::{KeyValue, ListResponse};
 
 /// An experiment.
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,24 +29,50 @@ pub struct ExperimentResponse {
     pub description: String,
     /// Soft-deletion time, when deleted.
     pub deleted_at: Option<i64>,
+    /// Tags (set by MLflow clients; sorted by key).
+    pub tags: Vec<KeyValue>,
     /// Who created it.
     pub created_by: String,
     /// When (ms since the Unix epoch).
     pub created_at: i64,
 }
 
-impl From<Experiment> for ExperimentResponse {
-    fn from(e: Experiment) -> Self {
+impl ExperimentResponse {
+    fn new(e: Experiment, tags: Vec<verity_store::model::KeyValue>) -> Self {
         Self {
             id: e.id,
             project: e.project,
             name: e.name,
             description: e.description,
             deleted_at: e.deleted_at,
+            tags: tags.into_iter().map(Into::into).collect(),
             created_by: e.created_by,
             created_at: e.created_at,
         }
     }
+}
+
+/// Experiments as answered, with their tags (one query for all of them).
+async fn with_tags(state: &AppState, found: Vec<Experiment>) -> ApiResult<Vec<ExperimentResponse>> {
+    let ids: Vec<i64> = found.iter().map(|e| e.id).collect();
+    let mut tags = state.experiment_tags(&ids).await?;
+    Ok(found
+        .into_iter()
+        .map(|e| {
+            let t = tags.remove(&e.id).unwrap_or_default();
+            ExperimentResponse::new(e, t)
+        })
+        .collect())
+}
+
+/// One experiment as answered.
+async fn one(state: &AppState, found: Experiment) -> ApiResult<Json<ExperimentResponse>> {
+    let tags = state
+        .experiment_tags(&[found.id])
+        .await?
+        .remove(&found.id)
+        .unwrap_or_default();
+    Ok(Json(ExperimentResponse::new(found, tags)))
 }
 
 /// Which entities a listing includes.
@@ -124,7 +150,7 @@ pub async fn create_experiment(
     let experiment = state
         .create_experiment(&project, &body.name, &body.description, &caller.actor)
         .await?;
-    Ok((StatusCode::CREATED, Json(experiment.into())))
+    Ok((StatusCode::CREATED, one(&state, experiment).await?))
 }
 
 /// Lists a project's experiments.
@@ -144,10 +170,10 @@ pub async fn list_experiments(
     let page = state
         .list_experiments(&project, query.view.into(), &page)
         .await?;
-    Ok(Json(ListResponse::from_page(
-        page,
-        ExperimentResponse::from,
-    )))
+    Ok(Json(ListResponse {
+        items: with_tags(&state, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Reads an experiment.
@@ -162,7 +188,7 @@ pub async fn get_experiment(
     caller
         .authorize(&state, Action::ExperimentRead, &Target::project(&project))
         .await?;
-    Ok(Json(state.get_experiment(&project, id).await?.into()))
+    one(&state, state.get_experiment(&project, id).await?).await
 }
 
 /// Renames an experiment or changes its description.
@@ -187,7 +213,7 @@ pub async fn update_experiment(
             &caller.actor,
         )
         .await?;
-    Ok(Json(experiment.into()))
+    one(&state, experiment).await
 }
 
 /// Soft-deletes an experiment (restorable).
@@ -202,12 +228,10 @@ pub async fn delete_experiment(
     caller
         .authorize(&state, Action::ExperimentDelete, &Target::project(&project))
         .await?;
-    Ok(Json(
-        state
-            .set_experiment_deleted(&project, id, true, &caller.actor)
-            .await?
-            .into(),
-    ))
+    let experiment = state
+        .set_experiment_deleted(&project, id, true, &caller.actor)
+        .await?;
+    one(&state, experiment).await
 }
 
 /// Restores a soft-deleted experiment.
@@ -222,12 +246,10 @@ pub async fn restore_experiment(
     caller
         .authorize(&state, Action::ExperimentDelete, &Target::project(&project))
         .await?;
-    Ok(Json(
-        state
-            .set_experiment_deleted(&project, id, false, &caller.actor)
-            .await?
-            .into(),
-    ))
+    let experiment = state
+        .set_experiment_deleted(&project, id, false, &caller.actor)
+        .await?;
+    one(&state, experiment).await
 }
 
 /// The routes of this module.
