@@ -109,6 +109,18 @@ pub(crate) enum TagOwner {
     Model(i64),
 }
 
+impl TagOwner {
+    /// The tag table, its owner column, and the owner's id.
+    pub(crate) fn table(self) -> (&'static str, &'static str, i64) {
+        match self {
+            TagOwner::Run(id) => ("run_tags", "run_id", id),
+            TagOwner::ModelVersion(id) => ("model_version_tags", "model_version_id", id),
+            TagOwner::Experiment(id) => ("experiment_tags", "experiment_id", id),
+            TagOwner::Model(id) => ("registered_model_tags", "model_id", id),
+        }
+    }
+}
+
 /// Inserts tags (overwriting), in one statement per tag.
 pub(crate) async fn upsert_tags(
     conn: &mut AnyConnection,
@@ -117,34 +129,15 @@ pub(crate) async fn upsert_tags(
     actor: &str,
     now: i64,
 ) -> Result<()> {
-    let (sql, owner_id) = match owner {
-        TagOwner::Run(id) => (
-            "INSERT INTO run_tags (run_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
-             created_at = excluded.created_at",
-            id,
-        ),
-        TagOwner::ModelVersion(id) => (
-            "INSERT INTO model_version_tags (model_version_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (model_version_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
-             created_at = excluded.created_at",
-            id,
-        ),
-        TagOwner::Experiment(id) => (
-            "INSERT INTO experiment_tags (experiment_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
-             created_at = excluded.created_at",
-            id,
-        ),
-        TagOwner::Model(id) => (
-            "INSERT INTO registered_model_tags (model_id, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
-             created_at = excluded.created_at",
-            id,
-        ),
-    };
+    let (table, column, owner_id) = owner.table();
+    // Table and column names are constants of this crate.
+    let sql = format!(
+        "INSERT INTO {table} ({column}, key, value, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT ({column}, key) DO UPDATE SET value = excluded.value, created_by = excluded.created_by, \
+         created_at = excluded.created_at"
+    );
     for tag in tags {
-        sqlx::query(sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(owner_id)
             .bind(&tag.key)
             .bind(&tag.value)
@@ -152,6 +145,25 @@ pub(crate) async fn upsert_tags(
             .bind(now)
             .execute(&mut *conn)
             .await?;
+    }
+    Ok(())
+}
+
+/// Deletes one tag; a missing tag is NotFound.
+pub(crate) async fn delete_tag_row(
+    conn: &mut AnyConnection,
+    owner: TagOwner,
+    key: &str,
+) -> Result<()> {
+    let (table, column, owner_id) = owner.table();
+    let sql = format!("DELETE FROM {table} WHERE {column} = $1 AND key = $2");
+    let deleted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(owner_id)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(Error::not_found("tag", key));
     }
     Ok(())
 }
@@ -558,14 +570,7 @@ impl Store {
     pub async fn delete_tag(&self, uuid: &str, key: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let run = active_run(&mut tx, uuid).await?;
-        let deleted = sqlx::query("DELETE FROM run_tags WHERE run_id = $1 AND key = $2")
-            .bind(run.id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(Error::not_found("tag", key));
-        }
+        delete_tag_row(&mut tx, TagOwner::Run(run.id), key).await?;
         let event = NewEvent::success(
             "run.write",
             format!("run/{uuid}"),

@@ -11,7 +11,7 @@ use crate::audit::{Actor, NewEvent, append};
 use crate::experiments::experiment_in_project;
 use crate::model::KeyValue;
 use crate::models::{model_row, version_id};
-use crate::runs::{TagOwner, upsert_tags, validate_pairs};
+use crate::runs::{TagOwner, delete_tag_row, upsert_tags, validate_pairs};
 use crate::{Error, Result, Store, now_ms, validate};
 
 /// What a tag is set on.
@@ -121,29 +121,7 @@ impl Store {
         validate::key("tag key", key)?;
         let mut tx = self.begin_write().await?;
         let found = resolve(&mut tx, target).await?;
-        let (sql, id) = match found.owner {
-            TagOwner::Run(id) => ("DELETE FROM run_tags WHERE run_id = $1 AND key = $2", id),
-            TagOwner::ModelVersion(id) => (
-                "DELETE FROM model_version_tags WHERE model_version_id = $1 AND key = $2",
-                id,
-            ),
-            TagOwner::Experiment(id) => (
-                "DELETE FROM experiment_tags WHERE experiment_id = $1 AND key = $2",
-                id,
-            ),
-            TagOwner::Model(id) => (
-                "DELETE FROM registered_model_tags WHERE model_id = $1 AND key = $2",
-                id,
-            ),
-        };
-        let deleted = sqlx::query(sql)
-            .bind(id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(Error::not_found("tag", key));
-        }
+        delete_tag_row(&mut tx, found.owner, key).await?;
         let event = NewEvent::success(
             found.action,
             found.resource,

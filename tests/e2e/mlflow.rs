@@ -150,11 +150,15 @@ async fn the_mlflow_client_logs_into_verity() -> Result<()> {
 
 const ADMIN_PASSWORD: &str = "mlflow-admin-password";
 
-#[tokio::test]
-async fn mlflow_clients_authenticate_and_roles_apply() -> Result<()> {
+/// A server with authentication on, the administrator signed in, the MLflow project
+/// `default`, and these members of it (user, role); returns the members' API tokens in order.
+pub(crate) async fn server_with_members(
+    options: ServerOptions,
+    members: &[(&str, &str)],
+) -> Result<(Api, Vec<String>)> {
     let mut api = Api::start(ServerOptions {
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
-        ..ServerOptions::default()
+        ..options
     })?;
     api.server.authenticate_as("admin", ADMIN_PASSWORD).await?;
     expect_status(
@@ -163,7 +167,7 @@ async fn mlflow_clients_authenticate_and_roles_apply() -> Result<()> {
         201,
     );
     let mut tokens = Vec::new();
-    for (user, role) in [("dana", "contributor"), ("vic", "viewer")] {
+    for (user, role) in members {
         let password = format!("{user}-password-1234");
         expect_status(
             &api.post(
@@ -183,6 +187,16 @@ async fn mlflow_clients_authenticate_and_roles_apply() -> Result<()> {
         );
         tokens.push(api.server.login_token(user, &password).await?);
     }
+    Ok((api, tokens))
+}
+
+#[tokio::test]
+async fn mlflow_clients_authenticate_and_roles_apply() -> Result<()> {
+    let (api, tokens) = server_with_members(
+        ServerOptions::default(),
+        &[("dana", "contributor"), ("vic", "viewer")],
+    )
+    .await?;
     let (contributor, viewer) = (tokens[0].as_str(), tokens[1].as_str());
 
     let log = r#"
@@ -260,7 +274,11 @@ except MlflowException as e:
 }
 
 /// Asserts MLflow's error envelope: the status and `error_code`; returns the message.
-fn mlflow_error(reply: &(reqwest::StatusCode, Value), status: u16, code: &str) -> String {
+pub(crate) fn mlflow_error(
+    reply: &(reqwest::StatusCode, Value),
+    status: u16,
+    code: &str,
+) -> String {
     assert_eq!(reply.0.as_u16(), status, "{}", reply.1);
     assert_eq!(reply.1["error_code"], code, "{}", reply.1);
     reply.1["message"].as_str().unwrap_or_default().to_owned()

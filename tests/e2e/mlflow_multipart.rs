@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use verity_tests::ServerOptions;
 
+use crate::mlflow::{mlflow_error, server_with_members};
 use crate::{Api, expect_status, items};
 
-const ADMIN_PASSWORD: &str = "multipart-admin-password";
 const A: &str = "/api/2.0/mlflow-artifacts";
 /// The server's largest file; the test's three parts (300,003 bytes) fit.
 const MAX_UPLOAD: u64 = 400_000;
@@ -60,54 +60,24 @@ async fn mpu(
     call(api, token, Method::POST, &path, Some(body)).await
 }
 
-fn mlflow_error(reply: &(StatusCode, Value), status: u16, code: &str) -> String {
-    assert_eq!(reply.0.as_u16(), status, "{}", reply.1);
-    assert_eq!(reply.1["error_code"], code, "{}", reply.1);
-    reply.1["message"].as_str().unwrap_or_default().to_owned()
-}
-
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 #[tokio::test]
 async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<()> {
-    let mut api = Api::start(ServerOptions {
-        admin_password: Some(ADMIN_PASSWORD.to_owned()),
-        max_upload_bytes: Some(MAX_UPLOAD),
-        ..ServerOptions::default()
-    })?;
-    api.server.authenticate_as("admin", ADMIN_PASSWORD).await?;
-    expect_status(
-        &api.post("/api/v1/projects", json!({"name": "default"}))
-            .await?,
-        201,
-    );
-    let mut tokens = Vec::new();
-    for (user, role) in [
-        ("dana", "contributor"),
-        ("erin", "contributor"),
-        ("vic", "viewer"),
-    ] {
-        let password = format!("{user}-password-1234");
-        expect_status(
-            &api.post(
-                "/api/v1/users",
-                json!({"name": user, "password": password, "clearance": "internal"}),
-            )
-            .await?,
-            201,
-        );
-        expect_status(
-            &api.put(
-                &format!("/api/v1/projects/default/members/{user}"),
-                json!({"role": role}),
-            )
-            .await?,
-            200,
-        );
-        tokens.push(api.server.login_token(user, &password).await?);
-    }
+    let (api, tokens) = server_with_members(
+        ServerOptions {
+            max_upload_bytes: Some(MAX_UPLOAD),
+            ..ServerOptions::default()
+        },
+        &[
+            ("dana", "contributor"),
+            ("erin", "contributor"),
+            ("vic", "viewer"),
+        ],
+    )
+    .await?;
     let (dana, erin, vic) = (
         Some(tokens[0].as_str()),
         Some(tokens[1].as_str()),

@@ -9,8 +9,8 @@ use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
+use verity_store::TagTarget;
 use verity_store::model::{Experiment, KeyValue};
-use verity_store::{PageRequest, TagTarget};
 
 use super::filter::{self, Entity, Kind};
 use super::wire::{self, InPair, Int};
@@ -230,26 +230,16 @@ pub(super) struct Search {
     order_by: Option<Value>,
 }
 
-/// Most experiments one search reads (all of a project's, then filtered and ordered).
-const MAX_SEARCHED: usize = 100_000;
-
 async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
     let filter = filter::parse_filter(req.filter.as_deref(), Kind::Experiments)?;
     let order = filter::parse_order(req.order_by.as_ref(), Kind::Experiments)?;
     let max = wire::result_count(req.max_results, 1000, 50_000)?;
     let view = wire::view_type(req.view_type.as_ref())?;
-    let mut all: Vec<Experiment> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = PageRequest::new(Some(1000), cursor.as_deref())?;
-        let found = state.list_experiments(&project, view, &page).await?;
-        all.extend(found.items);
-        cursor = found.next_cursor;
-        if cursor.is_none() || all.len() >= MAX_SEARCHED {
-            break;
-        }
-    }
+    let (store, project) = (&state, project.as_str());
+    let all =
+        filter::read_all(|page| async move { store.list_experiments(project, view, &page).await })
+            .await?;
     let ids: Vec<i64> = all.iter().map(|e| e.id).collect();
     let tags = state.experiment_tags(&ids).await?;
     let mut with_tags: Vec<(Experiment, Vec<KeyValue>)> = all

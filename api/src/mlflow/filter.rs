@@ -16,9 +16,11 @@
 //! leave prompts out of registry searches).
 
 use std::cmp::Ordering;
+use std::future::Future;
 
 use serde_json::Value;
-use verity_store::model::KeyValue;
+use verity_store::PageRequest;
+use verity_store::model::{KeyValue, Page};
 
 use super::MlflowError;
 
@@ -477,6 +479,27 @@ impl Order {
     }
 }
 
+/// Most objects one search reads (all of a project's, then filtered and ordered here).
+pub const MAX_SEARCHED: usize = 100_000;
+
+/// Every page of a listing, in the store's pages of 1000, up to [`MAX_SEARCHED`] items.
+pub async fn read_all<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, MlflowError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = verity_store::Result<Page<T>>>,
+{
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let found = fetch(PageRequest::new(Some(1000), cursor.as_deref())?).await?;
+        all.extend(found.items);
+        cursor = found.next_cursor;
+        if cursor.is_none() || all.len() >= MAX_SEARCHED {
+            return Ok(all);
+        }
+    }
+}
+
 /// A page of `items` from an offset token: the page and the next token.
 pub fn offset_page<T>(
     items: Vec<T>,
@@ -491,12 +514,10 @@ pub fn offset_page<T>(
             .filter(|n| *n <= items.len())
             .ok_or_else(|| MlflowError::invalid(format!("page_token '{t}' is not valid")))?,
     };
+    let mut items = items;
     let end = start.saturating_add(max_results).min(items.len());
     let next = (end < items.len()).then(|| format!("o{end}"));
-    Ok((
-        items.into_iter().skip(start).take(end - start).collect(),
-        next,
-    ))
+    Ok((items.drain(start..end).collect(), next))
 }
 
 #[cfg(test)]

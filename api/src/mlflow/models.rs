@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use verity_policy::Action;
 use verity_store::model::{KeyValue, ModelVersion, RegisteredModel};
 use verity_store::{
-    LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, PageRequest, TagTarget, VersionRef,
+    LoggedModel, ModelSource, NewLoggedModel, NewModelVersion, TagTarget, VersionRef,
 };
 
 use super::experiments::resolve;
@@ -326,19 +326,18 @@ pub(super) async fn search_logged(
         experiments.push(resolve(&state, &c, &project, id, false).await?.id);
     }
     // An exact name is looked up by the store; the rest of the filter applies here.
-    let mut all: Vec<LoggedModel> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = PageRequest::new(Some(1000), cursor.as_deref())?;
-        let found = state
-            .search_logged_models(&project, &experiments, filter.exact_name(), None, &page)
-            .await?;
-        all.extend(found.items);
-        cursor = found.next_cursor;
-        if cursor.is_none() || all.len() >= MAX_SEARCHED {
-            break;
-        }
-    }
+    let (store, project, experiments, name) = (
+        &state,
+        project.as_str(),
+        experiments.as_slice(),
+        filter.exact_name(),
+    );
+    let all = filter::read_all(|page| async move {
+        store
+            .search_logged_models(project, experiments, name, None, &page)
+            .await
+    })
+    .await?;
     let selected = filter::select(all, &filter, &order, |m| Entity {
         id: 0,
         name: &m.name,
@@ -746,9 +745,6 @@ pub(super) struct SearchRegistered {
     page_token: Option<String>,
 }
 
-/// Most registered or logged models one search reads (then filtered and ordered).
-const MAX_SEARCHED: usize = 100_000;
-
 /// `GET registered-models/search` (also POST): filtered, ordered pages of registered models.
 pub(super) async fn search_registered(
     State(state): State<AppState>,
@@ -762,17 +758,9 @@ pub(super) async fn search_registered(
     let filter = filter::parse_filter(req.filter.as_deref(), Kind::RegisteredModels)?;
     let order = filter::parse_order(req.order_by.as_ref(), Kind::RegisteredModels)?;
     let max = wire::result_count(req.max_results, 100, 1000)?;
-    let mut all: Vec<RegisteredModel> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = PageRequest::new(Some(1000), cursor.as_deref())?;
-        let found = state.list_models(&project, &page).await?;
-        all.extend(found.items);
-        cursor = found.next_cursor;
-        if cursor.is_none() || all.len() >= MAX_SEARCHED {
-            break;
-        }
-    }
+    let (store, project) = (&state, project.as_str());
+    let all =
+        filter::read_all(|page| async move { store.list_models(project, &page).await }).await?;
     let selected = filter::select(all, &filter, &order, |m| Entity {
         id: m.id,
         name: &m.name,

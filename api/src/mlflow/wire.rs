@@ -299,7 +299,7 @@ pub fn page(
     max: i64,
     page_token: Option<&str>,
 ) -> Result<PageRequest, MlflowError> {
-    let n = i64::try_from(result_count(max_results, default, max)?).unwrap_or(max);
+    let n = result_count(max_results, default, max)?;
     let token = page_token.filter(|t| !t.is_empty());
     Ok(PageRequest::new(u32::try_from(n.min(1000)).ok(), token)?)
 }

@@ -57,7 +57,7 @@ def test_a_trained_sequential_is_logged_and_evaluated_as_pytorch_predicts(server
     with verity.start_run(project="p", experiment="torch", url=server.url) as run:
         verity.log_dataset(frame, name="holdout")
         version = verity.log_model("net", net, ["x1", "x2", "x3"], {"type": "binary"})
-    assert version["version"] == 1
+    assert version["version"] == 1 and version["source_run_id"] == run.id
     spec = verity.save_torch_model(str(tmp_path / "m"), net, ["x1", "x2", "x3"],
                                    {"type": "binary"})
     assert spec["architecture"] == {"type": "mlp", "hidden_layers": [16, 8], "activation": "tanh"}
@@ -73,7 +73,6 @@ def test_a_trained_sequential_is_logged_and_evaluated_as_pytorch_predicts(server
     assert len(predictions) == len(frame)
     np.testing.assert_allclose(predictions.sort_values("row")["score"].to_numpy(), scores,
                                rtol=1e-5, atol=1e-6)
-    assert run.id
 
 
 def test_tensor_names_are_the_modules_own(tmp_path):
