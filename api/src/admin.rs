@@ -59,8 +59,9 @@ pub async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
     )
     .await?;
     if generated {
-        println!("created the first administrator 'admin' with the password: {password}");
-        println!("(shown once: store it, or set VERITY_ADMIN_PASSWORD before the first start)");
+        // Standard error, never the log: the log may be shipped elsewhere.
+        eprintln!("created the first administrator 'admin' with the password: {password}");
+        eprintln!("(shown once: store it, or set VERITY_ADMIN_PASSWORD before the first start)");
     } else {
         println!("created the first administrator 'admin' (password from VERITY_ADMIN_PASSWORD)");
     }
@@ -225,7 +226,8 @@ pub async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
 pub async fn audit_command(command: AuditCommand) -> anyhow::Result<bool> {
     match command {
         AuditCommand::Verify { storage } => {
-            let store = crate::open_migrated(&storage).await?;
+            // Read-only and without migrating: verifying must not change what it verifies.
+            let store = crate::open_read_only(&storage).await?;
             let report = store.verify_audit_chain().await?;
             match report.first_broken {
                 None => {

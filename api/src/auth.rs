@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
-use verity_policy::{Action, Object, Sensitivity, Subject};
+use verity_policy::{Action, Authorizer, Object, Sensitivity, Subject};
 use verity_store::{Actor, NewEvent, Outcome, User, now_ms};
 
 use crate::error::{ApiError, ApiResult};
@@ -153,6 +153,30 @@ impl Target {
     }
 }
 
+/// Whether the user `name` with `clearance` may do `action` on `target` under the loaded
+/// rules (no token restrictions, nothing recorded). The worker asks this for a monitor's owner.
+pub fn user_may(
+    authorizer: &Authorizer,
+    name: &str,
+    clearance: Sensitivity,
+    action: Action,
+    target: &Target,
+) -> verity_policy::Result<bool> {
+    let domain = match (&target.project, action.is_global()) {
+        (Some(project), false) => project.as_str(),
+        _ => "*",
+    };
+    let subject = Subject {
+        name: name.to_owned(),
+        clearance,
+    };
+    let object = Object {
+        sensitivity: target.sensitivity,
+        owner: target.owner.clone(),
+    };
+    authorizer.check(&subject, domain, action, &object)
+}
+
 /// The authenticated principal of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -188,22 +212,14 @@ impl Caller {
         if self.token_refusal(action, target).is_some() {
             return Ok(false);
         }
-        let domain = match (&target.project, action.is_global()) {
-            (Some(project), false) => project.as_str(),
-            _ => "*",
-        };
-        let subject = Subject {
-            name: self.name.clone(),
-            clearance: self.clearance,
-        };
-        let object = Object {
-            sensitivity: target.sensitivity,
-            owner: target.owner.clone(),
-        };
-        state
-            .authorizer
-            .check(&subject, domain, action, &object)
-            .map_err(ApiError::from)
+        user_may(
+            &state.authorizer,
+            &self.name,
+            self.clearance,
+            action,
+            target,
+        )
+        .map_err(ApiError::from)
     }
 
     fn token_refusal(&self, action: Action, target: &Target) -> Option<String> {
@@ -231,18 +247,47 @@ impl Caller {
         action: Action,
         target: &Target,
     ) -> ApiResult<()> {
+        match self.decide(state, action, target).await? {
+            None => Ok(()),
+            Some(reason) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", reason)),
+        }
+    }
+
+    /// Like [`Caller::authorize`] for something found by an id the caller chose: a refusal
+    /// is recorded but answered with `not_found`, the answer to an id that does not exist, so
+    /// that ids cannot be probed for what exists elsewhere.
+    pub async fn authorize_or_hide(
+        &self,
+        state: &AppState,
+        action: Action,
+        target: &Target,
+        not_found: impl FnOnce() -> ApiError,
+    ) -> ApiResult<()> {
+        match self.decide(state, action, target).await? {
+            None => Ok(()),
+            Some(_) => Err(not_found()),
+        }
+    }
+
+    /// Decides, recording a refusal in the audit trail; returns the refusal's reason. The
+    /// reason names the action, not the resource: a refusal must not describe what the caller
+    /// may not see (the audit event records the resource).
+    async fn decide(
+        &self,
+        state: &AppState,
+        action: Action,
+        target: &Target,
+    ) -> ApiResult<Option<String>> {
         self.decided();
         if self.can(state, action, target)? {
-            return Ok(());
+            return Ok(None);
         }
-        // The message names the action, not the resource: a refusal must not describe what
-        // the caller may not see (the audit event records the resource).
         let reason = self
             .token_refusal(action, target)
             .unwrap_or_else(|| format!("user '{}' may not {} here", self.name, action.as_str()));
         self.record_denial(state, action.as_str(), target, &reason)
             .await;
-        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", reason))
+        Ok(Some(reason))
     }
 
     /// Refuses for a reason of the handler's own rather than a rule (e.g. a token asking for a
@@ -295,6 +340,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let mark = parts.extensions.get::<DecisionMark>().cloned();
+        // Authenticated already by a middleware (the MLflow routes authenticate first).
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(Caller {
+                mark,
+                ..caller.clone()
+            });
+        }
         let state = AppState::from_ref(state);
         let mut actor = Actor {
             principal: String::new(),
@@ -305,7 +358,6 @@ where
                 .map(str::to_owned),
             client_addr: client_ip(parts).map(|ip| ip.to_string()),
         };
-        let mark = parts.extensions.get::<DecisionMark>().cloned();
         if state.auth_mode == AuthMode::Disabled {
             actor.principal = state.local_principal.to_string();
             return Ok(Caller {
@@ -341,12 +393,22 @@ where
     }
 }
 
-/// The client's IP address, from the connection.
+/// The client's IP address: what the guard resolved (through trusted proxies), else the
+/// connection's peer.
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+    client_ip_of(&parts.extensions)
+}
+
+/// [`client_ip`] from a request's extensions.
+pub fn client_ip_of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<crate::guard::ClientAddr>()
+        .map(|c| c.0)
+        .or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_canonical())
+        })
 }
 
 fn is_safe(method: &Method) -> bool {

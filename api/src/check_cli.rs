@@ -11,7 +11,7 @@ use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use serde_json::{Value, json};
 use verity_monitor::check::{CheckOutcome, CheckSpec, NoProgress, Progress, Status, run_check};
-use verity_monitor::source::{Session, Source};
+use verity_monitor::source::{Limits, Session, Source};
 use verity_store::DataFormat;
 
 use crate::checks::{self, Inputs, Origin};
@@ -148,7 +148,8 @@ async fn run_stored(
         None => None,
     };
     let inputs = Inputs { current, reference };
-    let (outcome, duration_ms) = checks::run(&store, spec, &inputs, progress).await?;
+    let (outcome, duration_ms) =
+        checks::run(&store, spec, &inputs, Limits::default(), progress).await?;
     let report_id = if args.record {
         let new = checks::report_of(spec, &inputs, &Origin::manual(), &outcome, duration_ms);
         Some(store.add_report(&new, &crate::admin::cli_actor()).await?.id)

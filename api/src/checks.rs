@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use verity_monitor::check::{CheckOutcome, CheckSpec, NoProgress, Progress, run_check};
-use verity_monitor::source::{Session, Source};
+use verity_monitor::source::{Limits, Session, Source};
 use verity_store::model::DatasetVersion;
 use verity_store::{Actor, NewReport, Report, Store};
 
@@ -17,6 +17,9 @@ pub enum CheckError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] verity_store::Error),
+    /// A monitor's stored configuration cannot run (the message names no data).
+    #[error("{0}")]
+    Config(String),
 }
 
 impl CheckError {
@@ -29,6 +32,19 @@ impl CheckError {
                 e.kind(),
                 verity_store::ErrorKind::Unavailable | verity_store::ErrorKind::Internal
             ),
+            CheckError::Config(_) => false,
+        }
+    }
+
+    /// The error as a monitor job records it, where every project member reads it: store
+    /// failures and configuration errors as they are (they name no data), a check's own
+    /// failure only by its class, since its text can quote the data.
+    pub fn job_error(&self) -> String {
+        match self {
+            CheckError::Monitor(_) => {
+                "the check failed unexpectedly (the server log has the details)".to_owned()
+            }
+            other => other.to_string(),
         }
     }
 }
@@ -64,16 +80,17 @@ impl Origin {
     }
 }
 
-/// Runs `spec` on `inputs` (reading the store's blobs) and returns the outcome and how long it
-/// took in milliseconds.
+/// Runs `spec` on `inputs` (reading the store's blobs, within `limits`) and returns the
+/// outcome and how long it took in milliseconds.
 pub async fn run(
     store: &Store,
     spec: &CheckSpec,
     inputs: &Inputs,
+    limits: Limits,
     progress: &dyn Progress,
 ) -> Result<(CheckOutcome, i64), CheckError> {
     let started = std::time::Instant::now();
-    let session = Session::new(store.blobs().object_store())?;
+    let session = Session::new_with_limits(store.blobs().object_store(), limits)?;
     let current = Source::of_version(&inputs.current);
     let reference = inputs.reference.as_ref().map(Source::of_version);
     let outcome = run_check(&session, spec, &current, reference.as_ref(), progress).await?;
@@ -105,24 +122,51 @@ pub fn report_of(
     }
 }
 
-/// The report of a check that could not judge the data (status `error`).
+/// The report of a check that could not judge the data (status `error`). The reason can quote
+/// the data (a value that failed a cast, say), so it is kept in the report's result, which
+/// only readers cleared for the data see; the summary, which alerts, webhooks and lists
+/// repeat, only says where to look.
 pub fn error_report(
     kind: &str,
     config: Value,
     inputs: &Inputs,
     origin: &Origin,
-    message: &str,
+    reason: &str,
 ) -> NewReport {
-    // Error texts quote configurations and data; keep the stored summary short.
-    let message: String = message.chars().take(2000).collect();
-    let message = message.as_str();
+    // Error texts quote configurations and data; keep the stored reason short.
+    let reason: String = reason.chars().take(2000).collect();
+    let summary = format!("the {kind} check could not run: the reason is in the report");
+    failed_report(kind, config, inputs, origin, summary, &reason)
+}
+
+/// The report of a check that was not run because the monitor's owner may no longer read its
+/// data (status `error`); `reason` names no data, so the summary carries it.
+pub fn refused_report(
+    kind: &str,
+    config: Value,
+    inputs: &Inputs,
+    origin: &Origin,
+    reason: &str,
+) -> NewReport {
+    let summary = format!("the {kind} check was not run: {reason}");
+    failed_report(kind, config, inputs, origin, summary, reason)
+}
+
+fn failed_report(
+    kind: &str,
+    config: Value,
+    inputs: &Inputs,
+    origin: &Origin,
+    summary: String,
+    reason: &str,
+) -> NewReport {
     NewReport {
         project: inputs.current.project.clone(),
         kind: kind.to_owned(),
         status: "error".into(),
-        summary: format!("the {kind} check could not run: {message}"),
+        summary,
         config,
-        result: json!({"error": message}),
+        result: json!({"error": reason}),
         dataset_version_id: inputs.current.id,
         reference_version_id: inputs.reference.as_ref().map(|r| r.id),
         monitor_id: origin.monitor_id,
@@ -138,9 +182,10 @@ pub async fn run_manual(
     store: &Store,
     spec: &CheckSpec,
     inputs: &Inputs,
+    limits: Limits,
     actor: &Actor,
 ) -> Result<Report, CheckError> {
-    let (outcome, duration_ms) = run(store, spec, inputs, &NoProgress).await?;
+    let (outcome, duration_ms) = run(store, spec, inputs, limits, &NoProgress).await?;
     let new = report_of(spec, inputs, &Origin::manual(), &outcome, duration_ms);
     Ok(store.add_report(&new, actor).await?)
 }

@@ -300,6 +300,48 @@ pub struct ServeArgs {
     #[arg(long, env = "VERITY_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
 
+    /// Reverse proxies in front of Verity: addresses or CIDR networks, comma-separated. For a
+    /// connection from one of them the client's address is read from `X-Forwarded-For` (for
+    /// the login limits and the audit trail); from anyone else the header is ignored.
+    #[arg(long, env = "VERITY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Host names (or addresses) clients use to reach this server besides loopback ones,
+    /// comma-separated. With `--auth disabled` requests for any other `Host` are refused, so
+    /// that a web page cannot reach the server by rebinding its DNS name to 127.0.0.1.
+    #[arg(long, env = "VERITY_PUBLIC_HOSTS", value_delimiter = ',')]
+    pub public_host: Vec<String>,
+
+    /// How long a client may take to send a request's headers, in milliseconds; slower
+    /// connections are closed.
+    #[arg(long, env = "VERITY_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+
+    /// How long a request body may take, in milliseconds, before each byte counts; every
+    /// --body-min-bytes-per-second bytes received add a second (so a trickle times out and a
+    /// large upload at a reasonable rate does not). A body that misses it is answered 408.
+    #[arg(long, env = "VERITY_BODY_READ_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_read_timeout_ms: u64,
+
+    /// See --body-read-timeout-ms.
+    #[arg(long, env = "VERITY_BODY_MIN_BYTES_PER_SECOND", default_value_t = 1024)]
+    pub body_min_bytes_per_second: u64,
+
+    /// Storage quota of every project in bytes: dataset versions, run artifacts and uploaded
+    /// model files that would pass it are refused (413 `quota_exceeded`). Off by default.
+    #[arg(long, env = "VERITY_PROJECT_QUOTA_BYTES")]
+    pub project_quota_bytes: Option<u64>,
+
+    /// Memory one check or evaluation may use, in MiB (at least 4); one that needs more fails
+    /// with 413 `check_memory_exceeded` instead of exhausting the server.
+    #[arg(long, env = "VERITY_CHECK_MEMORY_MB", default_value_t = 2048)]
+    pub check_memory_mb: usize,
+
+    /// How long an MLflow multipart upload stays open, in seconds; then its staged parts are
+    /// deleted.
+    #[arg(long, env = "VERITY_MULTIPART_TTL_SECS", default_value_t = 3600)]
+    pub multipart_ttl_secs: u64,
+
     /// Storage options.
     #[command(flatten)]
     pub storage: StorageArgs,

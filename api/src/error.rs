@@ -130,6 +130,13 @@ impl From<verity_monitor::Error> for ApiError {
             verity_monitor::ErrorKind::InvalidArgument => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_check", err.to_string())
             }
+            // The check asks for more than the server gives one check: a smaller request
+            // passes, so it is the client's to change.
+            verity_monitor::ErrorKind::ResourcesExhausted => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "check_memory_exceeded",
+                err.to_string(),
+            ),
             verity_monitor::ErrorKind::Internal => {
                 tracing::error!(error = %err, "check failed");
                 Self::new(
@@ -147,6 +154,7 @@ impl From<crate::checks::CheckError> for ApiError {
         match err {
             crate::checks::CheckError::Monitor(e) => e.into(),
             crate::checks::CheckError::Store(e) => e.into(),
+            crate::checks::CheckError::Config(message) => ApiError::bad_request(message),
         }
     }
 }

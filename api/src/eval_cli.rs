@@ -60,6 +60,7 @@ pub async fn eval_command(args: EvalArgs) -> anyhow::Result<Status> {
         dataset,
         config,
         device,
+        limits: Default::default(),
     };
     let bar = ProgressBar::new(!args.quiet && std::io::stderr().is_terminal());
     let progress: &dyn Progress = if args.quiet { &NoProgress } else { &bar };

@@ -6,9 +6,9 @@
 use serde_json::{Value, json};
 use verity_monitor::check::Progress;
 use verity_monitor::model::{
-    DeviceChoice, EvaluationConfig, EvaluationOutcome, Model, compare, evaluate,
+    DeviceChoice, EvaluationConfig, EvaluationOutcome, Model, compare, evaluate_with_limits,
 };
-use verity_monitor::source::Source;
+use verity_monitor::source::{Limits, Source};
 use verity_policy::Sensitivity;
 use verity_store::model::{Dataset, DatasetVersion, ModelVersion};
 use verity_store::{
@@ -80,6 +80,8 @@ pub struct EvaluationRequest {
     pub device: DeviceChoice,
     /// The dataset the predictions become a version of (created when missing).
     pub predictions_dataset: String,
+    /// What the evaluation may use (memory).
+    pub limits: Limits,
 }
 
 impl EvaluationRequest {
@@ -110,13 +112,26 @@ async fn version_file(
                 version.model, version.version
             ))
         })?;
-    read_blob(store, &file.content_hash).await
+    let max = if name == SPEC_FILE {
+        MAX_SPEC_BYTES
+    } else {
+        u64::MAX
+    };
+    read_blob(store, &file.content_hash, max).await
 }
 
-/// Reads a stored blob into memory (model files are small).
-async fn read_blob(store: &Store, content_hash: &str) -> Result<Vec<u8>, CheckError> {
+/// Largest model spec (`verity-model.json`) read into memory.
+const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
+/// Reads a stored blob of at most `max` bytes into memory.
+async fn read_blob(store: &Store, content_hash: &str, max: u64) -> Result<Vec<u8>, CheckError> {
     use futures::StreamExt;
     let (size, mut stream) = store.blobs().get(content_hash).await?;
+    if size > max {
+        return Err(invalid(format!(
+            "{SPEC_FILE} has {size} bytes; a model spec has at most {max}"
+        )));
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     while let Some(chunk) = stream.next().await {
         bytes.extend_from_slice(&chunk?);
@@ -154,14 +169,20 @@ pub async fn check_run_artifact_model(
     let Some(spec) = find(SPEC_FILE) else {
         return Ok(());
     };
-    let spec = read_blob(store, &spec).await?;
+    let spec = read_blob(store, &spec, MAX_SPEC_BYTES).await?;
     let Some(weights) = find(WEIGHTS_FILE) else {
         return Err(invalid(format!(
             "{SPEC_FILE} needs a {WEIGHTS_FILE} beside it in the same artifact directory"
         )));
     };
-    let weights = read_blob(store, &weights).await?;
-    verity_monitor::model::check_model(&spec, &weights)?;
+    // The weights stream through the checker: never more than a chunk in memory, whatever
+    // their size.
+    let (size, mut stream) = store.blobs().get(&weights).await?;
+    let mut checker = verity_monitor::model::ModelChecker::new(&spec, size)?;
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        checker.feed(&chunk?)?;
+    }
+    checker.finish()?;
     Ok(())
 }
 
@@ -260,8 +281,9 @@ async fn evaluate_loaded(
     let project = request.dataset.project.clone();
     let file = tempfile::NamedTempFile::new().map_err(internal)?;
     let sink = file.reopen().map_err(internal)?;
-    let outcome = evaluate(
+    let outcome = evaluate_with_limits(
         store.blobs().object_store(),
+        request.limits,
         &Source::of_version(&request.dataset),
         model,
         &request.config,

@@ -9,15 +9,16 @@ mod error;
 mod eval_cli;
 mod evaluations;
 mod extract;
+mod guard;
 mod mlflow;
 mod routes;
+mod serve;
 mod signature;
 mod state;
 mod webhook_target;
 mod wire;
 mod worker;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
@@ -74,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Serve(args) => {
             let store = open_migrated(&args.storage).await?;
+            store.set_project_quota(args.project_quota_bytes);
             admin::seed_rules(&store).await?;
             match args.auth {
                 AuthMode::Enabled => admin::bootstrap_admin(&store).await?,
@@ -102,7 +104,13 @@ async fn main() -> anyhow::Result<()> {
                 session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
                 secure_cookies: args.secure_cookies,
                 mlflow_project: Arc::from(args.mlflow_project.as_str()),
-                mlflow_uploads: Arc::default(),
+                mlflow_uploads: Arc::new(mlflow::Uploads::new(Duration::from_secs(
+                    args.multipart_ttl_secs.max(1),
+                ))),
+                guard: Arc::new(guard_config(&args)?),
+                check_limits: verity_monitor::source::Limits::memory(
+                    args.check_memory_mb.max(4).saturating_mul(1024 * 1024),
+                ),
             };
             // Rules changed by another process (or the CLI) take effect within two seconds.
             let watcher = state.clone();
@@ -118,29 +126,44 @@ async fn main() -> anyhow::Result<()> {
             if args.no_worker {
                 tracing::info!("monitor jobs and webhooks are left to other processes");
             } else {
-                let mut config = worker::WorkerConfig::new(format!(
-                    "{}:{}:{}",
-                    hostname(),
-                    std::process::id(),
-                    uuid::Uuid::new_v4().simple()
-                ));
+                let owner_access = match args.auth {
+                    AuthMode::Enabled => worker::OwnerAccess::Rules(state.authorizer.clone()),
+                    AuthMode::Disabled => worker::OwnerAccess::Unchecked,
+                };
+                let mut config = worker::WorkerConfig::new(
+                    format!(
+                        "{}:{}:{}",
+                        hostname(),
+                        std::process::id(),
+                        uuid::Uuid::new_v4().simple()
+                    ),
+                    owner_access,
+                );
                 config.lease = Duration::from_millis(args.job_lease_ms.max(100));
                 config.poll = Duration::from_millis(args.worker_poll_ms.max(10));
                 config.retry_base = Duration::from_millis(args.retry_base_ms);
                 config.delivery_attempts = args.webhook_attempts.max(1);
                 config.allow_private_targets = args.webhook_allow_private;
+                config.check_limits = state.check_limits;
                 worker::spawn(store.clone(), config);
             }
-            let app = routes::app(state);
-            // Uploads staged by a process that died mid-upload are garbage; an hour is far
-            // longer than any upload in flight.
-            let sweeper = store.clone();
+            // Expired multipart uploads lose their staged parts.
+            let uploads = (Arc::clone(&state.mlflow_uploads), store.clone());
+            let sweep_every = Duration::from_secs(args.multipart_ttl_secs.clamp(1, 60));
             tokio::spawn(async move {
-                match sweeper
-                    .blobs()
-                    .sweep_staging(std::time::Duration::from_secs(3600))
-                    .await
-                {
+                let mut tick = tokio::time::interval(sweep_every);
+                loop {
+                    tick.tick().await;
+                    uploads.0.sweep(uploads.1.blobs());
+                }
+            });
+            let app = routes::app(state);
+            // Uploads staged by a process that died mid-upload are garbage; an hour (or the
+            // multipart uploads' lifetime, when longer) is far longer than any upload in flight.
+            let sweeper = store.clone();
+            let stale_after = Duration::from_secs(args.multipart_ttl_secs.max(3600));
+            tokio::spawn(async move {
+                match sweeper.blobs().sweep_staging(stale_after).await {
                     Ok(0) => {}
                     Ok(removed) => tracing::info!(removed, "removed abandoned staged uploads"),
                     Err(e) => {
@@ -154,16 +177,45 @@ async fn main() -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             println!("verity listening on http://{addr}");
             tracing::info!(%addr, database = ?store.backend(), blobs = store.blobs().description(), "serving");
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            let options = serve::ServeOptions {
+                header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),
+                shutdown_grace: Duration::from_secs(30),
+            };
+            serve::serve(listener, app, options, shutdown_signal()).await;
             store.close().await;
             Ok(())
         }
     }
+}
+
+/// The request guards' settings from the server's options.
+fn guard_config(args: &config::ServeArgs) -> anyhow::Result<guard::GuardConfig> {
+    let trusted_proxies =
+        guard::TrustedProxies::parse(&args.trusted_proxies).map_err(anyhow::Error::msg)?;
+    let public_hosts = args
+        .public_host
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            // `name:port` and `[v6]:port` name the same host as `name` and `v6`.
+            let name = match h.strip_prefix('[') {
+                Some(rest) => rest.split(']').next().unwrap_or(rest),
+                None if h.parse::<std::net::IpAddr>().is_ok() => h,
+                None => h.rsplit_once(':').map_or(h, |(name, _)| name),
+            };
+            name.trim_end_matches('.').to_ascii_lowercase()
+        })
+        .collect();
+    Ok(guard::GuardConfig {
+        trusted_proxies,
+        public_hosts,
+        auth_disabled: args.auth == AuthMode::Disabled,
+        body_deadline: guard::BodyDeadline {
+            base: Duration::from_millis(args.body_read_timeout_ms.max(1)),
+            min_rate: args.body_min_bytes_per_second.max(1),
+        },
+    })
 }
 
 /// Opens the stores and applies pending migrations.
@@ -189,6 +241,32 @@ async fn open_store(args: &StorageArgs) -> anyhow::Result<Store> {
     Store::connect(&database_url, blobs)
         .await
         .context("connecting to the database")
+}
+
+/// Opens an existing database read-only, creating nothing (no data directory, no database
+/// file, no blob folder) and migrating nothing.
+pub(crate) async fn open_read_only(args: &StorageArgs) -> anyhow::Result<Store> {
+    let database_url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => {
+            let file = args.data_dir.join("verity.db");
+            anyhow::ensure!(
+                file.is_file(),
+                "no Verity database at {} (set --data-dir or --database-url)",
+                file.display()
+            );
+            format!("sqlite://{}", file.canonicalize()?.display())
+        }
+    };
+    // The audit chain lives in the database; the blob store is never touched.
+    let blobs = BlobStore::new(
+        std::sync::Arc::new(object_store::memory::InMemory::new()),
+        0,
+        "unused",
+    );
+    Store::connect_read_only(&database_url, blobs)
+        .await
+        .context("opening the database read-only")
 }
 
 /// This machine's name, for worker ids in job leases.

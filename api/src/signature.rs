@@ -1,6 +1,7 @@
-//! HMAC-SHA256 signatures of webhook bodies (RFC 2104), sent as
-//! `X-Verity-Signature: sha256=<lower-case hex>` over the exact body bytes, as GitHub does
-//! with `X-Hub-Signature-256`.
+//! HMAC-SHA256 signatures of webhook bodies (RFC 2104) with a timestamp in the signed string,
+//! as Stripe signs its webhooks: `X-Verity-Signature: t=<unix seconds>,v1=<lower-case hex>`,
+//! where the HMAC covers `<t>.<exact body bytes>`. A receiver recomputes it and refuses a
+//! timestamp too far from its clock, so a captured delivery cannot be replayed later.
 
 use sha2::{Digest, Sha256};
 
@@ -29,9 +30,69 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// The header value for `body` signed with `secret`: `sha256=<hex>`.
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(hmac_sha256(secret, body)))
+/// The header value for `body` sent at `timestamp` (seconds since the Unix epoch), signed
+/// with `secret`: `t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
+pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac(secret, timestamp, body))
+    )
+}
+
+fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> [u8; 32] {
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    hmac_sha256(secret, &signed)
+}
+
+/// Why a signature does not check out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))] // the receiver's side, for tests
+pub enum Invalid {
+    /// The header is not `t=...,v1=...`.
+    Malformed,
+    /// The timestamp is further than the tolerance from now (a replay, or a wrong clock).
+    Stale,
+    /// No `v1` signature matches.
+    Mismatch,
+}
+
+/// Checks a signature header as a receiver should: well formed, a timestamp within
+/// `tolerance_secs` of `now` (seconds), and a `v1` equal (in constant time) to the HMAC of
+/// `<t>.<body>` under `secret`.
+#[cfg_attr(not(test), allow(dead_code))] // the receiver's side, for tests
+pub fn verify(
+    secret: &[u8],
+    header: &str,
+    body: &[u8],
+    now: i64,
+    tolerance_secs: i64,
+) -> Result<(), Invalid> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", v)) => signatures.push(hex::decode(v).map_err(|_| Invalid::Malformed)?),
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(Invalid::Malformed)?;
+    if signatures.is_empty() {
+        return Err(Invalid::Malformed);
+    }
+    if now.abs_diff(timestamp) > tolerance_secs.unsigned_abs() {
+        return Err(Invalid::Stale);
+    }
+    let expected = mac(secret, timestamp, body);
+    if signatures
+        .iter()
+        .any(|s| verity_policy::constant_time_eq(s, &expected))
+    {
+        Ok(())
+    } else {
+        Err(Invalid::Mismatch)
+    }
 }
 
 #[cfg(test)]
@@ -56,6 +117,45 @@ mod tests {
             )),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
-        assert!(sign(b"Jefe", b"x").starts_with("sha256="));
+    }
+
+    #[test]
+    fn signatures_cover_the_timestamp() {
+        let header = sign(b"secret", 1_700_000_000, b"{}");
+        assert!(header.starts_with("t=1700000000,v1="), "{header}");
+        // What a receiver computes by hand: HMAC of "<t>.<body>".
+        assert_eq!(
+            header,
+            format!(
+                "t=1700000000,v1={}",
+                hex::encode(hmac_sha256(b"secret", b"1700000000.{}"))
+            )
+        );
+        assert_eq!(
+            verify(b"secret", &header, b"{}", 1_700_000_100, 300),
+            Ok(())
+        );
+        // A replay ten minutes later, another body, another secret, a moved timestamp.
+        assert_eq!(
+            verify(b"secret", &header, b"{}", 1_700_000_600, 300),
+            Err(Invalid::Stale)
+        );
+        assert_eq!(
+            verify(b"secret", &header, b"{ }", 1_700_000_000, 300),
+            Err(Invalid::Mismatch)
+        );
+        assert_eq!(
+            verify(b"other", &header, b"{}", 1_700_000_000, 300),
+            Err(Invalid::Mismatch)
+        );
+        let moved = header.replace("t=1700000000", "t=1700000500");
+        assert_eq!(
+            verify(b"secret", &moved, b"{}", 1_700_000_500, 300),
+            Err(Invalid::Mismatch)
+        );
+        assert_eq!(
+            verify(b"secret", "sha256=abc", b"{}", 0, 300),
+            Err(Invalid::Malformed)
+        );
     }
 }

@@ -37,6 +37,10 @@ pub struct AppState {
     pub mlflow_project: Arc<str>,
     /// MLflow multipart artifact uploads in progress.
     pub mlflow_uploads: Arc<crate::mlflow::Uploads>,
+    /// Settings of the request guards (proxies, hosts, body deadlines).
+    pub guard: Arc<crate::guard::GuardConfig>,
+    /// What one check or evaluation may use (memory).
+    pub check_limits: verity_monitor::source::Limits,
 }
 
 impl std::ops::Deref for AppState {

@@ -6,31 +6,58 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-/// Whether `ip` is loopback, private, link-local, shared (CGNAT), unspecified, broadcast,
-/// multicast, or an IPv6 unique-local or mapped form of one of those.
+/// Whether `ip` is anything but a public unicast address: loopback, private, link-local,
+/// shared (CGNAT), unspecified, broadcast, multicast, reserved, documentation, benchmarking,
+/// IETF protocol assignments; for IPv6 also unique-local, site-local, discard-only, ORCHID,
+/// and the transition forms that carry an IPv4 address (mapped, compatible, NAT64 `64:ff9b::/96`,
+/// 6to4 `2002::/16`), which count as the address they carry; Teredo and local-use NAT64 are
+/// refused whole.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_multicast()
+                || v4.is_documentation()
                 || a == 0
+                || a >= 240
                 || (a == 100 && (b & 0xc0) == 64)
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 88 && c == 99)
+                || (a == 198 && (b & 0xfe) == 18)
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                let [h1, h2] = hi.to_be_bytes();
+                let [l1, l2] = lo.to_be_bytes();
+                is_private(IpAddr::from([h1, h2, l1, l2]))
+            };
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+                || (seg[0] & 0xffc0) == 0xfec0
+                // Documentation 2001:db8::/32 and 3fff::/20.
+                || (seg[0] == 0x2001 && seg[1] == 0x0db8)
+                || (seg[0] & 0xfff0) == 0x3ff0
+                // Teredo 2001::/32, ORCHID 2001:10::/28 and 2001:20::/28, benchmarking 2001:2::/48.
+                || (seg[0] == 0x2001 && (seg[1] == 0 || (seg[1] & 0xfff0) == 0x0010 || (seg[1] & 0xfff0) == 0x0020 || (seg[1] == 2 && seg[2] == 0)))
+                // Discard-only 100::/64.
+                || (seg[0] == 0x0100 && seg[1] == 0 && seg[2] == 0 && seg[3] == 0)
+                // Local-use NAT64 64:ff9b:1::/48.
+                || (seg[0] == 0x0064 && seg[1] == 0xff9b && seg[2] == 1)
+                // Well-known NAT64 64:ff9b::/96: the IPv4 address it reaches.
+                || (seg[0] == 0x0064 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] && embedded(seg[6], seg[7]))
+                // 6to4 2002::/16: the IPv4 address of its relay.
+                || (seg[0] == 0x2002 && embedded(seg[1], seg[2]))
+                // IPv4-mapped ::ffff:0:0/96 and the deprecated IPv4-compatible ::/96.
+                || (seg[..5] == [0, 0, 0, 0, 0] && (seg[5] == 0xffff || seg[5] == 0) && embedded(seg[6], seg[7]))
         }
     }
 }
@@ -103,13 +130,48 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            // NAT64 of private and loopback IPv4, local-use NAT64, 6to4 of a private relay.
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::808:808",
+            "2002:c0a8:101::1",
+            "2002:7f00:1::1",
+            // Teredo, documentation, ORCHID, discard, site-local.
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:db8::1",
+            "3fff::1",
+            "2001:10::1",
+            "2001:20::1",
+            "100::1",
+            "fec0::1",
+            // Reserved, benchmarking, documentation and IETF IPv4 ranges.
+            "240.0.0.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "192.0.2.1",
+            "198.51.100.1",
+            "203.0.113.1",
+            "192.0.0.8",
+            "192.88.99.1",
         ] {
             assert!(
                 is_private(private.parse().unwrap_or(IpAddr::from([0; 4]))),
                 "{private}"
             );
         }
-        for public in ["8.8.8.8", "1.1.1.1", "100.128.0.1", "2001:4860:4860::8888"] {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.128.0.1",
+            "198.20.0.1",
+            "2001:4860:4860::8888",
+            // NAT64 and 6to4 of public IPv4 addresses are public.
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "::ffff:8.8.8.8",
+        ] {
             let ip: IpAddr = public.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
             assert!(!is_private(ip), "{public}");
         }

@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use verity_monitor::check::{CheckSpec, NoProgress, Status};
+use verity_monitor::source::Limits;
+use verity_policy::{Action, Authorizer, Sensitivity};
+use verity_store::model::DatasetVersion;
 use verity_store::monitoring::CHECK_KINDS;
-use verity_store::{Actor, Alert, AlertChange, Delivery, Job, NewReport, Store, now_ms};
+use verity_store::{Actor, Alert, AlertChange, Delivery, Job, Monitor, NewReport, Store, now_ms};
 
+use crate::auth::{Target, user_may};
 use crate::checks::{self, CheckError, Inputs, Origin};
 use crate::{signature, webhook_target};
 
@@ -32,12 +36,27 @@ pub struct WorkerConfig {
     pub delivery_timeout: Duration,
     /// Whether webhooks may target loopback, private and link-local addresses.
     pub allow_private_targets: bool,
+    /// Whose access monitors' checks run with.
+    pub owner_access: OwnerAccess,
+    /// What one check may use (memory).
+    pub check_limits: Limits,
+}
+
+/// How the worker decides whether a monitor's owner may still read the monitored data.
+#[derive(Debug, Clone)]
+pub enum OwnerAccess {
+    /// Authentication is disabled: everybody acts with every right.
+    Unchecked,
+    /// The server's access rules (the same authorizer, reloaded as the rules change).
+    Rules(Arc<Authorizer>),
 }
 
 impl WorkerConfig {
     /// The defaults: 60 s leases, 1 s polling, 5 s first retry, 6 delivery attempts.
-    pub fn new(worker_id: String) -> Self {
+    pub fn new(worker_id: String, owner_access: OwnerAccess) -> Self {
         Self {
+            owner_access,
+            check_limits: Limits::default(),
             worker_id,
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(1),
@@ -146,10 +165,18 @@ async fn run_job(store: &Store, config: &Arc<WorkerConfig>, job: Job) {
         );
         tokio::spawn(async move { execute(&store, &config, &job, &lost).await })
     };
-    // (message, whether a retry could succeed); a panic would only repeat.
+    // (message, whether a retry could succeed); a panic would only repeat. What the job
+    // records is read by every project member, so it never quotes the data; the log has the
+    // whole error.
     let result = match task.await {
-        Ok(result) => result.map_err(|e| (e.to_string(), e.is_transient())),
-        Err(e) => Err((format!("the check stopped unexpectedly: {e}"), false)),
+        Ok(result) => result.map_err(|e| {
+            tracing::debug!(job = job.id, error = %e, "monitor run error");
+            (e.job_error(), e.is_transient())
+        }),
+        Err(e) => {
+            tracing::debug!(job = job.id, error = %e, "monitor run stopped");
+            Err(("the check stopped unexpectedly".to_owned(), false))
+        }
     };
     heartbeat.abort();
     match result {
@@ -201,6 +228,14 @@ async fn execute(
         Some(list) => list.clone(),
         None => vec![monitor.checks.clone()],
     };
+    let refusal = owner_refusal(
+        store,
+        &config.owner_access,
+        &monitor,
+        &current,
+        reference.as_ref(),
+    )
+    .await?;
     let actor = worker_actor();
     let mut worst: Option<(Status, i64)> = None;
     let mut summaries = Vec::new();
@@ -210,19 +245,28 @@ async fn execute(
             .get("kind")
             .and_then(|k| k.as_str())
             .filter(|k| CHECK_KINDS.contains(k))
-            .ok_or_else(|| verity_monitor::Error::invalid(format!("{what} has no known kind")))?;
+            .ok_or_else(|| CheckError::Config(format!("{what} has no known kind")))?;
         // Only drift reads the reference; other reports do not link to it.
         let inputs = Inputs {
             current: current.clone(),
             reference: reference.clone().filter(|_| kind == "drift"),
         };
-        let new = match CheckSpec::from_json(&what, raw) {
-            Ok(spec) => match checks::run(store, &spec, &inputs, &NoProgress).await {
-                Ok((outcome, ms)) => checks::report_of(&spec, &inputs, &origin, &outcome, ms),
-                Err(e) if e.is_transient() => return Err(e),
-                Err(e) => checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string()),
-            },
-            Err(e) => checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string()),
+        let new = match (&refusal, CheckSpec::from_json(&what, raw)) {
+            (Some(reason), _) => {
+                checks::refused_report(kind, raw.clone(), &inputs, &origin, reason)
+            }
+            (None, Ok(spec)) => {
+                match checks::run(store, &spec, &inputs, config.check_limits, &NoProgress).await {
+                    Ok((outcome, ms)) => checks::report_of(&spec, &inputs, &origin, &outcome, ms),
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => {
+                        checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string())
+                    }
+                }
+            }
+            (None, Err(e)) => {
+                checks::error_report(kind, raw.clone(), &inputs, &origin, &e.to_string())
+            }
         };
         if lease_lost.load(Ordering::Acquire) {
             return Err(verity_store::Error::Conflict(format!(
@@ -263,6 +307,55 @@ async fn execute(
         tracing::warn!(alert = alert.id, monitor = %alert.monitor, "alert opened");
     }
     Ok(status.as_str().to_owned())
+}
+
+/// Why the monitor's owner may not have its checks run now (it no longer exists, is disabled,
+/// or may not read the data of the monitored dataset or of the reference), or None. The
+/// reason names the owner and the dataset, never the data.
+async fn owner_refusal(
+    store: &Store,
+    access: &OwnerAccess,
+    monitor: &Monitor,
+    current: &DatasetVersion,
+    reference: Option<&DatasetVersion>,
+) -> Result<Option<String>, CheckError> {
+    let OwnerAccess::Rules(authorizer) = access else {
+        return Ok(None);
+    };
+    let owner = &monitor.owner;
+    let user = match store.get_user(owner).await {
+        Ok(user) => user,
+        Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
+            return Ok(Some(format!("its owner '{owner}' is not a user")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if user.disabled_at.is_some() {
+        return Ok(Some(format!("its owner '{owner}' is disabled")));
+    }
+    let clearance = user.clearance.parse().unwrap_or(Sensitivity::Public);
+    for version in std::iter::once(current).chain(reference) {
+        let dataset = store
+            .get_dataset(&version.project, &version.dataset)
+            .await?;
+        let target = Target::dataset(&dataset);
+        let may = user_may(
+            authorizer,
+            owner,
+            clearance,
+            Action::DatasetReadData,
+            &target,
+        )
+        .map_err(|e| verity_monitor::Error::Internal(e.to_string()))?;
+        if !may {
+            return Ok(Some(format!(
+                "its owner '{owner}' may not read the data of dataset '{}' (a user who may \
+                 should change the monitor to take it over)",
+                dataset.name
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The status a report counts as for alerting: a check that could not run is a failure.
@@ -330,7 +423,11 @@ async fn deliver(store: &Store, config: &WorkerConfig, delivery: &Delivery, secr
                             .header("X-Verity-Delivery", delivery.id.to_string())
                             .header(
                                 signature::HEADER,
-                                signature::sign(secret.as_bytes(), delivery.payload.as_bytes()),
+                                signature::sign(
+                                    secret.as_bytes(),
+                                    now_ms().div_euclid(1000),
+                                    delivery.payload.as_bytes(),
+                                ),
                             )
                             .body(delivery.payload.clone())
                             .send()
@@ -378,6 +475,9 @@ fn client_for(
     address: std::net::SocketAddr,
 ) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
+        // Straight to the checked address: a proxy from the environment would connect
+        // somewhere else.
+        .no_proxy()
         .timeout(config.delivery_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("verity-webhook/", env!("CARGO_PKG_VERSION")))
@@ -409,7 +509,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let mut config = WorkerConfig::new("w".into());
+        let mut config = WorkerConfig::new("w".into(), OwnerAccess::Unchecked);
         config.retry_base = Duration::from_secs(5);
         assert_eq!(config.backoff_ms(1), 5_000);
         assert_eq!(config.backoff_ms(2), 10_000);

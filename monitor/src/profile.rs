@@ -106,7 +106,15 @@ fn as_text(value: &ScalarValue) -> Option<String> {
 }
 
 /// Profiles `source`.
+///
+/// # Errors
+/// [`Error::ResourcesExhausted`] when the profile needs more memory than the session's
+/// limit (many distinct values); [`Error::InvalidArgument`] for data that cannot be read.
 pub async fn profile(session: &Session, source: &Source) -> Result<Profile> {
+    session.bounded(profile_in(session, source)).await
+}
+
+async fn profile_in(session: &Session, source: &Source) -> Result<Profile> {
     const TABLE: &str = "profiled";
     session.register(TABLE, source).await?;
     let schema = session.schema(TABLE).await?;

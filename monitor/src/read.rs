@@ -62,7 +62,12 @@ pub(crate) async fn stream(session: &Session, sql: &str) -> Result<SendableRecor
 
 /// The number of rows of `table`.
 pub async fn row_count(session: &Session, table: &str) -> Result<u64> {
-    count(session, &format!("SELECT COUNT(*) FROM {}", quote(table))).await
+    session
+        .bounded(count(
+            session,
+            &format!("SELECT COUNT(*) FROM {}", quote(table)),
+        ))
+        .await
 }
 
 /// The single count a `SELECT COUNT(*) …` query returns.
@@ -84,8 +89,14 @@ pub(crate) async fn count(session: &Session, sql: &str) -> Result<u64> {
 /// Reads one column of `table` for drift: numbers as a vector, strings as counts.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when the column's type cannot be read (see [`ReadAs::of`]).
+/// [`Error::InvalidArgument`] when the column's type cannot be read (see [`ReadAs::of`]);
+/// [`Error::ResourcesExhausted`] when counting strings needs more memory than the session's
+/// limit.
 pub async fn read_column(session: &Session, table: &str, field: &Field) -> Result<ColumnData> {
+    session.bounded(read_column_in(session, table, field)).await
+}
+
+async fn read_column_in(session: &Session, table: &str, field: &Field) -> Result<ColumnData> {
     let read = ReadAs::of(field.data_type()).ok_or_else(|| {
         Error::invalid(format!(
             "column '{}' has type {}, which drift does not compare",

@@ -20,7 +20,7 @@ pub use model::{
     permission_table_markdown,
 };
 pub use password::{generate_password, hash_password, validate_new_password, verify_password};
-pub use ratelimit::{LimiterConfig, LoginLimiter};
+pub use ratelimit::{Admission, LimiterConfig, LoginLimiter, Refusal};
 pub use token::{
     NewSecret, TOKEN_PREFIX, constant_time_eq, digest, new_csrf_token, new_session,
     new_signing_secret, new_token, parse_token,

@@ -1,29 +1,56 @@
-//! Login rate limiting in memory: failures per account and attempts per client address, each
-//! counted in a sliding window.
+//! Login rate limiting in memory, counted in sliding windows:
 //!
-//! Memory is bounded: each key keeps at most as many timestamps as its limit, and when the
-//! number of keys passes [`LimiterConfig::max_entries`] expired keys are purged, then the
-//! least recently used ones.
+//! - **Lock-out per account and address**: too many failures of one account from one address
+//!   refuse that pair only, so failures from elsewhere cannot lock the owner out of a clean
+//!   client.
+//! - **Per address**: too many attempts from one address, whatever the accounts, are refused.
+//! - **Account-wide slow-down, never a refusal**: once an account has many failures from all
+//!   addresses together, an address that has itself failed on it waits before its password is
+//!   checked ([`Admission::delay`], which the caller sleeps); an address with no failures on
+//!   the account is not slowed down.
+//!
+//! IPv4 addresses are keyed as they are, IPv6 ones by /64; attempts without an address share
+//! one "unknown" key. Refusals say whether they are the first of their address in its window,
+//! so that the caller audits at most one refusal per address and window.
+//!
+//! Memory is bounded: each key keeps only the timestamps its limit needs, and when the number
+//! of keys passes [`LimiterConfig::max_entries`] expired keys are purged, then the least
+//! recently used ones.
 
-use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
+mod memory;
+mod window;
+
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use window::{AddrKey, Events, account_key, address_key, push, recent, wait};
 
 /// Limits for [`LoginLimiter`]. A limit of 0 disables that check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimiterConfig {
-    /// Failed logins an account may have inside `account_window` (default 5).
+    /// Failed logins of one account from one address inside `account_window` before that
+    /// account is refused to that address (default 5).
     pub account_failures: u32,
-    /// The window for account failures (default 15 minutes).
+    /// The window for failures, per account and address and account-wide (default 15
+    /// minutes).
     pub account_window: Duration,
     /// Login attempts an address may make inside `address_window` (default 20).
     pub address_attempts: u32,
     /// The window for address attempts (default 1 minute).
     pub address_window: Duration,
-    /// Keys (accounts plus addresses) kept before old ones are dropped (default 100 000).
+    /// Failures of an account from all addresses together, inside `account_window`, from which
+    /// attempts by addresses that have failed on the account are slowed down (default 5; 0
+    /// disables the slow-down).
+    pub slowdown_after: u32,
+    /// The first slow-down delay; it doubles with each further account-wide failure (default
+    /// 1 s; 0 disables the slow-down).
+    pub slowdown_base: Duration,
+    /// The longest slow-down delay (default 8 s).
+    pub slowdown_max: Duration,
+    /// Keys kept (account and address pairs, accounts, addresses and refusal reports) before
+    /// old ones are dropped (default 100 000).
     pub max_entries: usize,
 }
 
@@ -34,23 +61,62 @@ impl Default for LimiterConfig {
             account_window: Duration::from_secs(15 * 60),
             address_attempts: 20,
             address_window: Duration::from_secs(60),
+            slowdown_after: 5,
+            slowdown_base: Duration::from_secs(1),
+            slowdown_max: Duration::from_secs(8),
             max_entries: 100_000,
         }
     }
 }
 
-/// Recent events for one key, oldest first, at most `limit` of them.
-type Events = VecDeque<Instant>;
+/// A login attempt that may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    /// How long to wait before checking the password (zero unless the account is being
+    /// slowed down); the caller sleeps it, the limiter never does.
+    pub delay: Duration,
+}
+
+/// A refused login attempt (HTTP 429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// How long until such an attempt would be allowed (for `Retry-After`).
+    pub retry_after: Duration,
+    /// Whether this is the first refusal of the address inside its address window: audit only
+    /// those, so that refused attempts write at most one audit row per address and window.
+    pub audit: bool,
+}
+
+impl From<Refusal> for crate::Error {
+    fn from(refusal: Refusal) -> Self {
+        crate::Error::TooManyRequests {
+            retry_after: refusal.retry_after,
+        }
+    }
+}
+
+/// An account key with an address key.
+type PairKey = (String, AddrKey);
 
 #[derive(Default)]
 struct State {
+    /// Failures per account and address.
+    pairs: HashMap<PairKey, Events>,
+    /// Failures per account, all addresses together (for the slow-down).
     accounts: HashMap<String, Events>,
-    addresses: HashMap<IpAddr, Events>,
+    /// Attempts per address.
+    addresses: HashMap<AddrKey, Events>,
+    /// When a refusal of each address was last reported for audit.
+    reported: HashMap<AddrKey, Instant>,
 }
 
-/// Counts login attempts and says when to refuse the next one. Share it behind an `Arc`.
+/// Counts login attempts and says when to refuse or slow down the next one. Share it behind
+/// an `Arc`.
 pub struct LoginLimiter {
     cfg: LimiterConfig,
+    /// Account-wide failures kept per account: enough to reach the longest delay, plus one
+    /// that [`LoginLimiter::succeeded`] may take back.
+    account_keep: usize,
     state: Mutex<State>,
 }
 
@@ -62,213 +128,146 @@ impl std::fmt::Debug for LoginLimiter {
     }
 }
 
-/// The key for an address: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64 network, since
-/// one client usually holds a whole /64.
-fn address_key(address: IpAddr) -> IpAddr {
-    match address.to_canonical() {
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
-        v4 => v4,
+/// How many doublings take `base` to at least `max` (at most 64).
+fn doublings(base: Duration, max: Duration) -> usize {
+    let mut delay = base;
+    let mut steps = 0;
+    while delay < max && steps < 64 {
+        delay = delay.saturating_mul(2);
+        steps += 1;
     }
+    steps
 }
 
-/// Account names longer than this are tracked by their SHA-256, so that long made-up names
-/// cannot fill memory.
-const MAX_ACCOUNT_KEY_BYTES: usize = 128;
-
-/// The key for an account: the name itself, or the digest of a very long one.
-fn account_key(account: &str) -> Cow<'_, str> {
-    if account.len() > MAX_ACCOUNT_KEY_BYTES {
-        Cow::Owned(crate::token::digest(account))
-    } else {
-        Cow::Borrowed(account)
-    }
-}
-
-/// How long until fewer than `limit` of `events` fall inside `window`; `None` when that is
-/// already so.
-fn wait(events: Option<&Events>, limit: u32, window: Duration, now: Instant) -> Option<Duration> {
-    let limit = usize::try_from(limit).ok().filter(|l| *l > 0)?;
-    let recent: Vec<&Instant> = events?
-        .iter()
-        .filter(|t| now.saturating_duration_since(**t) < window)
-        .collect();
-    // With n >= limit recent events, the key is allowed again once the event at n - limit
-    // (counting from the oldest) leaves the window.
-    let deciding = recent
-        .len()
-        .checked_sub(limit)
-        .and_then(|i| recent.get(i))?;
-    Some(window.saturating_sub(now.saturating_duration_since(**deciding)))
-}
-
-fn push(events: &mut Events, now: Instant, limit: u32) {
-    events.push_back(now);
-    let keep = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
-    while events.len() > keep {
-        events.pop_front();
-    }
-}
-
-/// Drops keys whose newest event is outside `window`.
-fn purge_expired<K>(map: &mut HashMap<K, Events>, window: Duration, now: Instant) {
-    map.retain(|_, events| {
-        events
-            .back()
-            .is_some_and(|t| now.saturating_duration_since(*t) < window)
-    });
-}
-
-/// Drops the `count` keys with the oldest newest event.
-fn drop_oldest<K: Eq + Hash + Clone>(map: &mut HashMap<K, Events>, count: usize) {
-    if count == 0 {
-        return;
-    }
-    let mut by_age: Vec<(Option<Instant>, K)> = map
-        .iter()
-        .map(|(k, e)| (e.back().copied(), k.clone()))
-        .collect();
-    by_age.sort_unstable_by_key(|(t, _)| *t);
-    for (_, key) in by_age.into_iter().take(count) {
-        map.remove(&key);
-    }
+fn limit(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 impl LoginLimiter {
     /// A limiter with the given limits.
     pub fn new(cfg: LimiterConfig) -> Self {
+        let account_keep = limit(cfg.slowdown_after)
+            .saturating_add(doublings(cfg.slowdown_base, cfg.slowdown_max))
+            .saturating_add(1);
         LoginLimiter {
             cfg,
+            account_keep,
             state: Mutex::new(State::default()),
         }
     }
 
-    /// Whether a login for `account` from `address` may be tried at `now`; if not, how long to
-    /// wait. Refused when the account has had too many failures, or the address too many
-    /// attempts, inside their windows.
-    pub fn check(
-        &self,
-        account: &str,
-        address: Option<IpAddr>,
-        now: Instant,
-    ) -> Result<(), Duration> {
-        let cfg = &self.cfg;
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let by_account = wait(
-            state.accounts.get(account_key(account).as_ref()),
-            cfg.account_failures,
-            cfg.account_window,
-            now,
-        );
-        let by_address = address.and_then(|a| {
-            wait(
-                state.addresses.get(&address_key(a)),
-                cfg.address_attempts,
-                cfg.address_window,
-                now,
-            )
-        });
-        drop(state);
-        match by_account.max(by_address) {
-            Some(retry_after) => Err(retry_after),
-            None => Ok(()),
-        }
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Checks and counts an attempt in one step, so that concurrent attempts cannot all pass
-    /// the check before any is counted: the attempt counts for the address and, until
-    /// [`LoginLimiter::succeeded`] says otherwise, as a failure of the account.
+    fn slows_down(&self) -> bool {
+        let cfg = &self.cfg;
+        cfg.slowdown_after > 0 && !cfg.slowdown_base.is_zero() && !cfg.slowdown_max.is_zero()
+    }
+
+    fn tracks_pairs(&self) -> bool {
+        self.cfg.account_failures > 0 || self.slows_down()
+    }
+
+    /// Checks and counts a login attempt for `account` from `address` in one step, under one
+    /// lock, so that concurrent attempts cannot all pass before any is counted.
+    ///
+    /// Refused when the address has made too many attempts, or the account has failed too
+    /// often from this address, inside their windows. Otherwise the attempt counts for the
+    /// address and, until [`LoginLimiter::succeeded`] says otherwise, as a failure of the
+    /// account from this address and account-wide; the admission carries the slow-down delay
+    /// to sleep before checking the password.
     pub fn begin(
         &self,
         account: &str,
         address: Option<IpAddr>,
         now: Instant,
-    ) -> Result<(), Duration> {
+    ) -> Result<Admission, Refusal> {
         let cfg = &self.cfg;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = account_key(account);
-        let by_account = wait(
-            state.accounts.get(key.as_ref()),
+        let pair: PairKey = (account_key(account).into_owned(), address.map(address_key));
+        let mut state = self.lock();
+        let by_address = wait(
+            state.addresses.get(&pair.1),
+            cfg.address_attempts,
+            cfg.address_window,
+            now,
+        );
+        let by_pair = wait(
+            state.pairs.get(&pair),
             cfg.account_failures,
             cfg.account_window,
             now,
         );
-        let by_address = address.and_then(|a| {
-            wait(
-                state.addresses.get(&address_key(a)),
-                cfg.address_attempts,
-                cfg.address_window,
-                now,
-            )
-        });
-        if let Some(retry_after) = by_account.max(by_address) {
-            return Err(retry_after);
+        if let Some(retry_after) = by_address.max(by_pair) {
+            let audit = state
+                .reported
+                .get(&pair.1)
+                .is_none_or(|t| now.saturating_duration_since(*t) >= cfg.address_window);
+            if audit {
+                state.reported.insert(pair.1, now);
+                state.bound(cfg, now);
+            }
+            return Err(Refusal { retry_after, audit });
         }
-        if let Some(address) = address.filter(|_| cfg.address_attempts > 0) {
-            let events = state.addresses.entry(address_key(address)).or_default();
-            push(events, now, cfg.address_attempts);
+        let delay = self.delay(&state, &pair, now);
+        if cfg.address_attempts > 0 {
+            let events = state.addresses.entry(pair.1).or_default();
+            push(events, now, limit(cfg.address_attempts));
         }
-        if cfg.account_failures > 0 {
-            let events = state.accounts.entry(key.into_owned()).or_default();
-            push(events, now, cfg.account_failures);
+        if self.slows_down() {
+            let events = state.accounts.entry(pair.0.clone()).or_default();
+            push(events, now, self.account_keep);
         }
-        self.bound(&mut state, now);
-        Ok(())
+        if self.tracks_pairs() {
+            let events = state.pairs.entry(pair).or_default();
+            push(events, now, limit(cfg.account_failures));
+        }
+        state.bound(cfg, now);
+        Ok(Admission { delay })
     }
 
-    /// The attempt begun with [`LoginLimiter::begin`] succeeded: the account's failures are
-    /// cleared.
-    pub fn succeeded(&self, account: &str) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.accounts.remove(account_key(account).as_ref());
-    }
-
-    /// Records a login attempt: it counts for the address; a failure counts for the account,
-    /// and a success clears the account's failures.
-    pub fn record(&self, account: &str, address: Option<IpAddr>, success: bool, now: Instant) {
+    /// The slow-down for an attempt on `pair`, before it is counted: `slowdown_base` ×
+    /// 2^(account-wide failures − `slowdown_after`), at most `slowdown_max`, once the account
+    /// has at least `slowdown_after` failures and this address at least one; zero otherwise.
+    fn delay(&self, state: &State, pair: &PairKey, now: Instant) -> Duration {
         let cfg = &self.cfg;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(address) = address.filter(|_| cfg.address_attempts > 0) {
-            let events = state.addresses.entry(address_key(address)).or_default();
-            push(events, now, cfg.address_attempts);
+        let window = cfg.account_window;
+        if !self.slows_down() || recent(state.pairs.get(pair), window, now) == 0 {
+            return Duration::ZERO;
         }
-        let account = account_key(account);
-        if success {
-            state.accounts.remove(account.as_ref());
-        } else if cfg.account_failures > 0 {
-            let events = state.accounts.entry(account.into_owned()).or_default();
-            push(events, now, cfg.account_failures);
-        }
-        self.bound(&mut state, now);
+        let failures = recent(state.accounts.get(&pair.0), window, now);
+        let Some(steps) = failures.checked_sub(limit(cfg.slowdown_after)) else {
+            return Duration::ZERO;
+        };
+        u32::try_from(steps)
+            .ok()
+            .and_then(|steps| 2u32.checked_pow(steps))
+            .and_then(|factor| cfg.slowdown_base.checked_mul(factor))
+            .map_or(cfg.slowdown_max, |d| d.min(cfg.slowdown_max))
     }
 
-    /// Keeps the number of keys at or under `max_entries`: purges expired keys, then drops
-    /// the least recently used down to 90% so the work is not repeated on every call.
-    fn bound(&self, state: &mut State, now: Instant) {
-        let max = self.cfg.max_entries;
-        if state.accounts.len() + state.addresses.len() <= max {
+    /// The attempt begun with [`LoginLimiter::begin`] for `account` from `address` succeeded:
+    /// the failures of the account from this address are cleared, and the account-wide
+    /// failure the attempt added (the newest) is taken back.
+    pub fn succeeded(&self, account: &str, address: Option<IpAddr>) {
+        let pair: PairKey = (account_key(account).into_owned(), address.map(address_key));
+        let mut state = self.lock();
+        let had_failures = state.pairs.remove(&pair).is_some_and(|e| !e.is_empty());
+        if !had_failures {
             return;
         }
-        purge_expired(&mut state.accounts, self.cfg.account_window, now);
-        purge_expired(&mut state.addresses, self.cfg.address_window, now);
-        let total = state.accounts.len() + state.addresses.len();
-        if total <= max {
-            return;
+        if let Some(events) = state.accounts.get_mut(&pair.0) {
+            events.pop_back();
+            if events.is_empty() {
+                state.accounts.remove(&pair.0);
+            }
         }
-        let target = max - max / 10;
-        let excess = total - target;
-        // Drop from each map in proportion to its size.
-        let from_accounts = excess * state.accounts.len() / total;
-        drop_oldest(&mut state.accounts, from_accounts);
-        drop_oldest(&mut state.addresses, excess - from_accounts);
     }
 
-    /// How many keys (accounts plus addresses) are tracked.
+    /// How many keys are tracked: account and address pairs, accounts, addresses and refusal
+    /// reports.
     pub fn len(&self) -> usize {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.accounts.len() + state.addresses.len()
+        self.lock().len()
     }
 
     /// Whether nothing is tracked.

@@ -111,6 +111,8 @@ impl Store {
             if let Some(file) = check_path(&mut conn, run.id, path, &staged.content_hash).await? {
                 return Ok(file);
             }
+            self.check_quota(&mut conn, &run.project, staged.byte_size, false)
+                .await?;
         }
         self.inner.blobs.commit(staged).await?;
         let mut tx = self.begin_write().await?;
@@ -121,6 +123,8 @@ impl Store {
         if let Some(file) = check_path(&mut tx, run.id, path, &staged.content_hash).await? {
             return Ok(file);
         }
+        self.check_quota(&mut tx, &run.project, staged.byte_size, true)
+            .await?;
         let file = sqlx::query_as(
             "INSERT INTO run_artifacts (run_id, path, content_hash, byte_size, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING path, content_hash, byte_size, created_by, created_at",

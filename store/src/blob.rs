@@ -99,6 +99,25 @@ pub fn open_url(url: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
     Ok((store, path))
 }
 
+/// The kind of object store a URL names and its bucket or container, normalised: `s3a` is
+/// `s3`; `azure`, `abfs` and `abfss` are `az`, whose container is the URL's user name when it
+/// has one (`abfss://container@account.dfs.core.windows.net`); names compare in lower case.
+fn store_identity(url: &url::Url) -> Option<(&'static str, String)> {
+    let kind = match url.scheme() {
+        "s3" | "s3a" => "s3",
+        "gs" => "gs",
+        "az" | "azure" | "abfs" | "abfss" => "az",
+        "memory" => "memory",
+        "file" => "file",
+        _ => return None,
+    };
+    let bucket = match (kind, url.username()) {
+        ("az", user) if !user.is_empty() => user.to_owned(),
+        _ => url.host_str().unwrap_or_default().to_owned(),
+    };
+    Some((kind, bucket.to_ascii_lowercase()))
+}
+
 /// URL schemes this build can open.
 pub fn supported_schemes() -> Vec<&'static str> {
     let mut schemes = vec!["file", "memory"];
@@ -173,26 +192,29 @@ impl BlobStore {
         &self.description
     }
 
-    /// Whether `url` names an object inside this store (same scheme, bucket and prefix). Such
-    /// URLs are never registered as sources: the store holds every dataset's bytes, and the
-    /// server's own credentials would copy bytes the caller may not read.
-    pub fn contains_url(&self, url: &str) -> bool {
-        let (Ok(own), Ok(other)) = (url::Url::parse(&self.description), url::Url::parse(url))
-        else {
+    /// Whether the object at `path` of the store `url` names lies inside this store (same
+    /// kind of store, same bucket or container, under this store's prefix). Such objects are
+    /// never registered as sources: the store holds every dataset's bytes, and the server's
+    /// own credentials would copy bytes the caller may not read.
+    ///
+    /// `path` must be the path that will be read, as [`open_url`] decodes it (percent-escapes
+    /// decoded, dot segments refused), so that no spelling of the URL decides differently
+    /// from the read.
+    pub fn contains_object(&self, url: &url::Url, path: &Path) -> bool {
+        let Ok(own) = url::Url::parse(&self.description) else {
             return false;
         };
-        let scheme = |u: &url::Url| match u.scheme() {
-            "s3a" => "s3".to_owned(),
-            other => other.to_owned(),
+        let Some((own_kind, own_bucket)) = store_identity(&own) else {
+            return false;
         };
-        if scheme(&own) != scheme(&other) || own.host_str() != other.host_str() {
+        if store_identity(url) != Some((own_kind, own_bucket)) {
             return false;
         }
-        let own_prefix = own.path().trim_matches('/');
-        let other_path = other.path().trim_start_matches('/');
-        own_prefix.is_empty()
-            || other_path == own_prefix
-            || other_path.starts_with(&format!("{own_prefix}/"))
+        match Path::from_url_path(own.path()) {
+            Ok(own_prefix) => path.prefix_matches(&own_prefix),
+            // This store's own URL always parses; refuse rather than guess.
+            Err(_) => true,
+        }
     }
 
     /// The key of a blob with this hash.

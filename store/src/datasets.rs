@@ -121,6 +121,22 @@ async fn same_bytes(
     }
 }
 
+/// A dataset version of `project`. One that does not exist and one of another project get the
+/// same NotFound, which names neither that project nor whether the version exists.
+pub(crate) async fn version_in_project(
+    conn: &mut AnyConnection,
+    id: i64,
+    project: &str,
+) -> Result<DatasetVersion> {
+    let not_here = || Error::not_found("dataset_version", format!("{id} in project '{project}'"));
+    match version_by_id(conn, id).await {
+        Ok(version) if version.project == project => Ok(version),
+        Ok(_) => Err(not_here()),
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => Err(not_here()),
+        Err(e) => Err(e),
+    }
+}
+
 pub(crate) async fn version_by_id(conn: &mut AnyConnection, id: i64) -> Result<DatasetVersion> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{SELECT_VERSION} WHERE dv.id = $1"
@@ -265,12 +281,14 @@ impl Store {
         let (staged, source_uri) = match new.source {
             VersionSource::Upload(staged) => (staged, None),
             VersionSource::Url(url) => {
-                if self.inner.blobs.contains_url(&url) {
+                let (source, path) = open_registrable_url(&url)?;
+                if let Ok(parsed) = url::Url::parse(&url)
+                    && self.inner.blobs.contains_object(&parsed, &path)
+                {
                     return Err(Error::invalid(
                         "source_uri points inside Verity's own object store: upload the bytes, or register the original source",
                     ));
                 }
-                let (source, path) = open_registrable_url(&url)?;
                 (
                     self.inner.blobs.stage_from(source.as_ref(), &path).await?,
                     Some(url),
@@ -332,14 +350,10 @@ impl Store {
                 });
             }
             if let Some(parent) = derived_from_id {
-                let parent = version_by_id(&mut conn, parent).await?;
-                if parent.project != project {
-                    return Err(Error::Conflict(format!(
-                        "dataset version {} belongs to project '{}', not '{project}'",
-                        parent.id, parent.project
-                    )));
-                }
+                version_in_project(&mut conn, parent, project).await?;
             }
+            self.check_quota(&mut conn, project, staged.byte_size, false)
+                .await?;
         }
         // Commit the bytes before the row: a row must never point at a missing blob.
         self.inner.blobs.commit(staged).await?;
@@ -353,6 +367,8 @@ impl Store {
                 created: false,
             });
         }
+        self.check_quota(&mut tx, project, staged.byte_size, true)
+            .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO dataset_versions (dataset_id, version, content_hash, byte_size, format, schema_json, row_count, \
              source_uri, derived_from_id, description, created_by, created_at) \

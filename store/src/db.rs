@@ -59,6 +59,19 @@ pub(crate) struct Inner {
     /// database thread hand over every few rows, which halves the throughput.
     pub(crate) bulk_read: Option<sqlx::SqlitePool>,
     pub(crate) blobs: BlobStore,
+    /// Every project's storage quota in bytes; 0 for none.
+    pub(crate) project_quota: std::sync::atomic::AtomicU64,
+}
+
+/// A SQLite URL with `mode=ro` in place of any other mode.
+fn read_only_sqlite_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+        .collect();
+    params.push("mode=ro");
+    format!("{base}?{}", params.join("&"))
 }
 
 /// The default SQLite URL for a data directory.
@@ -108,6 +121,49 @@ impl Store {
                 write,
                 bulk_read,
                 blobs,
+                project_quota: Default::default(),
+            }),
+        })
+    }
+
+    /// Connects to an existing database for reading only (`verity audit verify`): SQLite is
+    /// opened read-only (a missing file is an error, not a new database), PostgreSQL sessions
+    /// are read-only; nothing is migrated.
+    pub async fn connect_read_only(database_url: &str, blobs: BlobStore) -> Result<Self> {
+        install_default_drivers();
+        let backend = Backend::from_url(database_url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = read_only_sqlite_url(database_url);
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                                .execute(conn)
+                                .await
+                                .map(drop)
+                        })
+                    })
+                    .connect(database_url)
+                    .await?
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                read: pool.clone(),
+                write: pool,
+                bulk_read: None,
+                blobs,
+                project_quota: Default::default(),
             }),
         })
     }
@@ -225,6 +281,8 @@ pub(crate) enum LockTable {
     Monitors,
     /// An MLflow logged model (its tags and params).
     LoggedModels,
+    /// A project (its storage quota).
+    Projects,
 }
 
 /// Locks a row until the transaction ends, so that concurrent writers of the same parent take
@@ -244,6 +302,7 @@ pub(crate) async fn lock_row(
             }
             LockTable::Monitors => "SELECT id FROM monitors WHERE id = $1 FOR UPDATE",
             LockTable::LoggedModels => "SELECT id FROM logged_models WHERE id = $1 FOR UPDATE",
+            LockTable::Projects => "SELECT id FROM projects WHERE id = $1 FOR UPDATE",
         };
         sqlx::query(sql).bind(id).execute(conn).await?;
     }

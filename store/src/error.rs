@@ -58,6 +58,20 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// Recording the bytes would pass the project's storage quota.
+    #[error(
+        "project '{project}' holds {used} bytes; {adding} more would pass its storage quota of {quota} bytes"
+    )]
+    QuotaExceeded {
+        /// The project.
+        project: String,
+        /// Bytes recorded now.
+        used: u64,
+        /// Bytes the request would add.
+        adding: u64,
+        /// The quota.
+        quota: u64,
+    },
     /// The object store holding a registered url did not answer (the detail is logged).
     #[error("reading '{path}' from its object store failed: try again later")]
     SourceUnavailable {
@@ -102,7 +116,7 @@ impl Error {
             Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
             Self::Conflict(_) => ErrorKind::Conflict,
             Self::InvalidArgument(_) | Self::InvalidFilter(_) => ErrorKind::InvalidArgument,
-            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::TooLarge { .. } | Self::QuotaExceeded { .. } => ErrorKind::TooLarge,
             Self::SourceUnavailable { .. } => ErrorKind::Unavailable,
             Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 ErrorKind::Unavailable
@@ -125,6 +139,7 @@ impl Error {
             Self::InvalidArgument(_) => "invalid_argument".into(),
             Self::InvalidFilter(_) => "invalid_filter".into(),
             Self::TooLarge { .. } => "payload_too_large".into(),
+            Self::QuotaExceeded { .. } => "quota_exceeded".into(),
             Self::ObjectStore(object_store::Error::NotFound { .. }) => "blob_not_found".into(),
             Self::SourceUnavailable { .. } => "source_unavailable".into(),
             _ if self.kind() == ErrorKind::Unavailable => "unavailable".into(),

@@ -33,8 +33,51 @@ pub struct UserUpdate {
     pub clearance: Option<String>,
     /// Disable (`true`) or enable (`false`).
     pub disabled: Option<bool>,
-    /// New argon2 password hash; ends every session of the user.
+    /// New argon2 password hash set by an administrator (a reset): ends every session of the
+    /// user and revokes every token.
     pub password_hash: Option<String>,
+}
+
+/// The credential a user changed their own password with, which keeps working; every other
+/// session ends and every other token is revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptCredential<'a> {
+    /// A dashboard session, by the digest of its id.
+    Session(&'a str),
+    /// An API token, by id.
+    Token(i64),
+    /// Nothing is kept (authentication is disabled).
+    Nothing,
+}
+
+/// Ends the user's sessions and revokes their tokens, except `keep`; returns how many of each.
+async fn end_credentials(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    keep: KeptCredential<'_>,
+    now: i64,
+) -> Result<(u64, u64)> {
+    let (keep_session, keep_token) = match keep {
+        KeptCredential::Session(digest) => (digest, -1),
+        KeptCredential::Token(id) => ("", id),
+        KeptCredential::Nothing => ("", -1),
+    };
+    let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND digest <> $2")
+        .bind(user_id)
+        .bind(keep_session)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(keep_token)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok((sessions, tokens))
 }
 
 /// An API token's metadata (never its secret).
@@ -236,8 +279,9 @@ impl Store {
         Ok(Page::from_rows(rows, page, |u| u.id))
     }
 
-    /// Changes a user's clearance, enabled state or password. Disabling or a new password ends
-    /// the user's sessions; disabling also stops their tokens (checked on every request).
+    /// Changes a user's clearance, enabled state or password. Disabling ends the user's
+    /// sessions and stops their tokens (checked on every request); a new password (a reset)
+    /// ends the sessions and revokes the tokens for good.
     pub async fn update_user(&self, name: &str, update: UserUpdate, actor: &Actor) -> Result<User> {
         if let Some(clearance) = &update.clearance {
             validate::sensitivity(clearance)?;
@@ -272,8 +316,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             details.insert("password_changed".into(), json!(true));
+            let (sessions, tokens) =
+                end_credentials(&mut tx, id, KeptCredential::Nothing, now).await?;
+            details.insert("sessions_ended".into(), json!(sessions));
+            details.insert("tokens_revoked".into(), json!(tokens));
         }
-        if update.disabled == Some(true) || update.password_hash.is_some() {
+        if update.disabled == Some(true) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
@@ -288,6 +336,36 @@ impl Store {
         append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
         self.get_user(name).await
+    }
+
+    /// Sets a user's own new password (the caller checked the current one): every session
+    /// but `keep` ends and every token but `keep` is revoked, in the same transaction.
+    pub async fn change_own_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        keep: KeptCredential<'_>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let id = user_id(&mut tx, name).await?;
+        let now = now_ms();
+        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let (sessions, tokens) = end_credentials(&mut tx, id, keep, now).await?;
+        let event = NewEvent::success(
+            "user.change_password",
+            format!("user/{name}"),
+            None,
+            json!({"sessions_ended": sessions, "tokens_revoked": tokens}),
+        );
+        append(&mut tx, self.inner.backend, actor, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records a new API token for `user`.

@@ -25,6 +25,7 @@ mod monitors;
 mod page;
 pub mod policies;
 mod projects;
+mod quota;
 mod reports;
 mod runs;
 pub mod search;
@@ -40,7 +41,7 @@ pub use datasets::{AddedVersion, NewDatasetVersion, VersionSource, schema_to_jso
 pub use db::{Backend, Store, sqlite_url_for};
 pub use error::{Error, ErrorKind, Result};
 pub use format::DataFormat;
-pub use identity::{ApiToken, NewToken, Session, User, UserUpdate};
+pub use identity::{ApiToken, KeptCredential, NewToken, Session, User, UserUpdate};
 pub use jobs::WORKER_STOPPED;
 pub use lineage::{MAX_DEPTH, MAX_NODES};
 pub use logged_models::{LOGGED_MODEL_STATUSES, LoggedModel, MlflowDatasetInput, NewLoggedModel};

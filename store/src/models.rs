@@ -412,6 +412,8 @@ impl Store {
             if let Some(id) = run_id {
                 check_run_project(&active_run(&mut conn, id).await?, project)?;
             }
+            self.check_quota(&mut conn, project, staged.byte_size, false)
+                .await?;
             drop(conn);
             self.inner.blobs.commit(staged).await?;
         }
@@ -475,6 +477,8 @@ impl Store {
                 if let Some(run) = &run {
                     check_run_project(run, project)?;
                 }
+                self.check_quota(&mut tx, project, staged.byte_size, true)
+                    .await?;
                 let size = i64::try_from(staged.byte_size)
                     .map_err(|_| Error::invalid("file too large"))?;
                 let file = StoredFile {
@@ -852,8 +856,8 @@ impl Store {
 fn check_run_project(run: &crate::model::Run, project: &str) -> Result<()> {
     if run.project != project {
         return Err(Error::Conflict(format!(
-            "run {} belongs to project '{}', the model to '{project}'",
-            run.uuid, run.project
+            "run {} is not a run of project '{project}', the model's",
+            run.uuid
         )));
     }
     Ok(())

@@ -212,6 +212,9 @@ pub struct Monitor {
     pub next_run_at: Option<i64>,
     /// When an outcome was last recorded.
     pub last_run_at: Option<i64>,
+    /// The user whose access the monitor's checks run with: whoever created it or last
+    /// changed it. Its runs are refused while this user may not read the monitored data.
+    pub owner: String,
     /// Principal that created it.
     pub created_by: String,
     /// Creation time.

@@ -14,7 +14,7 @@ use crate::{Error, PageRequest, Result, Store, now_ms, validate};
 
 const SELECT: &str = "SELECT m.id, p.name AS project, m.name, d.name AS dataset, m.dataset_id, \
      m.reference_version_id, m.checks, m.on_new_version, m.interval_seconds, m.enabled, m.next_run_at, \
-     m.last_run_at, m.created_by, m.created_at, m.updated_at \
+     m.last_run_at, m.owner, m.created_by, m.created_at, m.updated_at \
      FROM monitors m JOIN projects p ON p.id = m.project_id JOIN datasets d ON d.id = m.dataset_id";
 
 fn monitor_from_row(row: &sqlx::any::AnyRow) -> Result<Monitor> {
@@ -32,6 +32,7 @@ fn monitor_from_row(row: &sqlx::any::AnyRow) -> Result<Monitor> {
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         next_run_at: row.try_get("next_run_at")?,
         last_run_at: row.try_get("last_run_at")?,
+        owner: row.try_get("owner")?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -86,7 +87,8 @@ pub(crate) fn next_run(enabled: bool, interval_seconds: Option<i64>, now: i64) -
 }
 
 impl Store {
-    /// Creates a monitor of a dataset. Its first scheduled run is one interval from now.
+    /// Creates a monitor of a dataset, owned by the actor. Its first scheduled run is one
+    /// interval from now.
     pub async fn create_monitor(&self, new: &NewMonitor, actor: &Actor) -> Result<Monitor> {
         validate::name("monitor name", &new.name)?;
         check_interval(new.interval_seconds)?;
@@ -96,12 +98,12 @@ impl Store {
         let pid = project_id(&mut tx, project).await?;
         let did = dataset_id(&mut tx, project, &new.dataset).await?;
         if let Some(reference) = new.reference_version_id {
-            check_version_in_project(&mut tx, "reference version", reference, project).await?;
+            check_version_in_project(&mut tx, reference, project).await?;
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO monitors (project_id, name, dataset_id, reference_version_id, checks, on_new_version, \
-             interval_seconds, enabled, next_run_at, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+             interval_seconds, enabled, next_run_at, owner, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $11) RETURNING id",
         )
         .bind(pid)
         .bind(&new.name)
@@ -167,9 +169,10 @@ impl Store {
         Ok(Page::from_rows(monitors, page, |m| m.id))
     }
 
-    /// Changes a monitor. The next scheduled run is one interval from now when the interval
-    /// changes or the monitor is enabled again; it is cleared when the monitor is disabled or
-    /// loses its interval; other changes keep it.
+    /// Changes a monitor; the actor becomes its owner (see [`Monitor::owner`]). The next
+    /// scheduled run is one interval from now when the interval changes or the monitor is
+    /// enabled again; it is cleared when the monitor is disabled or loses its interval; other
+    /// changes keep it.
     pub async fn update_monitor(
         &self,
         project: &str,
@@ -185,7 +188,7 @@ impl Store {
         project_id(&mut tx, project).await?;
         let current = monitor_by_name(&mut tx, project, name).await?;
         if let Some(Some(reference)) = update.reference_version_id {
-            check_version_in_project(&mut tx, "reference version", reference, project).await?;
+            check_version_in_project(&mut tx, reference, project).await?;
         }
         let enabled = update.enabled.unwrap_or(current.enabled);
         let interval = update.interval_seconds.unwrap_or(current.interval_seconds);
@@ -203,7 +206,8 @@ impl Store {
         let checks = update.checks.as_ref().unwrap_or(&current.checks);
         sqlx::query(
             "UPDATE monitors SET reference_version_id = $1, checks = $2, on_new_version = $3, \
-             interval_seconds = $4, enabled = $5, next_run_at = $6, updated_at = $7 WHERE id = $8",
+             interval_seconds = $4, enabled = $5, next_run_at = $6, updated_at = $7, owner = $8 \
+             WHERE id = $9",
         )
         .bind(
             update
@@ -218,6 +222,7 @@ impl Store {
         .bind(i64::from(enabled))
         .bind(next_run_at)
         .bind(now)
+        .bind(&actor.principal)
         .bind(current.id)
         .execute(&mut *tx)
         .await?;

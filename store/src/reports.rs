@@ -5,7 +5,6 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::audit::{Actor, NewEvent, append};
-use crate::datasets::version_by_id;
 use crate::lineage::{Edge, insert_edge};
 use crate::model::{NodeKind, Page};
 use crate::monitoring::{
@@ -67,21 +66,16 @@ pub(crate) async fn report_by_id(conn: &mut AnyConnection, id: i64) -> Result<Op
     row.as_ref().map(report_from_row).transpose()
 }
 
-/// Checks that a dataset version exists (NotFound) and belongs to `project` (InvalidArgument).
+/// Checks that a dataset version exists in `project` (NotFound alike when it does not exist
+/// or belongs to another project, which is not named).
 pub(crate) async fn check_version_in_project(
     conn: &mut AnyConnection,
-    what: &str,
     id: i64,
     project: &str,
 ) -> Result<()> {
-    let version = version_by_id(conn, id).await?;
-    if version.project != project {
-        return Err(Error::invalid(format!(
-            "{what} {id} belongs to project '{}', not '{project}'",
-            version.project
-        )));
-    }
-    Ok(())
+    crate::datasets::version_in_project(conn, id, project)
+        .await
+        .map(drop)
 }
 
 /// The project id that `sql` reads for the row `id` (a monitor, a job), NotFound without one.
@@ -98,36 +92,34 @@ async fn owner_project(
         .ok_or_else(|| Error::not_found(entity, id))
 }
 
-/// Checks that the model versions belong to the project (NotFound, InvalidArgument) and the
-/// predictions version too.
+/// Checks that the model versions belong to the project and the predictions version too
+/// (NotFound alike when one does not exist or belongs to another project, not named).
 async fn check_models(
     conn: &mut AnyConnection,
     models: &ModelLinks,
     pid: i64,
     project: &str,
 ) -> Result<()> {
-    for (what, id) in [
-        ("model version", models.model_version_id),
-        ("reference model version", models.reference_model_version_id),
-    ] {
-        if let Some(id) = id {
-            let owner: i64 = sqlx::query_scalar(
-                "SELECT m.project_id FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id \
-                 WHERE mv.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| Error::not_found("model_version", id))?;
-            if owner != pid {
-                return Err(Error::invalid(format!(
-                    "{what} {id} does not belong to project '{project}'"
-                )));
-            }
+    for id in [models.model_version_id, models.reference_model_version_id]
+        .into_iter()
+        .flatten()
+    {
+        let owner: Option<i64> = sqlx::query_scalar(
+            "SELECT m.project_id FROM model_versions mv JOIN registered_models m ON m.id = mv.model_id \
+             WHERE mv.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if owner != Some(pid) {
+            return Err(Error::not_found(
+                "model_version",
+                format!("{id} in project '{project}'"),
+            ));
         }
     }
     if let Some(output) = models.output_version_id {
-        check_version_in_project(conn, "predictions version", output, project).await?;
+        check_version_in_project(conn, output, project).await?;
     }
     Ok(())
 }
@@ -188,10 +180,9 @@ impl Store {
         let project = new.project.as_str();
         let mut tx = self.begin_write().await?;
         let pid = project_id(&mut tx, project).await?;
-        check_version_in_project(&mut tx, "dataset version", new.dataset_version_id, project)
-            .await?;
+        check_version_in_project(&mut tx, new.dataset_version_id, project).await?;
         if let Some(reference) = new.reference_version_id {
-            check_version_in_project(&mut tx, "reference version", reference, project).await?;
+            check_version_in_project(&mut tx, reference, project).await?;
         }
         let owners = [
             (

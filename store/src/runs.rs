@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::audit::{Actor, NewEvent, append};
-use crate::datasets::version_by_id;
+use crate::datasets::version_in_project;
 use crate::db::{LockTable, lock_row};
 use crate::experiments::{experiment_in_project, view_condition};
 use crate::lineage::{Edge, insert_edge};
@@ -616,13 +616,7 @@ impl Store {
     ) -> Result<RunDetail> {
         let mut tx = self.begin_write().await?;
         let run = active_run(&mut tx, uuid).await?;
-        let version = version_by_id(&mut tx, dataset_version_id).await?;
-        if version.project != run.project {
-            return Err(Error::Conflict(format!(
-                "dataset version {dataset_version_id} belongs to project '{}', the run to '{}'",
-                version.project, run.project
-            )));
-        }
+        version_in_project(&mut tx, dataset_version_id, &run.project).await?;
         let edge = if input {
             Edge::new(
                 NodeKind::DatasetVersion,

@@ -174,7 +174,7 @@ contract_tests!(
     runs_large_batch_in_one_call,
     runs_deleted_rejects_log_batch,
     runs_inputs_and_outputs_in_detail,
-    runs_input_from_other_project_conflicts,
+    runs_input_from_other_project_is_not_found,
     metrics_history_paging,
     metrics_downsample_keeps_spikes,
     metrics_downsample_ranges_and_errors,
@@ -1521,7 +1521,7 @@ mod cases {
         Ok(())
     }
 
-    pub async fn runs_input_from_other_project_conflicts(ctx: Ctx) -> TestResult {
+    pub async fn runs_input_from_other_project_is_not_found(ctx: Ctx) -> TestResult {
         let exp = project_with_experiment(&ctx, "p").await?;
         ctx.store
             .create_project("other", "", &"tester".into())
@@ -1535,14 +1535,15 @@ mod cases {
             ctx.store
                 .add_run_input(&uuid, foreign.id, "training", &"tester".into())
                 .await,
-            ErrorKind::Conflict,
+            // As for a version that does not exist: the other project is not named.
+            ErrorKind::NotFound,
             "foreign input",
         );
         expect_err(
             ctx.store
                 .add_run_output(&uuid, foreign.id, &"tester".into())
                 .await,
-            ErrorKind::Conflict,
+            ErrorKind::NotFound,
             "foreign output",
         );
         let detail = ctx.store.get_run_detail(&uuid).await?;

@@ -317,7 +317,7 @@ async fn models_versions_and_files() -> Result<()> {
         .send_bytes(
             Method::POST,
             "/api/v1/projects/p/models/classifier/versions",
-            None,
+            Some("application/octet-stream"),
             b"tiny".to_vec(),
         )
         .await?;

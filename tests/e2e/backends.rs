@@ -329,10 +329,20 @@ async fn s3_object_store_on_moto() -> Result<()> {
     // Verity's own blobs cannot be registered as a source (the server's credentials would
     // copy bytes the caller may not read), whatever the spelling of the URL.
     let hash = v1.1["content_hash"].as_str().unwrap();
+    let h2 = &hash[..2];
     for url in [
-        format!("s3://{bucket}/verity/sha256/{}/{hash}", &hash[..2]),
-        format!("s3a://{bucket}/verity/sha256/{}/{hash}", &hash[..2]),
+        format!("s3://{bucket}/verity/sha256/{h2}/{hash}"),
+        format!("s3a://{bucket}/verity/sha256/{h2}/{hash}"),
         format!("s3://{bucket}/verity/tmp/whatever"),
+        // Spellings that decode or resolve to the same object (the security review's bypass
+        // was the percent-encoded one: the check compared the raw path, the read decoded it).
+        format!("s3://{bucket}/%76erity/sha256/{h2}/{hash}"),
+        format!("s3://{bucket}/%76%65%72%69%74%79/sha256/{h2}/{hash}"),
+        format!("s3://{bucket}/verity%2Fsha256%2F{h2}%2F{hash}"),
+        format!("s3://{bucket}/raw/../verity/sha256/{h2}/{hash}"),
+        format!("s3://{bucket}/raw/%2e%2e/verity/sha256/{h2}/{hash}"),
+        format!("s3://{bucket}/./verity/sha256/{h2}/{hash}"),
+        format!("s3://{}/verity/sha256/{h2}/{hash}", bucket.to_uppercase()),
     ] {
         let reply = api
             .post(
@@ -341,8 +351,21 @@ async fn s3_object_store_on_moto() -> Result<()> {
             )
             .await?;
         let message = expect_error(&reply, 400, "invalid_argument");
-        assert!(message.contains("own object store"), "{message}");
+        assert!(message.contains("own object store"), "{url}: {message}");
     }
+    // Encoded separators that would climb out of a folder are not a path at all.
+    let reply = api
+        .post(
+            "/api/v1/projects/p/datasets/d/versions",
+            serde_json::json!({"source_uri": format!("s3://{bucket}/raw%2F..%2Fverity/sha256/{h2}/{hash}")}),
+        )
+        .await?;
+    expect_error(&reply, 400, "invalid_argument");
+    assert_eq!(
+        api.get("/api/v1/projects/p/datasets/d").await?.1["version_count"],
+        1,
+        "no refused source became a version"
+    );
     assert!(keys.iter().any(|k| k.ends_with(&big_hash)), "{keys:?}");
     assert!(
         keys.iter()

@@ -540,7 +540,7 @@ async fn unknown_model_is_404() -> Result<()> {
         .send_bytes(
             Method::POST,
             "/api/v1/projects/p/models/nope/versions",
-            None,
+            Some("application/octet-stream"),
             b"bytes".to_vec(),
         )
         .await?;
@@ -841,7 +841,7 @@ async fn artifact_path_with_dot_dot_is_rejected() -> Result<()> {
         .send_bytes(
             Method::POST,
             "/api/v1/projects/p/models/m/versions?file_name=..%2Fx",
-            None,
+            Some("application/octet-stream"),
             b"evil".to_vec(),
         )
         .await?;
@@ -913,9 +913,14 @@ async fn csv_with_ragged_rows_is_rejected() -> Result<()> {
         .await?;
     let message = expect_error(&reply, 400, "invalid_argument");
     assert!(message.contains("CSV"), "{message}");
-    // Sniffed as CSV without a content type: same answer.
+    // Sniffed as CSV from a generic content type: same answer.
     let reply = api
-        .upload_version("p", "d", None, b"a,b\n1,2,3,4\n".to_vec())
+        .upload_version(
+            "p",
+            "d",
+            Some("application/octet-stream"),
+            b"a,b\n1,2,3,4\n".to_vec(),
+        )
         .await?;
     expect_error(&reply, 400, "invalid_argument");
     assert_no_versions(&api, "p", "d").await
@@ -1210,7 +1215,7 @@ async fn upload_over_the_limit_is_413() -> Result<()> {
         .send_bytes(
             Method::POST,
             "/api/v1/projects/p/models/m/versions",
-            None,
+            Some("application/octet-stream"),
             noise(5000, 2),
         )
         .await?;

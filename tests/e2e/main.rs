@@ -14,14 +14,19 @@ mod backends;
 mod bad_input;
 mod evaluation;
 mod evaluation_refusals;
+mod hostile_walk;
 mod lineage;
 mod mlflow;
 mod mlflow_history;
+mod mlflow_matrix;
 mod mlflow_multipart;
 mod monitoring;
 mod projects_datasets;
 mod runs;
 mod search;
+mod security_abuse;
+mod security_accounts;
+mod security_monitors;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -154,6 +159,8 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
+    // security_accounts::password_changes_end_other_credentials
+    ("POST", "/api/v1/auth/password"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("GET", "/api/v1/users/{name}"),
@@ -418,8 +425,13 @@ impl Api {
             .server
             .client()
             .request(method.clone(), self.server.url(path));
-        if let Some(body) = body {
-            request = request.json(body);
+        match body {
+            Some(body) => request = request.json(body),
+            // A POST declares its type even without a body, as the server requires.
+            None if method == Method::POST => {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
+            }
+            None => {}
         }
         let resp = request
             .send()

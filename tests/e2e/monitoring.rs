@@ -36,9 +36,9 @@ fn drift_csv(shift: f64, category: Option<&str>, reverse: bool) -> Vec<u8> {
 
 /// One request the receiver got: its headers (lower-case names) and body.
 #[derive(Debug)]
-struct Received {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Received {
@@ -51,7 +51,9 @@ impl Received {
 }
 
 /// A webhook receiver on 127.0.0.1: answers 500 to the first `failures` requests, then 200.
-async fn receiver(failures: usize) -> Result<(String, mpsc::UnboundedReceiver<Received>)> {
+pub(crate) async fn receiver(
+    failures: usize,
+) -> Result<(String, mpsc::UnboundedReceiver<Received>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hook", listener.local_addr()?);
     let (tx, rx) = mpsc::unbounded_channel();
@@ -116,7 +118,11 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Result<Received> {
 }
 
 /// Polls `path` until `done` holds for its JSON (at most 60 s).
-async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Result<Value> {
+pub(crate) async fn wait_for(
+    api: &Api,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Result<Value> {
     for _ in 0..600 {
         let reply = api.get(path).await?;
         if reply.0.is_success() && done(&reply.1) {
@@ -127,7 +133,7 @@ async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Resul
     bail!("{path} did not reach the expected state within 60 s")
 }
 
-async fn next_delivery(rx: &mut mpsc::UnboundedReceiver<Received>) -> Result<Received> {
+pub(crate) async fn next_delivery(rx: &mut mpsc::UnboundedReceiver<Received>) -> Result<Received> {
     tokio::time::timeout(Duration::from_secs(60), rx.recv())
         .await
         .context("no webhook delivery within 60 s")?
@@ -258,9 +264,22 @@ async fn new_version_fires_monitor_alert_and_signed_webhook() -> Result<()> {
     let got = next_delivery(&mut deliveries).await?;
     assert_eq!(got.header("x-verity-event"), Some("alert.opened"));
     assert_eq!(got.header("content-type"), Some("application/json"));
+    // Signed with a timestamp (as Stripe signs): checks out now, not as a replay later.
+    let header = got
+        .header("x-verity-signature")
+        .unwrap_or_default()
+        .to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
     assert_eq!(
-        got.header("x-verity-signature"),
-        Some(signature::sign(secret.as_bytes(), &got.body).as_str())
+        signature::verify(secret.as_bytes(), &header, &got.body, now, 300),
+        Ok(()),
+        "{header}"
+    );
+    assert_eq!(
+        signature::verify(secret.as_bytes(), &header, &got.body, now + 3600, 300),
+        Err(signature::Invalid::Stale)
     );
     let body: Value = serde_json::from_slice(&got.body)?;
     assert_eq!(body["event"], "alert.opened");

@@ -267,7 +267,7 @@ async fn dataset_csv_upload_reads_schema_and_rows() -> Result<()> {
         .send_bytes(
             reqwest::Method::POST,
             "/api/v1/projects/p/datasets/iris/versions?format=csv&description=more%20rows",
-            None,
+            Some("application/octet-stream"),
             big.clone(),
         )
         .await?;
@@ -399,9 +399,11 @@ async fn dataset_parquet_upload_reads_footer() -> Result<()> {
         "downloaded parquet differs from the upload"
     );
 
-    // Without a Content-Type or ?format= the format is sniffed from the PAR1 magic.
+    // With a generic Content-Type and no ?format= the format is sniffed from the PAR1 magic.
     let other = parquet_bytes(7)?;
-    let reply = api.upload_version("p", "events", None, other).await?;
+    let reply = api
+        .upload_version("p", "events", Some("application/octet-stream"), other)
+        .await?;
     expect_status(&reply, 201);
     assert_eq!(reply.1["format"], "parquet");
     assert_eq!(reply.1["row_count"], 7);

@@ -591,7 +591,9 @@ async fn inputs_and_outputs() -> Result<()> {
             json!({"dataset_version_id": foreign.1["id"], "context": "training"}),
         )
         .await?;
-    crate::expect_error(&reply, 409, "conflict");
+    // Answered as for a version that does not exist: the other project is not named.
+    let message = crate::expect_error(&reply, 404, "dataset_version_not_found");
+    assert!(!message.contains("'q'"), "{message}");
     assert_eq!(
         api.get(&format!("/api/v1/runs/{run}")).await?.1["inputs"]
             .as_array()

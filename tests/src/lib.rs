@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -27,6 +28,9 @@ pub struct ServerOptions {
     /// With a password, authentication is on and the first administrator `admin` gets it;
     /// without, the server runs with `--auth disabled` (anonymous, every right).
     pub admin_password: Option<String>,
+    /// Pipe the server's standard error (its log) and collect its lines, for
+    /// [`TestServer::stderr_lines`]; otherwise it goes to the test's own standard error.
+    pub capture_stderr: bool,
 }
 
 /// A running `verity serve`.
@@ -36,6 +40,8 @@ pub struct TestServer {
     data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     client: reqwest::Client,
+    /// The lines of standard error so far, with [`ServerOptions::capture_stderr`].
+    stderr: Arc<Mutex<Vec<String>>>,
     /// Time from spawn to the listening line.
     pub started_in: Duration,
 }
@@ -89,21 +95,44 @@ impl TestServer {
         ] {
             command.env(k, v);
         }
-        for (k, v) in &options.env {
-            command.env(k, v);
-        }
         command.env(
             "VERITY_LOG",
             std::env::var("VERITY_LOG").unwrap_or_else(|_| "warn".into()),
         );
+        // After the default, so that a test's own `VERITY_LOG` wins.
+        for (k, v) in &options.env {
+            command.env(k, v);
+        }
         command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(if options.capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            });
         let started = Instant::now();
         let mut child = command
             .spawn()
             .with_context(|| format!("spawning {}", bin.as_ref().display()))?;
+        let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let lines = Arc::clone(&stderr_lines);
+            std::thread::spawn(move || {
+                // Lines that are not UTF-8 are kept, lossily: a log line with odd bytes must
+                // not end the capture.
+                let mut reader = BufReader::new(stderr);
+                let mut line = Vec::new();
+                while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                    let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                    lines
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(text);
+                    line.clear();
+                }
+            });
+        }
         let stdout = child.stdout.take().context("no stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -131,8 +160,18 @@ impl TestServer {
             data_dir,
             _temp: temp,
             client,
+            stderr: stderr_lines,
             started_in,
         })
+    }
+
+    /// The lines the server has written to standard error so far (its log, with ANSI colours
+    /// if it wrote any), when started with [`ServerOptions::capture_stderr`]; empty otherwise.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -5,14 +5,14 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
 
-use super::MlflowError;
 use super::wire;
+use super::{MlflowError, Path};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::{download, stage_body};

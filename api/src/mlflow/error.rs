@@ -69,6 +69,22 @@ impl MlflowError {
     }
 }
 
+impl MlflowError {
+    /// An error with a status of the request guards' (408, 414, 415, 400): `BAD_REQUEST`, or
+    /// `INVALID_PARAMETER_VALUE` for a 400.
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: if status == StatusCode::BAD_REQUEST {
+                "INVALID_PARAMETER_VALUE"
+            } else {
+                "BAD_REQUEST"
+            },
+            message: message.into(),
+        }
+    }
+}
+
 impl From<ApiError> for MlflowError {
     fn from(err: ApiError) -> Self {
         let (status, code) = match (err.status().as_u16(), err.code()) {
@@ -93,6 +109,12 @@ impl From<ApiError> for MlflowError {
     }
 }
 
+impl From<axum::extract::rejection::PathRejection> for MlflowError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        Self::invalid(rejection.body_text())
+    }
+}
+
 impl From<verity_store::Error> for MlflowError {
     fn from(err: verity_store::Error) -> Self {
         ApiError::from(err).into()
@@ -106,10 +128,13 @@ impl IntoResponse for MlflowError {
             Json(json!({"error_code": self.code, "message": self.message})),
         )
             .into_response();
+        // A Bearer challenge: a Basic one would make browsers prompt for credentials and then
+        // replay them on requests other sites make them send (CSRF). MLflow clients send their
+        // credentials unasked.
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"verity\""),
+                axum::http::HeaderValue::from_static("Bearer realm=\"verity\""),
             );
         }
         response

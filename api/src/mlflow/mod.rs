@@ -18,13 +18,22 @@ mod runs;
 mod wire;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use verity_policy::Action;
 
-use crate::auth::{Caller, Target};
+use crate::auth::{AuthMode, Caller, Target};
 use crate::state::AppState;
 pub use error::MlflowError;
 pub use multipart::Uploads;
+
+/// `axum::extract::Path` whose rejections (a segment that is not UTF-8, say) use MLflow's
+/// envelope.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(MlflowError))]
+pub struct Path<T>(pub T);
 
 /// The name of the experiment MLflow clients address as id `"0"`.
 pub const DEFAULT_EXPERIMENT: &str = "Default";
@@ -211,6 +220,33 @@ async fn project_for_write(state: &AppState, caller: &Caller) -> Result<String, 
             }
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Authenticates an MLflow request before its handler reads the body, so that an
+/// unauthenticated caller is refused without the server buffering what it sent; the handler
+/// reuses the [`Caller`] found here. Part uploads of a multipart upload carry no credentials
+/// (the upload id is the credential) and pass.
+pub async fn authenticate_first(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.auth_mode == AuthMode::Disabled
+        || request
+            .uri()
+            .path()
+            .starts_with("/api/2.0/mlflow-artifacts/mpu/part/")
+    {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(caller) => {
+            parts.extensions.insert(caller);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(e) => MlflowError::from(e).into_response(),
     }
 }
 

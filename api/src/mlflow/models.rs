@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use verity_policy::Action;
@@ -20,7 +20,7 @@ use verity_store::{
 use super::experiments::resolve;
 use super::filter::{self, Entity, Kind};
 use super::wire::{self, InPair, Int};
-use super::{MlflowError, caller, project};
+use super::{MlflowError, Path, caller, project};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -7,7 +7,8 @@
 //! `PUT /api/2.0/mlflow-artifacts/mpu/part/<upload>/<n>`. The client sends parts without
 //! credentials, so the upload id is the credential, as a presigned URL's signature is: 244
 //! random bits (two UUIDv4), given only to the caller who created the upload, good for one
-//! upload's parts for [`UPLOAD_TTL`]. Completing (authenticated and authorized again) checks every part against its
+//! upload's parts until it expires ([`DEFAULT_UPLOAD_TTL`], `--multipart-ttl-secs`), when
+//! its staged parts are deleted. Completing (authenticated and authorized again) checks every part against its
 //! ETag, concatenates them and stores the file exactly as a single `PUT` does: immutable,
 //! content-addressed, audited. Open uploads live in memory; a restart forgets them (the client
 //! then fails and its next attempt starts over) and the staged parts are swept at the next start.
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -27,14 +28,14 @@ use verity_policy::Action;
 use verity_store::StagedBlob;
 
 use super::artifacts::{Location, authorize, locate};
-use super::{MlflowError, wire};
+use super::{MlflowError, Path, wire};
 use crate::auth::{Caller, DecisionMark};
 use crate::error::ApiError;
 use crate::routes::stage_body;
 use crate::state::AppState;
 
-/// How long an upload's part URLs stay good.
-pub const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long an upload stays open (its part URLs good, its parts kept) unless configured.
+pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(3600);
 /// Most parts in one upload (S3's limit).
 const MAX_PARTS: i64 = 10_000;
 /// Most uploads open at once on one server.
@@ -43,9 +44,15 @@ const MAX_OPEN_UPLOADS: usize = 1000;
 const MAX_OPEN_PER_PRINCIPAL: usize = 50;
 
 /// The multipart uploads in progress, by upload id.
-#[derive(Default)]
 pub struct Uploads {
     open: Mutex<HashMap<String, Upload>>,
+    ttl: Duration,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Self::new(DEFAULT_UPLOAD_TTL)
+    }
 }
 
 struct Upload {
@@ -65,6 +72,19 @@ impl Upload {
 }
 
 impl Uploads {
+    /// No uploads yet; each stays open for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            open: Mutex::default(),
+            ttl,
+        }
+    }
+
+    /// Removes expired uploads and deletes their staged parts (in the background).
+    pub fn sweep(&self, blobs: &verity_store::BlobStore) {
+        discard_parts(blobs, self.expire());
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Upload>> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -74,7 +94,7 @@ impl Uploads {
         let mut open = self.lock();
         let expired: Vec<String> = open
             .iter()
-            .filter(|(_, u)| u.created.elapsed() > UPLOAD_TTL)
+            .filter(|(_, u)| u.created.elapsed() > self.ttl)
             .map(|(id, _)| id.clone())
             .collect();
         expired
@@ -99,30 +119,36 @@ impl Uploads {
                 if u.run_id == at.run_id
                     && u.path == at.path
                     && u.principal == principal
-                    && u.created.elapsed() <= UPLOAD_TTL =>
+                    && u.created.elapsed() <= self.ttl =>
             {
                 check(u)?;
-                open.remove(id).ok_or_else(|| no_upload(id))
+                open.remove(id).ok_or_else(|| self.no_upload(id))
             }
-            _ => Err(no_upload(id)),
+            _ => Err(self.no_upload(id)),
         }
     }
 }
 
-fn no_upload(id: &str) -> MlflowError {
-    MlflowError::not_found(format!(
-        "no open multipart upload '{id}' for this artifact and caller (it was completed, \
-         aborted, expired after {} hours, or the server restarted)",
-        UPLOAD_TTL.as_secs() / 3600
-    ))
+impl Uploads {
+    fn no_upload(&self, id: &str) -> MlflowError {
+        MlflowError::not_found(format!(
+            "no open multipart upload '{id}' for this artifact and caller (it was completed, \
+             aborted, expired after {} seconds, or the server restarted)",
+            self.ttl.as_secs()
+        ))
+    }
 }
 
 /// Discards staged parts in the background.
 fn discard(state: &AppState, parts: Vec<StagedBlob>) {
+    discard_parts(state.blobs(), parts);
+}
+
+fn discard_parts(blobs: &verity_store::BlobStore, parts: Vec<StagedBlob>) {
     if parts.is_empty() {
         return;
     }
-    let blobs = state.blobs().clone();
+    let blobs = blobs.clone();
     tokio::spawn(async move {
         for part in parts {
             if let Err(e) = blobs.discard(&part).await {
@@ -260,8 +286,8 @@ pub(super) async fn put_part(
         let open = state.mlflow_uploads.lock();
         let upload = open
             .get(&id)
-            .filter(|u| u.created.elapsed() <= UPLOAD_TTL)
-            .ok_or_else(|| no_upload(&id))?;
+            .filter(|u| u.created.elapsed() <= state.mlflow_uploads.ttl)
+            .ok_or_else(|| state.mlflow_uploads.no_upload(&id))?;
         if !(1..=upload.num_parts).contains(&number) {
             return Err(MlflowError::invalid(format!(
                 "part {number} is outside this upload's parts 1 to {}",
@@ -296,7 +322,7 @@ pub(super) async fn put_part(
                 // Completed or aborted while this part was arriving.
                 drop(open);
                 discard(&state, vec![staged]);
-                return Err(no_upload(&id));
+                return Err(state.mlflow_uploads.no_upload(&id));
             }
         }
     };

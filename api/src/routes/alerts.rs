@@ -13,6 +13,7 @@ use verity_store::{Alert, Delivery, DeliveryAttempt, Webhook};
 use crate::auth::{Caller, Target};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
+use crate::routes::clearance::{MonitorVisibility, authorize_datasets, monitor_datasets};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 use crate::worker::webhook_payload;
@@ -102,8 +103,12 @@ pub async fn list_alerts(
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
     let page = PageQuery::request_of(query.limit, query.cursor)?;
-    let alerts = state
+    let mut alerts = state
         .list_alerts(&project, query.state.as_deref(), &page)
+        .await?;
+    let items = std::mem::take(&mut alerts.items);
+    alerts.items = MonitorVisibility::default()
+        .retain(&state, &caller, &project, items, |a| &a.monitor)
         .await?;
     Ok(Json(ListResponse::from_page(alerts, AlertResponse::from)))
 }
@@ -120,7 +125,9 @@ pub async fn get_alert(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    Ok(Json(state.alert(&project, id).await?.into()))
+    let alert = state.alert(&project, id).await?;
+    authorize_alert_data(&state, &caller, &alert).await?;
+    Ok(Json(alert.into()))
 }
 
 /// Acknowledges an open alert (someone is on it); it stays unresolved.
@@ -139,6 +146,7 @@ pub async fn acknowledge_alert(
             &Target::in_project(&project, format!("project/{project}/alert/{id}")),
         )
         .await?;
+    authorize_alert_data(&state, &caller, &state.alert(&project, id).await?).await?;
     Ok(Json(
         state
             .acknowledge_alert(&project, id, &caller.actor)
@@ -163,10 +171,18 @@ pub async fn resolve_alert(
             &Target::in_project(&project, format!("project/{project}/alert/{id}")),
         )
         .await?;
+    authorize_alert_data(&state, &caller, &state.alert(&project, id).await?).await?;
     let alert = state
         .resolve_alert(&project, id, &caller.actor, &webhook_payload)
         .await?;
     Ok(Json(alert.into()))
+}
+
+/// An alert tells how its monitor's data fared: it needs clearance for that data.
+async fn authorize_alert_data(state: &AppState, caller: &Caller, alert: &Alert) -> ApiResult<()> {
+    let monitor = state.monitor(&alert.project, &alert.monitor).await?;
+    let datasets = monitor_datasets(state, &monitor).await?;
+    authorize_datasets(state, caller, Action::ReportRead, &datasets).await
 }
 
 /// A webhook (its secret is shown once, when created).

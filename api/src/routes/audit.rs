@@ -107,6 +107,9 @@ impl AuditQuery {
     async fn authorize(&self, state: &AppState, caller: &Caller) -> ApiResult<()> {
         match &self.project {
             Some(project) => {
+                // A name no project can have is refused before it reaches the decision cache
+                // or a denial event.
+                verity_store::validate::name("project", project)?;
                 caller
                     .authorize(
                         state,

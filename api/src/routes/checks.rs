@@ -17,6 +17,7 @@ use crate::auth::{Caller, Target};
 use crate::checks::{self, Inputs};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
+use crate::routes::clearance::{authorize_datasets, report_dataset_names, report_datasets};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 
@@ -181,7 +182,8 @@ pub async fn run_check(
             .await?;
     }
     let inputs = Inputs { current, reference };
-    let report = checks::run_manual(&state, &spec, &inputs, &caller.actor).await?;
+    let report =
+        checks::run_manual(&state, &spec, &inputs, state.check_limits, &caller.actor).await?;
     Ok((StatusCode::CREATED, Json(ReportResponse::new(report, true))))
 }
 
@@ -233,7 +235,7 @@ pub async fn list_reports(
     let mut items = Vec::with_capacity(found.items.len());
     for report in found.items.drain(..) {
         let mut may = true;
-        for dataset in judged_datasets(&state, &report).await? {
+        for dataset in report_dataset_names(&state, &report).await? {
             let may_read = match allowed.get(&dataset) {
                 Some(may) => *may,
                 None => {
@@ -265,31 +267,14 @@ pub async fn get_report(
     caller: Caller,
     Path((project, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<ReportResponse>> {
+    // The project first: whether a report exists is nobody's business outside it.
+    caller
+        .authorize(&state, Action::MonitorRead, &Target::project(&project))
+        .await?;
     let report = state.report(&project, id).await?;
-    for dataset in judged_datasets(&state, &report).await? {
-        let dataset = state.get_dataset(&project, &dataset).await?;
-        caller
-            .authorize(&state, Action::ReportRead, &Target::dataset(&dataset))
-            .await?;
-    }
+    let datasets = report_datasets(&state, &report).await?;
+    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
     Ok(Json(ReportResponse::new(report, true)))
-}
-
-/// The datasets whose data a report shows: the judged one and, for drift, the reference's
-/// (its histograms and categories are in the report too), and for an evaluation the
-/// predictions dataset it wrote.
-async fn judged_datasets(state: &AppState, report: &Report) -> ApiResult<Vec<String>> {
-    let mut names = vec![report.dataset.clone()];
-    for id in [report.reference_version_id, report.models.output_version_id]
-        .into_iter()
-        .flatten()
-    {
-        let other = state.get_dataset_version_by_id(id).await?;
-        if !names.contains(&other.dataset) {
-            names.push(other.dataset);
-        }
-    }
-    Ok(names)
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

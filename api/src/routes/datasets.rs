@@ -234,6 +234,10 @@ pub async fn update_dataset(
     Path((project, dataset)): DatasetPath,
     Json(body): Json<UpdateDataset>,
 ) -> ApiResult<Json<DatasetResponse>> {
+    // The project first: outside it, whether a dataset exists is not told.
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     let found = state.get_dataset(&project, &dataset).await?;
     let target = Target::dataset(&found);
     caller
@@ -287,7 +291,11 @@ pub async fn create_dataset_version(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<DatasetVersionResponse>)> {
-    // Fail before reading a large body when the dataset does not exist or the caller may not.
+    // Fail before reading a large body when the dataset does not exist or the caller may not;
+    // outside the project, whether it exists is not told.
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     let found = state.get_dataset(&project, &dataset).await?;
     caller
         .authorize(&state, Action::DatasetWrite, &Target::dataset(&found))
@@ -404,6 +412,9 @@ pub async fn download_dataset_version(
     caller: Caller,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Response> {
+    caller
+        .authorize(&state, Action::DatasetRead, &Target::project(&project))
+        .await?;
     let found = state.get_dataset(&project, &dataset).await?;
     let mut target = Target::dataset(&found);
     target.resource = format!("{}/version/{version}", target.resource);
@@ -437,10 +448,11 @@ pub async fn get_dataset_version_by_id(
 ) -> ApiResult<Json<DatasetVersionResponse>> {
     let version = state.get_dataset_version_by_id(id).await?;
     caller
-        .authorize(
+        .authorize_or_hide(
             &state,
             Action::DatasetRead,
             &Target::project(&version.project),
+            || verity_store::Error::not_found("dataset_version", id).into(),
         )
         .await?;
     Ok(Json(version.into()))

@@ -192,11 +192,14 @@ pub async fn lineage(
         .nodes
         .first()
         .ok_or_else(|| ApiError::bad_request("lineage walk found no start node"))?;
+    // A start node of an unreadable project is answered like one that does not exist.
+    let start_kind = start.kind.as_str();
     caller
-        .authorize(
+        .authorize_or_hide(
             &state,
             Action::LineageRead,
             &Target::project(&start.project),
+            || verity_store::Error::not_found(start_kind, &query.id).into(),
         )
         .await?;
     let mut hidden = std::collections::HashSet::new();

@@ -4,6 +4,7 @@ mod alerts;
 mod artifacts;
 mod audit;
 mod checks;
+mod clearance;
 mod datasets;
 mod evaluations;
 mod experiments;
@@ -30,7 +31,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use verity_store::StagedBlob;
 
+use axum::middleware::{from_fn, from_fn_with_state};
+
 use crate::error::{ApiError, ApiResult};
+use crate::guard;
 use crate::state::AppState;
 
 /// The OpenAPI document's header; paths are collected from the handlers.
@@ -129,9 +133,13 @@ pub fn app(state: AppState) -> Router {
     // Serialised once; every request for the document gets the same bytes.
     let spec =
         bytes::Bytes::from(serde_json::to_vec(&with_openapi_templates(api)).unwrap_or_default());
+    let mlflow = crate::mlflow::router().layer(from_fn_with_state(
+        state.clone(),
+        crate::mlflow::authenticate_first,
+    ));
     // Every /api/v1 handler must make an authorization decision (fails closed).
     router
-        .merge(crate::mlflow::router())
+        .merge(mlflow)
         .route_layer(axum::middleware::from_fn(crate::auth::require_decision))
         .route(
             "/openapi.json",
@@ -149,10 +157,20 @@ pub fn app(state: AppState) -> Router {
                 "this route does not accept that method",
             )
         })
+        // Layers run from the last to the first on the way in.
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), guard::body_deadline))
+        .layer(from_fn_with_state(
+            state.clone(),
+            guard::refuse_cross_site_posts,
+        ))
+        .layer(from_fn(guard::bounded_target))
+        .layer(from_fn_with_state(state.clone(), guard::resolve_client))
+        .layer(from_fn_with_state(state.clone(), guard::check_host))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn(guard::sanitize_request_id))
         .with_state(state)
 }
 

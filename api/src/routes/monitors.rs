@@ -15,6 +15,9 @@ use crate::auth::{Caller, Target};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::routes::checks::{VersionSelector, resolve};
+use crate::routes::clearance::{
+    MonitorVisibility, authorize_datasets, may_see_all, monitor_datasets,
+};
 use crate::routes::read_optional_json_body;
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
@@ -45,6 +48,9 @@ pub struct MonitorResponse {
     pub next_run_at: Option<i64>,
     /// When it last recorded an outcome.
     pub last_run_at: Option<i64>,
+    /// Whose access its checks run with: whoever created it or last changed it; its runs are
+    /// refused while this user may not read its data.
+    pub owner: String,
     /// Who created it.
     pub created_by: String,
     /// When.
@@ -67,6 +73,7 @@ impl From<Monitor> for MonitorResponse {
             enabled: m.enabled,
             next_run_at: m.next_run_at,
             last_run_at: m.last_run_at,
+            owner: m.owner,
             created_by: m.created_by,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -158,11 +165,20 @@ pub async fn create_monitor(
         .authorize(&state, Action::MonitorManage, &Target::project(&project))
         .await?;
     validate_checks(&body.checks, body.reference.is_some())?;
-    state.get_dataset(&project, &body.dataset).await?;
+    let mut datasets = vec![state.get_dataset(&project, &body.dataset).await?];
     let reference = match &body.reference {
-        Some(selector) => Some(resolve(&state, &project, &body.dataset, selector).await?.id),
+        Some(selector) => {
+            let version = resolve(&state, &project, &body.dataset, selector).await?;
+            if version.dataset != body.dataset {
+                datasets.push(state.get_dataset(&project, &version.dataset).await?);
+            }
+            Some(version.id)
+        }
         None => None,
     };
+    // The worker runs the checks with the creator's access: the creator must be able to read
+    // the data themselves.
+    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
     let monitor = state
         .create_monitor(
             &NewMonitor {
@@ -194,7 +210,14 @@ pub async fn list_monitors(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    let page = state.list_monitors(&project, &page.request()?).await?;
+    let mut page = state.list_monitors(&project, &page.request()?).await?;
+    let mut visible = Vec::with_capacity(page.items.len());
+    for monitor in page.items.drain(..) {
+        if may_see_all(&state, &caller, &monitor_datasets(&state, &monitor).await?)? {
+            visible.push(monitor);
+        }
+    }
+    page.items = visible;
     Ok(Json(ListResponse::from_page(page, MonitorResponse::from)))
 }
 
@@ -210,7 +233,10 @@ pub async fn get_monitor(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    Ok(Json(state.monitor(&project, &name).await?.into()))
+    let monitor = state.monitor(&project, &name).await?;
+    let datasets = monitor_datasets(&state, &monitor).await?;
+    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
+    Ok(Json(monitor.into()))
 }
 
 /// Changes a monitor (maintainers).
@@ -240,6 +266,13 @@ pub async fn update_monitor(
         Some(r) => r.is_some(),
         None => current.reference_version_id.is_some(),
     };
+    // The changed monitor runs with the caller's access: they must be able to read its data.
+    let changed = Monitor {
+        reference_version_id: reference.unwrap_or(current.reference_version_id),
+        ..current.clone()
+    };
+    let datasets = monitor_datasets(&state, &changed).await?;
+    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
     let checks = match body.checks {
         Some(checks) => checks,
         None => current.checks.as_array().cloned().unwrap_or_default(),
@@ -298,6 +331,8 @@ pub async fn run_monitor(
         .await?;
     let body: RunMonitor = read_optional_json_body(&state, body).await?;
     let monitor = state.monitor(&project, &name).await?;
+    let datasets = monitor_datasets(&state, &monitor).await?;
+    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
     let version = match body.version {
         Some(v) => Some(
             state
@@ -399,8 +434,12 @@ pub async fn list_jobs(
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
     let page = PageQuery::request_of(query.limit, query.cursor)?;
-    let jobs = state
+    let mut jobs = state
         .list_jobs(&project, query.monitor.as_deref(), &page)
+        .await?;
+    let items = std::mem::take(&mut jobs.items);
+    jobs.items = MonitorVisibility::default()
+        .retain(&state, &caller, &project, items, |j| &j.monitor)
         .await?;
     Ok(Json(ListResponse::from_page(jobs, JobResponse::from)))
 }
@@ -417,7 +456,11 @@ pub async fn get_job(
     caller
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
-    Ok(Json(state.job(&project, id).await?.into()))
+    let job = state.job(&project, id).await?;
+    let monitor = state.monitor(&project, &job.monitor).await?;
+    let datasets = monitor_datasets(&state, &monitor).await?;
+    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
+    Ok(Json(job.into()))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -1,9 +1,8 @@
 //! `/api/v1/auth`: dashboard login (session cookie + CSRF token), logout, and who am I.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use verity_policy::{Role, Sensitivity};
-use verity_store::{Actor, NewEvent, Outcome, now_ms};
+use verity_store::{Actor, KeptCredential, NewEvent, Outcome, now_ms};
 
 use crate::auth::{Caller, Credential, DecisionMark, SESSION_COOKIE, unauthenticated};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -65,15 +64,11 @@ fn public_endpoint(extensions: &Extensions) {
     }
 }
 
-fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-}
-
 /// Logs in with a user name and password. Unknown users and wrong passwords get the same
-/// answer in the same time (the password is checked against a dummy hash); repeated failures
-/// per account and per client address answer 429 with `Retry-After`. Every attempt is audited.
+/// answer in the same time (the password is checked against a dummy hash); five failures of an
+/// account from one client address, or twenty attempts a minute from it, answer 429 with
+/// `Retry-After`, and an account under attack answers slowly to addresses that failed on it.
+/// Attempts are audited; refused ones once per address and minute.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
@@ -83,7 +78,7 @@ pub async fn login(
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     public_endpoint(&extensions);
-    let address = client_ip(&extensions);
+    let address = crate::auth::client_ip_of(&extensions);
     let mut actor = Actor {
         principal: body.username.clone(),
         request_id: headers
@@ -107,12 +102,26 @@ pub async fn login(
         details: json!({"reason": reason}),
     };
     // Checked and counted in one step: concurrent attempts cannot all pass before any counts.
-    if let Err(retry_after) = state
+    // A refused attempt is audited once per limiter window and address, so an unauthenticated
+    // client cannot fill the audit trail by hammering the limit.
+    let admission = match state
         .login_limiter
         .begin(&body.username, address, Instant::now())
     {
-        state.record_event(&actor, failure("rate_limited")).await?;
-        return Err(verity_policy::Error::TooManyRequests { retry_after }.into());
+        Ok(admission) => admission,
+        Err(refusal) => {
+            if refusal.audit {
+                state.record_event(&actor, failure("rate_limited")).await?;
+            }
+            return Err(verity_policy::Error::TooManyRequests {
+                retry_after: refusal.retry_after,
+            }
+            .into());
+        }
+    };
+    // An account under attack answers slowly to clients that have failed on it.
+    if !admission.delay.is_zero() {
+        tokio::time::sleep(admission.delay).await;
     }
     let credentials = if name_is_valid {
         state.user_credentials(&body.username).await?
@@ -135,7 +144,7 @@ pub async fn login(
             .await?;
         return Err(unauthenticated("invalid user name or password"));
     };
-    state.login_limiter.succeeded(&body.username);
+    state.login_limiter.succeeded(&body.username, address);
     let session = verity_policy::new_session();
     let csrf_token = verity_policy::new_csrf_token();
     let ttl_ms = i64::try_from(state.session_ttl.as_millis()).unwrap_or(i64::MAX);
@@ -143,10 +152,7 @@ pub async fn login(
     state
         .create_session(&user.name, &session.digest, &csrf_token, expires_at, &actor)
         .await?;
-    let secure = state.secure_cookies
-        || headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let secure = state.secure_cookies || came_over_https(&headers);
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         session.secret,
@@ -164,6 +170,100 @@ pub async fn login(
         HeaderValue::from_str(&cookie).map_err(|_| ApiError::bad_request("bad cookie"))?,
     );
     Ok(response)
+}
+
+/// Whether the client reached Verity over HTTPS, as the proxy that terminated TLS says
+/// (`X-Forwarded-Proto: https`, or RFC 7239 `Forwarded: proto=https`).
+fn came_over_https(headers: &HeaderMap) -> bool {
+    let forwarded_proto = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("proto")
+                && v.trim().trim_matches('"').eq_ignore_ascii_case("https")
+        });
+    forwarded_proto || forwarded
+}
+
+/// Body of `POST /api/v1/auth/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password now.
+    pub current_password: String,
+    /// The new password (at least 12 characters).
+    pub new_password: String,
+}
+
+/// Changes the caller's own password, given the current one. Every other session of the
+/// caller ends and every other API token is revoked; the session or token that made the
+/// change keeps working. Wrong current passwords count against the login limits.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    caller.authorize_self();
+    let keep = match &caller.credential {
+        Credential::Anonymous => {
+            return Err(ApiError::bad_request(
+                "authentication is disabled: there is no password to change",
+            ));
+        }
+        Credential::Session { digest, .. } => KeptCredential::Session(digest),
+        Credential::Token { id, .. } => KeptCredential::Token(*id),
+    };
+    verity_policy::validate_new_password(&body.new_password)?;
+    let address = caller
+        .actor
+        .client_addr
+        .as_deref()
+        .and_then(|a| a.parse().ok());
+    let admission = state
+        .login_limiter
+        .begin(&caller.name, address, Instant::now())
+        .map_err(|refusal| verity_policy::Error::TooManyRequests {
+            retry_after: refusal.retry_after,
+        })?;
+    if !admission.delay.is_zero() {
+        tokio::time::sleep(admission.delay).await;
+    }
+    let hash = state
+        .user_credentials(&caller.name)
+        .await?
+        .map(|(_, hash)| hash);
+    if !verity_policy::verify_password(body.current_password, hash).await? {
+        let event = NewEvent {
+            action: "user.change_password".into(),
+            resource: format!("user/{}", caller.name),
+            project: None,
+            outcome: Outcome::Failure,
+            details: json!({"reason": "wrong_current_password"}),
+        };
+        state.record_event(&caller.actor, event).await?;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+            "the current password is not right",
+        ));
+    }
+    state.login_limiter.succeeded(&caller.name, address);
+    let new_hash = verity_policy::hash_password(body.new_password).await?;
+    state
+        .change_own_password(&caller.name, &new_hash, keep, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends the caller's session (the cookie is cleared too).
@@ -218,8 +318,16 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    // Anyone may call login, so it reads at most a small body.
+    let login = OpenApiRouter::new()
         .routes(routes!(login))
+        .layer(DefaultBodyLimit::max(MAX_LOGIN_BODY_BYTES));
+    OpenApiRouter::new()
+        .merge(login)
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
 }
+
+/// Largest login body: a user name and a password with room to spare.
+const MAX_LOGIN_BODY_BYTES: usize = 16 * 1024;

@@ -407,7 +407,22 @@ pub async fn revoke_token(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let token = state.get_token(id).await?;
+    // Only the token's owner and administrators learn whether a token id exists: anyone else
+    // gets the answer to an unknown id.
+    let not_found = || ApiError::from(verity_store::Error::not_found("token", id));
+    let is_admin = caller.can(
+        &state,
+        Action::UserManage,
+        &Target::global(format!("token/{id}")),
+    )?;
+    let token = match state.get_token(id).await {
+        Ok(token) => token,
+        Err(e) if e.kind() == verity_store::ErrorKind::NotFound && !is_admin => {
+            caller.authorize_self();
+            return Err(not_found());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if token.user_name == caller.name {
         // A limited token (read-only or one project) may revoke itself, not its owner's others.
         if let Credential::Token {
@@ -431,10 +446,11 @@ pub async fn revoke_token(
         caller.authorize_self();
     } else {
         caller
-            .authorize(
+            .authorize_or_hide(
                 &state,
                 Action::UserManage,
                 &Target::global(format!("token/{id}")),
+                not_found,
             )
             .await?;
     }

@@ -13,7 +13,7 @@ use crate::drift::{
     dataset_drift,
 };
 use crate::read::{ReadAs, read_column, row_count};
-use crate::source::{Session, Source};
+use crate::source::{Session, Source, reserve};
 use crate::{Error, Result};
 
 /// Table names the check registers in its session.
@@ -132,8 +132,21 @@ pub struct DriftOutcome {
 /// [`Error::InvalidArgument`] when the configuration is invalid, a named column is missing on
 /// either side, the two sides have different columns (and `columns` does not pick shared
 /// ones), a column is numeric on one side and text on the other, or a method does not apply to
-/// a column's kind.
+/// a column's kind; [`Error::ResourcesExhausted`] when the comparison needs more memory than
+/// the session's limit.
 pub async fn run_drift(
+    session: &Session,
+    reference: &Source,
+    current: &Source,
+    config: &DriftConfig,
+    progress: &dyn Progress,
+) -> Result<DriftOutcome> {
+    session
+        .bounded(drift_in(session, reference, current, config, progress))
+        .await
+}
+
+async fn drift_in(
     session: &Session,
     reference: &Source,
     current: &Source,
@@ -160,6 +173,12 @@ pub async fn run_drift(
             let options = config.options(cur_field.name());
             async move {
                 let name = cur_field.name().clone();
+                // Numbers are read into vectors (text is counted per distinct value by a
+                // DataFusion aggregate, which the session's pool already counts).
+                let held = session.reservation("drift column");
+                if ReadAs::of(cur_field.data_type()) != Some(ReadAs::Text) {
+                    reserve(&held, usize::try_from(per_column).unwrap_or(usize::MAX))?;
+                }
                 let (r, c) = futures::try_join!(
                     read_column(session, REFERENCE, &ref_field),
                     read_column(session, CURRENT, &cur_field)
@@ -168,6 +187,7 @@ pub async fn run_drift(
                     tokio::task::spawn_blocking(move || column_drift(&name, &r, &c, &options))
                         .await
                         .map_err(|e| Error::Internal(format!("a drift task stopped: {e}")))??;
+                drop(held);
                 progress.advance(1);
                 Ok(drift)
             }

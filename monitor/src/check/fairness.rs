@@ -214,8 +214,20 @@ pub(crate) enum Binarizer {
 /// # Errors
 /// [`Error::InvalidArgument`] for an invalid configuration, missing columns, labels or
 /// predictions that are not binary, missing labels/predictions/scores, no rows, or a privileged
-/// group matching no row or every row.
+/// group matching no row or every row; [`Error::ResourcesExhausted`] when the check needs
+/// more memory than the session's limit.
 pub async fn run_fairness(
+    session: &Session,
+    source: &Source,
+    config: &FairnessCheckConfig,
+    progress: &dyn Progress,
+) -> Result<FairnessOutcome> {
+    session
+        .bounded(fairness_in(session, source, config, progress))
+        .await
+}
+
+async fn fairness_in(
     session: &Session,
     source: &Source,
     config: &FairnessCheckConfig,

@@ -425,8 +425,20 @@ fn type_matches(data_type: &DataType, expected: &str) -> bool {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for an invalid suite or a predicate that does not parse or reads
-/// another table; a missing column is a failed expectation, not an error.
+/// another table; a missing column is a failed expectation, not an error;
+/// [`Error::ResourcesExhausted`] when the suite needs more memory than the session's limit.
 pub async fn run_quality(
+    session: &Session,
+    source: &Source,
+    suite: &QualitySuite,
+    progress: &dyn Progress,
+) -> Result<QualityOutcome> {
+    session
+        .bounded(quality_in(session, source, suite, progress))
+        .await
+}
+
+async fn quality_in(
     session: &Session,
     source: &Source,
     suite: &QualitySuite,

@@ -121,7 +121,8 @@ impl CheckOutcome {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for an invalid configuration, a missing reference for drift, or
-/// data the check cannot judge (see each check); [`Error::Internal`] for read failures.
+/// data the check cannot judge (see each check); [`Error::ResourcesExhausted`] when the check
+/// needs more memory than the session's limit; [`Error::Internal`] for read failures.
 pub async fn run_check(
     session: &Session,
     spec: &CheckSpec,

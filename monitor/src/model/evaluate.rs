@@ -17,6 +17,7 @@ use futures::StreamExt;
 use object_store::ObjectStore;
 use serde::{Deserialize, Serialize};
 
+use super::check::check_model;
 use super::metrics::{self, BinaryMetrics, MulticlassMetrics, RegressionMetrics};
 use super::network::{DeviceChoice, Network};
 use super::safetensors::SafeTensors;
@@ -26,7 +27,7 @@ use crate::check::fairness::{
 };
 use crate::check::{Progress, Status};
 use crate::read::{ReadAs, cast_utf8, row_count, stream};
-use crate::source::{Session, Source, df_error, quote};
+use crate::source::{Limits, Session, Source, df_error, quote, reserve};
 use crate::{Error, Result};
 
 use encode::{LabelBatch, LabelReader, feature_columns};
@@ -181,25 +182,6 @@ pub struct EvaluationOutcome {
     pub rows_with_missing_sensitive: u64,
 }
 
-/// Checks a model's two files without loading it: the spec parses, the tensors match it, and
-/// every weight is finite. Registration and [`Model::load`] both apply it.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] saying what is wrong.
-pub fn check_model(spec_json: &[u8], weights: &[u8]) -> Result<ModelSpec> {
-    let spec = ModelSpec::from_json(spec_json)?;
-    let tensors = SafeTensors::parse(weights)?;
-    spec.match_tensors(&tensors)?;
-    for name in tensors.tensors.keys() {
-        if tensors.values_f32(name)?.iter().any(|v| !v.is_finite()) {
-            return Err(Error::invalid(format!(
-                "tensor '{name}' holds a NaN or infinite value"
-            )));
-        }
-    }
-    Ok(spec)
-}
-
 /// A model ready to evaluate: its checked spec and its weights on a device.
 #[derive(Debug)]
 pub struct Model {
@@ -265,9 +247,30 @@ struct Gathered {
 /// # Errors
 /// [`Error::InvalidArgument`] for a bad configuration, missing or mistyped columns, refused
 /// values (see [`encode`]), labels that do not fit the output, or an empty dataset;
-/// [`Error::Internal`] when reading, computing or writing fails.
+/// [`Error::ResourcesExhausted`] past the default memory limit (see
+/// [`evaluate_with_limits`]); [`Error::Internal`] when reading, computing or writing fails.
 pub async fn evaluate(
     blobs: Arc<dyn ObjectStore>,
+    source: &Source,
+    model: &Model,
+    config: &EvaluationConfig,
+    predictions: Option<Box<dyn Write + Send>>,
+    progress: &dyn Progress,
+) -> Result<EvaluationOutcome> {
+    let limits = Limits::default();
+    evaluate_with_limits(blobs, limits, source, model, config, predictions, progress).await
+}
+
+/// [`evaluate`] under `limits`: the reading session's queries and the per-row results the
+/// metrics need (outputs, labels, group codes: about `8 + 4 × (outputs + sensitive columns)`
+/// bytes per row) count against `limits.memory_bytes`.
+///
+/// # Errors
+/// As [`evaluate`]; [`Error::ResourcesExhausted`] naming the limit when the evaluation would
+/// go over it.
+pub async fn evaluate_with_limits(
+    blobs: Arc<dyn ObjectStore>,
+    limits: Limits,
     source: &Source,
     model: &Model,
     config: &EvaluationConfig,
@@ -289,7 +292,29 @@ pub async fn evaluate(
         )));
     }
     let batch_size = config.batch_size.min(MAX_BATCH_VALUES / widest).max(1);
-    let session = Session::sequential(blobs, batch_size)?;
+    let session = Session::sequential_with_limits(blobs, batch_size, limits)?;
+    session
+        .bounded(evaluate_in(
+            &session,
+            source,
+            model,
+            config,
+            predictions,
+            progress,
+        ))
+        .await
+}
+
+async fn evaluate_in(
+    session: &Session,
+    source: &Source,
+    model: &Model,
+    config: &EvaluationConfig,
+    predictions: Option<Box<dyn Write + Send>>,
+    progress: &dyn Progress,
+) -> Result<EvaluationOutcome> {
+    let spec = &model.spec;
+    let batch_size = session.batch_size();
     session.register(TABLE, source).await?;
     let schema = session.schema(TABLE).await?;
     let features = feature_columns(spec, &schema)?;
@@ -304,8 +329,8 @@ pub async fn evaluate(
             )));
         }
     }
-    let labels = label_reader(&session, spec, config, &schema).await?;
-    let rows = row_count(&session, TABLE).await?;
+    let labels = label_reader(session, spec, config, &schema).await?;
+    let rows = row_count(session, TABLE).await?;
     if rows == 0 {
         return Err(Error::invalid("the dataset has no rows to evaluate"));
     }
@@ -323,7 +348,7 @@ pub async fn evaluate(
     let sensitive_index: Vec<usize> = config.sensitive.iter().map(|s| index_of(s)).collect();
     let select: Vec<String> = columns.iter().map(|c| quote(c)).collect();
     let sql = format!("SELECT {} FROM {}", select.join(", "), quote(TABLE));
-    let mut batches = stream(&session, &sql).await?;
+    let mut batches = stream(session, &sql).await?;
 
     let label_type = labels.stored_type();
     let mut writer = predictions
@@ -336,6 +361,9 @@ pub async fn evaluate(
         ..Gathered::default()
     };
     let mut first_row = 0u64;
+    // What `gathered` holds per row, counted against the session's memory limit.
+    let per_row = 8 + 4 * (spec.output_width() as usize + config.sensitive.len());
+    let held = session.reservation("evaluation rows");
     progress.start("rows", rows);
     while let Some(batch) = batches.next().await {
         let batch = batch.map_err(df_error)?;
@@ -343,6 +371,7 @@ pub async fn evaluate(
         if n == 0 {
             continue;
         }
+        reserve(&held, n.saturating_mul(per_row))?;
         let mut inputs = vec![0f32; n * width];
         for (feature, &i) in features.iter().zip(&feature_index) {
             feature.encode(batch.column(i), &mut inputs, width, first_row)?;
@@ -375,7 +404,9 @@ pub async fn evaluate(
     if let Some(writer) = writer {
         writer.finish()?;
     }
-    groups::summarise(model, config, batch_size, gathered, first_row)
+    let outcome = groups::summarise(model, config, batch_size, gathered, first_row);
+    drop(held);
+    outcome
 }
 
 impl Gathered {

@@ -7,9 +7,13 @@
 //! `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
 //! then the data region the offsets index.
 
+mod stream;
+
 use std::collections::BTreeMap;
 
 use crate::{Error, Result};
+
+pub(crate) use stream::{StreamReader, spent};
 
 /// Largest accepted header, in bytes (the reference implementation's limit).
 pub const MAX_HEADER_BYTES: u64 = 100 * 1024 * 1024;
@@ -78,42 +82,50 @@ fn bad(message: impl Into<String>) -> Error {
     Error::invalid(format!("invalid safetensors file: {}", message.into()))
 }
 
-impl<'a> SafeTensors<'a> {
-    /// Parses and checks `bytes`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] naming the problem: too short, a header length beyond the
-    /// file or the limit, header JSON that does not parse, an unknown dtype, a shape whose byte
-    /// size overflows or differs from its offsets, offsets outside the data, overlapping
-    /// tensors, or bytes no tensor covers.
-    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
-        let length_bytes: [u8; 8] =
-            bytes
-                .get(..8)
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    bad(format!(
-                        "{} bytes is shorter than the 8-byte header length",
-                        bytes.len()
-                    ))
-                })?;
-        let header_len = u64::from_le_bytes(length_bytes);
-        if header_len > MAX_HEADER_BYTES {
-            return Err(bad(format!(
-                "the header declares {header_len} bytes (at most {MAX_HEADER_BYTES})"
-            )));
-        }
-        let available = bytes.len() as u64 - 8;
-        if header_len > available {
-            return Err(bad(format!(
-                "the header declares {header_len} bytes but only {available} follow (truncated?)"
-            )));
-        }
-        let header_end = 8 + header_len as usize;
-        let header: BTreeMap<String, serde_json::Value> =
-            serde_json::from_slice(&bytes[8..header_end])
-                .map_err(|e| bad(format!("the header is not a JSON object: {e}")))?;
-        let data = &bytes[header_end..];
+/// Bytes before the header: its length, little-endian.
+pub const LENGTH_PREFIX_BYTES: u64 = 8;
+
+/// Refuses a file of `file_len` bytes too short to hold the header's length.
+pub(crate) fn check_file_len(file_len: u64) -> Result<()> {
+    if file_len < LENGTH_PREFIX_BYTES {
+        return Err(bad(format!(
+            "{file_len} bytes is shorter than the 8-byte header length"
+        )));
+    }
+    Ok(())
+}
+
+/// The header length the 8-byte `prefix` of a file of `file_len` bytes declares, checked
+/// against the limit and the bytes that follow.
+pub(crate) fn header_len(prefix: [u8; 8], file_len: u64) -> Result<u64> {
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > MAX_HEADER_BYTES {
+        return Err(bad(format!(
+            "the header declares {header_len} bytes (at most {MAX_HEADER_BYTES})"
+        )));
+    }
+    let available = file_len.saturating_sub(LENGTH_PREFIX_BYTES);
+    if header_len > available {
+        return Err(bad(format!(
+            "the header declares {header_len} bytes but only {available} follow (truncated?)"
+        )));
+    }
+    Ok(header_len)
+}
+
+/// A checked header: the tensors tile a data region of `data_len` bytes exactly.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    pub(crate) tensors: BTreeMap<String, TensorInfo>,
+    pub(crate) metadata: BTreeMap<String, String>,
+}
+
+impl Header {
+    /// Parses the header's JSON and checks every tensor against a data region of `data_len`
+    /// bytes (see [`SafeTensors::parse`] for the rules).
+    pub(crate) fn parse(json: &[u8], data_len: u64) -> Result<Self> {
+        let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json)
+            .map_err(|e| bad(format!("the header is not a JSON object: {e}")))?;
         let mut tensors = BTreeMap::new();
         let mut metadata = BTreeMap::new();
         for (name, value) in header {
@@ -135,10 +147,9 @@ impl<'a> SafeTensors<'a> {
                 .checked_mul(dtype.size())
                 .ok_or_else(|| bad(format!("tensor '{name}': shape {:?} overflows", raw.shape)))?;
             let [begin, end] = raw.data_offsets;
-            if begin > end || end > data.len() as u64 {
+            if begin > end || end > data_len {
                 return Err(bad(format!(
-                    "tensor '{name}': offsets [{begin}, {end}] lie outside the {} data bytes",
-                    data.len()
+                    "tensor '{name}': offsets [{begin}, {end}] lie outside the {data_len} data bytes"
                 )));
             }
             if end - begin != size {
@@ -159,13 +170,9 @@ impl<'a> SafeTensors<'a> {
                 },
             );
         }
-        let mut ranges: Vec<(u64, u64, &str)> = tensors
-            .iter()
-            .map(|(n, t)| (t.begin, t.end, n.as_str()))
-            .collect();
-        ranges.sort_unstable();
+        let header = Self { tensors, metadata };
         let mut covered = 0u64;
-        for (begin, end, name) in ranges {
+        for (begin, end, name) in header.in_data_order() {
             if begin < covered {
                 return Err(bad(format!(
                     "tensor '{name}' overlaps the tensor before it"
@@ -178,12 +185,64 @@ impl<'a> SafeTensors<'a> {
             }
             covered = end;
         }
-        if covered != data.len() as u64 {
+        if covered != data_len {
             return Err(bad(format!(
-                "bytes {covered}..{} of the data belong to no tensor",
-                data.len()
+                "bytes {covered}..{data_len} of the data belong to no tensor"
             )));
         }
+        Ok(header)
+    }
+
+    /// The tensors' byte ranges and names in the order they lie in the data region (a
+    /// zero-sized tensor before the tensor that starts where it sits).
+    pub(crate) fn in_data_order(&self) -> Vec<(u64, u64, &str)> {
+        let mut ranges: Vec<(u64, u64, &str)> = self
+            .tensors
+            .iter()
+            .map(|(n, t)| (t.begin, t.end, n.as_str()))
+            .collect();
+        ranges.sort_unstable();
+        ranges
+    }
+}
+
+/// One element of `dtype` from its little-endian bytes (`bytes.len() == dtype.size()`), as
+/// f32 (F64 values are rounded, so one beyond f32's range becomes infinite).
+pub(crate) fn element_f32(dtype: Dtype, bytes: &[u8]) -> f32 {
+    let mut buf = [0u8; 8];
+    let n = bytes.len().min(8);
+    buf[..n].copy_from_slice(&bytes[..n]);
+    match dtype {
+        Dtype::F32 => f32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]),
+        Dtype::F64 => f64::from_le_bytes(buf) as f32,
+    }
+}
+
+/// The error for a tensor that holds a NaN or an infinity (as f32).
+pub(crate) fn non_finite(name: &str) -> Error {
+    Error::invalid(format!("tensor '{name}' holds a NaN or infinite value"))
+}
+
+impl<'a> SafeTensors<'a> {
+    /// Parses and checks `bytes`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the problem: too short, a header length beyond the
+    /// file or the limit, header JSON that does not parse, an unknown dtype, a shape whose byte
+    /// size overflows or differs from its offsets, offsets outside the data, overlapping
+    /// tensors, or bytes no tensor covers.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let file_len = bytes.len() as u64;
+        check_file_len(file_len)?;
+        let prefix: [u8; 8] = bytes
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad("the header length cannot be read"))?;
+        let header_len = header_len(prefix, file_len)?;
+        // Checked against the file's length above.
+        let header_end = 8 + header_len as usize;
+        let data = &bytes[header_end..];
+        let Header { tensors, metadata } = Header::parse(&bytes[8..header_end], data.len() as u64)?;
         Ok(Self {
             tensors,
             metadata,
@@ -202,18 +261,10 @@ impl<'a> SafeTensors<'a> {
             .ok_or_else(|| Error::invalid(format!("no tensor named '{name}'")))?;
         // Offsets were checked against the data length in `parse`.
         let bytes = &self.data[info.begin as usize..info.end as usize];
-        Ok(match info.dtype {
-            Dtype::F32 => bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            Dtype::F64 => bytes
-                .chunks_exact(8)
-                .map(|c| {
-                    f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
-                })
-                .collect(),
-        })
+        Ok(bytes
+            .chunks_exact(info.dtype.size() as usize)
+            .map(|c| element_f32(info.dtype, c))
+            .collect())
     }
 }
 

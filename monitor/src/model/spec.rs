@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::safetensors::SafeTensors;
+use std::collections::BTreeMap;
+
+use super::safetensors::{SafeTensors, TensorInfo};
 use crate::{Error, Result};
 
 /// The format name every spec carries.
@@ -258,10 +260,18 @@ impl ModelSpec {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the tensor and the expected and found shapes.
     pub fn match_tensors(&self, tensors: &SafeTensors<'_>) -> Result<Vec<LayerTensors>> {
+        self.match_tensor_infos(&tensors.tensors)
+    }
+
+    /// [`match_tensors`](Self::match_tensors) on a header's tensors by name.
+    pub(crate) fn match_tensor_infos(
+        &self,
+        tensors: &BTreeMap<String, TensorInfo>,
+    ) -> Result<Vec<LayerTensors>> {
         let sizes = self.layer_sizes();
         let layers = sizes.len() - 1;
         let prefix = |k: usize| -> String {
-            if layers == 1 && tensors.tensors.contains_key("weight") {
+            if layers == 1 && tensors.contains_key("weight") {
                 String::new()
             } else {
                 format!("{}.", 2 * k)
@@ -272,7 +282,7 @@ impl ModelSpec {
         for k in 0..layers {
             let (inputs, outputs) = (sizes[k], sizes[k + 1]);
             let weight = format!("{}weight", prefix(k));
-            let info = tensors.tensors.get(&weight).ok_or_else(|| {
+            let info = tensors.get(&weight).ok_or_else(|| {
                 Error::invalid(format!(
                     "layer {} needs a tensor '{weight}' of shape [{outputs}, {inputs}]",
                     k + 1
@@ -286,7 +296,7 @@ impl ModelSpec {
             }
             used.insert(weight.clone());
             let bias_name = format!("{}bias", prefix(k));
-            let bias = match tensors.tensors.get(&bias_name) {
+            let bias = match tensors.get(&bias_name) {
                 Some(b) if b.shape != [outputs] => {
                     return Err(Error::invalid(format!(
                         "tensor '{bias_name}' has shape {:?}; the spec needs [{outputs}]",
@@ -306,7 +316,7 @@ impl ModelSpec {
                 outputs,
             });
         }
-        if let Some(extra) = tensors.tensors.keys().find(|n| !used.contains(*n)) {
+        if let Some(extra) = tensors.keys().find(|n| !used.contains(*n)) {
             return Err(Error::invalid(format!(
                 "tensor '{extra}' is not part of the spec's {layers}-layer network"
             )));

@@ -280,7 +280,11 @@ async fn many_checks_and_concurrent_reloads() -> Result<()> {
     let names: Vec<String> = (0..200).map(|i| format!("user{i}")).collect();
     for (i, name) in names.iter().enumerate() {
         let role = Role::PROJECT_ROLES[i % Role::PROJECT_ROLES.len()];
-        bindings.push((name.as_str(), role, if i % 2 == 0 { "a" } else { "b" }));
+        bindings.push((
+            name.as_str(),
+            role,
+            if i.is_multiple_of(2) { "a" } else { "b" },
+        ));
     }
     let authz = Arc::new(authorizer(&bindings).await?);
     let rules = rules_with(&bindings);
@@ -300,7 +304,11 @@ async fn many_checks_and_concurrent_reloads() -> Result<()> {
             for project in ["a", "b"] {
                 if authz.check(&sub, project, *action, &run_of(name))? {
                     allowed += 1;
-                    assert_eq!(project == "a", i % 2 == 0, "{name} {action} {project}");
+                    assert_eq!(
+                        project == "a",
+                        i.is_multiple_of(2),
+                        "{name} {action} {project}"
+                    );
                 }
             }
         }
@@ -358,4 +366,50 @@ fn a_full_cache_starts_over() {
     assert_eq!(decisions.len(), 1);
     assert_eq!(decisions.get(&key(cache::MAX_ENTRIES)), Some(false));
     assert_eq!(decisions.get(&key(0)), None);
+}
+
+#[test]
+fn the_cache_is_bounded_in_bytes() {
+    let decisions = Decisions::default();
+    let long = "p".repeat(64 * 1024);
+    let key = |i: usize| Key {
+        name: "carl".into(),
+        clearance: 1,
+        domain: format!("{long}{i}"),
+        action: Action::RunRead,
+        sensitivity: 0,
+        owns: i.is_multiple_of(2),
+    };
+    // 1000 keys of ~64 KB each would hold ~64 MB without the byte bound.
+    for i in 0..1000 {
+        decisions.insert(key(i), i.is_multiple_of(3));
+        assert!(
+            decisions.bytes() <= cache::MAX_BYTES,
+            "{}",
+            decisions.bytes()
+        );
+    }
+    assert!(decisions.len() < 1000);
+    // The newest decisions are still remembered, correctly; re-inserting one counts once.
+    let held = decisions.bytes();
+    for i in 990..1000 {
+        assert_eq!(decisions.get(&key(i)), Some(i.is_multiple_of(3)), "{i}");
+    }
+    decisions.insert(key(999), false);
+    assert_eq!(decisions.get(&key(999)), Some(false));
+    assert_eq!(decisions.bytes(), held);
+    // Short keys fit again, and a key bigger than the bound on its own is not remembered.
+    let short = Key {
+        domain: "a".into(),
+        ..key(0)
+    };
+    decisions.insert(short.clone(), true);
+    assert_eq!(decisions.get(&short), Some(true));
+    let huge = Key {
+        domain: "p".repeat(cache::MAX_BYTES + 1),
+        ..key(0)
+    };
+    decisions.insert(huge.clone(), true);
+    assert_eq!(decisions.get(&huge), None);
+    assert!(decisions.bytes() <= cache::MAX_BYTES);
 }

@@ -47,7 +47,9 @@ class Http:
         delay = self.backoff
         for attempt in range(attempts):
             request = urllib.request.Request(url, data=data, method=method)
-            if data is not None:
+            # A POST always declares its type: the server refuses untyped POSTs (what other
+            # sites can make a browser send).
+            if data is not None or method == "POST":
                 request.add_header("Content-Type", content_type)
             if self.token:
                 request.add_header("Authorization", f"Bearer {self.token}")

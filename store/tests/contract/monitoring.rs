@@ -251,7 +251,7 @@ pub async fn monitoring_reports_lineage_and_validation(ctx: Ctx) -> TestResult {
     foreign.project = "q".into();
     expect_err(
         ctx.store.add_report(&foreign, &a).await,
-        ErrorKind::InvalidArgument,
+        ErrorKind::NotFound,
         "version of another project",
     );
     expect_err(
@@ -454,7 +454,7 @@ pub async fn monitoring_evaluation_reports_link_models(ctx: Ctx) -> TestResult {
                 model_version_id: Some(foreign_model),
                 ..Default::default()
             },
-            ErrorKind::InvalidArgument,
+            ErrorKind::NotFound,
         ),
         (
             ModelLinks {
@@ -462,14 +462,14 @@ pub async fn monitoring_evaluation_reports_link_models(ctx: Ctx) -> TestResult {
                 reference_model_version_id: Some(foreign_model),
                 output_version_id: None,
             },
-            ErrorKind::InvalidArgument,
+            ErrorKind::NotFound,
         ),
         (
             ModelLinks {
                 output_version_id: Some(foreign_version),
                 ..Default::default()
             },
-            ErrorKind::InvalidArgument,
+            ErrorKind::NotFound,
         ),
     ] {
         let mut bad = report(v, "evaluation", "pass");
