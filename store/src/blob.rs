@@ -242,6 +242,17 @@ impl BlobStore {
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: Display,
     {
+        self.stage_within(stream, self.max_size).await
+    }
+
+    /// Like [`BlobStore::stage`], failing past `limit` bytes (at most the size limit) with
+    /// [`Error::TooLarge`] naming `limit`.
+    pub async fn stage_within<S, E>(&self, stream: S, limit: u64) -> Result<StagedBlob>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: Display,
+    {
+        let limit = limit.min(self.max_size);
         let tmp = Path::from(format!("tmp/{}", uuid::Uuid::new_v4().simple()));
         let upload = self.store.put_multipart(&tmp).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK_SIZE);
@@ -256,10 +267,8 @@ impl BlobStore {
                 }
                 Some(Ok(chunk)) => {
                     size += chunk.len() as u64;
-                    if size > self.max_size {
-                        break Some(Error::TooLarge {
-                            limit: self.max_size,
-                        });
+                    if size > limit {
+                        break Some(Error::TooLarge { limit });
                     }
                     hasher.update(&chunk);
                     if let Err(e) = writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await {

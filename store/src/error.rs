@@ -60,7 +60,7 @@ pub enum Error {
     },
     /// Recording the bytes would pass the project's storage quota.
     #[error(
-        "project '{project}' holds {used} bytes; {adding} more would pass its storage quota of {quota} bytes"
+        "project '{project}' holds {used} bytes; {adding} more bytes would pass its storage quota of {quota} bytes"
     )]
     QuotaExceeded {
         /// The project.

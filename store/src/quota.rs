@@ -45,6 +45,15 @@ impl Store {
         }
     }
 
+    /// The bytes the project may still record under the quota (None: no quota).
+    pub async fn quota_room(&self, project: &str) -> Result<Option<u64>> {
+        let Some(quota) = self.project_quota() else {
+            return Ok(None);
+        };
+        let used = u64::try_from(self.project_usage(project).await?).unwrap_or(0);
+        Ok(Some(quota.saturating_sub(used)))
+    }
+
     /// The bytes recorded in a project (what its quota counts).
     pub async fn project_usage(&self, project: &str) -> Result<i64> {
         let mut conn = self.inner.read.acquire().await?;

@@ -1,15 +1,15 @@
-//! A hostile-input walk: every route of /openapi.json and every MLflow route (both prefixes,
-//! and the proxied artifact routes), called without credentials and as a project viewer with
-//! hostile path parameters (over-long names, traversal, NUL, invalid UTF-8, SQL, unicode,
-//! ids that overflow), hostile bodies (empty, `null`, 2 MB strings, 1,000-deep nesting, huge
-//! numbers, invalid UTF-8, SQL in every string of the right shape, form and `text/plain`
-//! types) and hostile query strings. No answer is a 5xx, no caller gets a success the
-//! authorization matrix denies, every refusal carries its route's JSON error envelope, and no
-//! secret (passwords, API tokens, the webhook signing secret, the session cookie, password
-//! hashes) is in any answer or any line of the server's debug log. The server answers
-//! /health afterwards.
+//! A hostile-input walk: every route of /openapi.json and every MLflow route
+//! ([`crate::mlflow_routes`]: both prefixes, and the proxied artifact routes), called without
+//! credentials and as a project viewer with hostile path parameters (over-long names,
+//! traversal, NUL, invalid UTF-8, SQL, unicode, ids that overflow), hostile bodies (empty,
+//! `null`, 2 MB strings, 1,000-deep nesting, huge numbers, invalid UTF-8, SQL in every string
+//! of the right shape, form and `text/plain` types) and hostile query strings. No answer is a
+//! 5xx, no caller gets a success the authorization matrix denies, every refusal carries its
+//! route's JSON error envelope, and no secret (passwords, API tokens, the webhook signing
+//! secret, the session cookie, password hashes) is in any answer or any line of the server's
+//! debug log. The server answers /health afterwards.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -17,10 +17,10 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use verity_tests::ServerOptions;
 
-use crate::{Api, csv_bytes, enc};
+use crate::mlflow_routes::{self, ARTIFACTS_PREFIX, TRACKING_PREFIXES, served_routes};
+use crate::{Api, csv_bytes, enc, openapi_operations, raw_http};
 
 const ADMIN_PASSWORD: &str = "hostile-admin-password-0451";
 const VIEWER_PASSWORD: &str = "hostile-viewer-password-0452";
@@ -28,84 +28,6 @@ const WEBHOOK_SECRET: &str = "hostile-webhook-signing-secret-0453";
 
 /// Requests in flight at once (CI runs on 2 cores).
 const CONCURRENCY: usize = 8;
-
-/// The MLflow tracking routes (api/src/mlflow/mod.rs), under each of [`MLFLOW_PREFIXES`].
-const MLFLOW_ROUTES: &[(&str, &str)] = &[
-    ("POST", "/experiments/create"),
-    ("GET", "/experiments/get"),
-    ("GET", "/experiments/get-by-name"),
-    ("POST", "/experiments/search"),
-    ("GET", "/experiments/search"),
-    ("POST", "/experiments/update"),
-    ("POST", "/experiments/delete"),
-    ("POST", "/experiments/restore"),
-    ("POST", "/experiments/set-experiment-tag"),
-    ("POST", "/experiments/delete-experiment-tag"),
-    ("POST", "/runs/create"),
-    ("GET", "/runs/get"),
-    ("POST", "/runs/update"),
-    ("POST", "/runs/delete"),
-    ("POST", "/runs/restore"),
-    ("POST", "/runs/log-batch"),
-    ("POST", "/runs/log-metric"),
-    ("POST", "/runs/log-parameter"),
-    ("POST", "/runs/set-tag"),
-    ("POST", "/runs/delete-tag"),
-    ("POST", "/runs/search"),
-    ("GET", "/metrics/get-history"),
-    ("GET", "/metrics/get-history-bulk-interval"),
-    ("POST", "/runs/outputs"),
-    ("POST", "/runs/log-inputs"),
-    ("POST", "/logged-models"),
-    ("POST", "/logged-models/search"),
-    ("GET", "/logged-models/{model_id}"),
-    ("PATCH", "/logged-models/{model_id}"),
-    ("DELETE", "/logged-models/{model_id}"),
-    ("PATCH", "/logged-models/{model_id}/tags"),
-    ("DELETE", "/logged-models/{model_id}/tags/{key}"),
-    ("POST", "/logged-models/{model_id}/params"),
-    ("POST", "/registered-models/create"),
-    ("GET", "/registered-models/get"),
-    ("GET", "/registered-models/search"),
-    ("POST", "/registered-models/search"),
-    ("PATCH", "/registered-models/update"),
-    ("GET", "/model-versions/search"),
-    ("POST", "/model-versions/search"),
-    ("PATCH", "/model-versions/update"),
-    ("POST", "/registered-models/alias"),
-    ("GET", "/registered-models/alias"),
-    ("DELETE", "/registered-models/alias"),
-    ("POST", "/model-versions/create"),
-    ("GET", "/model-versions/get"),
-    ("GET", "/model-versions/get-download-uri"),
-    ("POST", "/registered-models/set-tag"),
-    ("DELETE", "/registered-models/delete-tag"),
-    ("POST", "/model-versions/set-tag"),
-    ("DELETE", "/model-versions/delete-tag"),
-    ("GET", "/registered-models/get-latest-versions"),
-    ("POST", "/registered-models/get-latest-versions"),
-    ("POST", "/registered-models/rename"),
-    ("DELETE", "/registered-models/delete"),
-    ("DELETE", "/model-versions/delete"),
-    ("POST", "/model-versions/transition-stage"),
-];
-
-/// The prefixes the MLflow tracking routes are served under.
-const MLFLOW_PREFIXES: [&str; 2] = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"];
-
-/// The proxied artifact routes, under /api/2.0/mlflow-artifacts.
-const MLFLOW_ARTIFACT_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/artifacts"),
-    ("GET", "/artifacts/{path}"),
-    ("PUT", "/artifacts/{path}"),
-    ("DELETE", "/artifacts/{path}"),
-    ("POST", "/mpu/create/{path}"),
-    ("POST", "/mpu/complete/{path}"),
-    ("POST", "/mpu/abort/{path}"),
-    ("PUT", "/mpu/part/{upload_id}/{part_number}"),
-];
-
-const MLFLOW_ARTIFACTS: &str = "/api/2.0/mlflow-artifacts";
 
 /// MLflow POSTs that only read: a viewer may make them.
 const MLFLOW_READ_POSTS: &[&str] = &[
@@ -268,27 +190,12 @@ async fn admin(
 
 async fn fixture(api: &Api) -> Result<Fixture> {
     // A session of the administrator's (its cookie is a secret too), which makes the API token.
-    let client = reqwest::Client::new();
-    let login = client
-        .post(api.server.url("/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await?;
-    assert_eq!(login.status(), 200, "admin login");
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("session cookie")?
-        .to_owned();
+    let (cookie, csrf) = api.server.login_session("admin", ADMIN_PASSWORD).await?;
     let session = cookie
         .split_once('=')
         .map(|(_, v)| v.to_owned())
         .context("cookie value")?;
-    let login: Value = login.json().await?;
-    let csrf = login["csrf_token"].as_str().context("csrf")?.to_owned();
-    let created: Value = client
+    let created: Value = reqwest::Client::new()
         .post(api.server.url("/api/v1/tokens"))
         .header("cookie", &cookie)
         .header("x-csrf-token", &csrf)
@@ -468,7 +375,7 @@ fn valid_value(fx: &Fixture, template: &str, param: &str) -> String {
         "id" if template.contains("/reports/") => "report_id",
         "id" => return "1".to_owned(),
         "path" if template.contains("/models/") => return "model.bin".to_owned(),
-        "path" if template.starts_with(MLFLOW_ARTIFACTS) => "mlflow_artifact",
+        "path" if template.starts_with(ARTIFACTS_PREFIX) => "mlflow_artifact",
         "path" => return "a.txt".to_owned(),
         other => other,
     };
@@ -632,7 +539,7 @@ fn probes(spec: &Value, route: &Route, fx: &Fixture, who: Who) -> Vec<Probe> {
                 format!("{{{param}}} = {label}"),
             ));
             // An MLflow artifact location: the hostile part inside a real run's artifacts too.
-            if param == "path" && template.starts_with(MLFLOW_ARTIFACTS) {
+            if param == "path" && template.starts_with(ARTIFACTS_PREFIX) {
                 let inner = format!("{}/{value}", fx.values["mlflow_run_root"]);
                 out.push(probe(
                     fill(fx, template, Some((&param, &inner))),
@@ -840,7 +747,6 @@ async fn send(
 /// Sends a request over a fresh TCP connection, exactly as written, and reads the answer.
 async fn send_raw(base: &str, token: Option<&str>, p: &Probe) -> Result<Outcome> {
     let addr = base.trim_start_matches("http://");
-    let stream = tokio::net::TcpStream::connect(addr).await?;
     let body = p.body.clone().unwrap_or_default();
     let mut head = format!(
         "{} {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -855,81 +761,30 @@ async fn send_raw(base: &str, token: Option<&str>, p: &Probe) -> Result<Outcome>
         head.push_str(&format!("Content-Type: {ct}\r\n"));
     }
     head.push_str("\r\n");
-    // The server may answer and close before it has read everything: write while reading,
-    // and keep what arrived before a reset.
-    let (mut reader, mut writer) = stream.into_split();
-    let writing = tokio::spawn(async move {
-        let _ = writer.write_all(head.as_bytes()).await;
-        let _ = writer.write_all(&body).await;
-        writer
-    });
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(60), reader.read_to_end(&mut buf)).await;
-    writing.abort();
+    let (buf, took) =
+        raw_http::exchange(addr, head, body.to_vec(), Duration::from_secs(60)).await?;
     if buf.is_empty() {
-        bail!("no answer: {read:?}");
+        bail!("no answer (after {took:?})");
     }
-    let end = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no end of the headers")?;
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let rest = &buf[end + 4..];
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .context("no status")?
-        .parse()?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .and_then(|n| n.trim().parse::<usize>().ok())
-        })
-        .unwrap_or(rest.len());
-    let body = if chunked {
-        dechunk(rest)?
-    } else {
-        rest.get(..length)
-            .with_context(|| format!("{} of {length} bytes of body", rest.len()))?
-            .to_vec()
-    };
+    let answer = raw_http::parse(&buf, true).with_context(|| {
+        format!(
+            "an incomplete answer: {}",
+            clip(&String::from_utf8_lossy(&buf), 300)
+        )
+    })?;
     Ok(Outcome {
-        status,
-        headers: head,
-        body: Bytes::from(body),
+        status: answer.status,
+        headers: answer.head,
+        body: Bytes::from(answer.body),
     })
-}
-
-/// Decodes a chunked body.
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .context("chunk size line")?;
-        let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(data.get(..size).context("short chunk")?);
-        data = data.get(size + 2..).unwrap_or_default();
-    }
 }
 
 /// Whether a template is a route of the MLflow protocol.
 fn mlflow_suffix(template: &str) -> Option<&str> {
-    MLFLOW_PREFIXES
+    TRACKING_PREFIXES
         .iter()
         .find_map(|p| template.strip_prefix(p))
-        .or_else(|| template.strip_prefix(MLFLOW_ARTIFACTS))
+        .or_else(|| template.strip_prefix(ARTIFACTS_PREFIX))
 }
 
 /// Reads the authorization matrix (docs/access-control.md) for the viewer: may this request
@@ -1066,60 +921,11 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-/// (method, path) pairs.
-type RouteSet = BTreeSet<(String, String)>;
-
-/// The (method, path) of every `.route(...)` in api/src/mlflow/mod.rs: the tracking routes,
-/// then the artifact routes.
-fn routes_in_source() -> (RouteSet, RouteSet) {
-    let source = include_str!("../../api/src/mlflow/mod.rs");
-    let (tracking, artifacts) = source.split_once("let artifacts").unwrap_or((source, ""));
-    let parse = |text: &str| {
-        let mut out = BTreeSet::new();
-        for chunk in text.split(".route(").skip(1) {
-            let chunk = chunk.split(".fallback(").next().unwrap_or_default();
-            let Some(path) = chunk.split('"').nth(1) else {
-                continue;
-            };
-            let path = path.replace("{*", "{");
-            for method in ["get", "post", "put", "patch", "delete"] {
-                let call = format!("{method}(");
-                let mut rest = chunk;
-                while let Some(at) = rest.find(&call) {
-                    let before = rest[..at].chars().last();
-                    if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                        out.insert((method.to_uppercase(), path.clone()));
-                    }
-                    rest = &rest[at + call.len()..];
-                }
-            }
-        }
-        out
-    };
-    (parse(tracking), parse(artifacts))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_walk() -> Result<()> {
     let started = Instant::now();
-    // The lists above are the server's: a route added there must be added here.
-    let (tracking, artifacts) = routes_in_source();
-    let listed = |routes: &[(&str, &str)]| -> RouteSet {
-        routes
-            .iter()
-            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
-            .collect()
-    };
-    assert_eq!(
-        listed(MLFLOW_ROUTES),
-        tracking,
-        "MLFLOW_ROUTES differs from api/src/mlflow/mod.rs"
-    );
-    assert_eq!(
-        listed(MLFLOW_ARTIFACT_ROUTES),
-        artifacts,
-        "MLFLOW_ARTIFACT_ROUTES differs from api/src/mlflow/mod.rs"
-    );
+    // The MLflow routes walked are the server's: a route added there must be listed.
+    mlflow_routes::lists_match_api_source()?;
 
     let api = Api::start(ServerOptions {
         admin_password: Some(ADMIN_PASSWORD.into()),
@@ -1129,64 +935,43 @@ async fn hostile_walk() -> Result<()> {
     })?;
     let fx = fixture(&api).await?;
 
-    let spec: Value = api
-        .server
-        .client()
-        .get(api.server.url("/openapi.json"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let (_, spec) = api.get("/openapi.json").await?;
     let mut routes = Vec::new();
-    for (path, item) in spec["paths"].as_object().context("paths")? {
-        for method in ["get", "put", "post", "delete", "patch"] {
-            let Some(op) = item.get(method) else {
-                continue;
-            };
-            let query = op["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| p["in"] == "query")
-                .filter_map(|p| p["name"].as_str().map(str::to_owned))
-                .collect();
-            let content = &op["requestBody"]["content"];
-            let schema = content["application/json"]["schema"].clone();
-            routes.push(Route {
-                method: Method::from_bytes(method.to_uppercase().as_bytes())?,
-                template: path.clone(),
-                query,
-                schema: (!schema.is_null()).then_some(schema),
-                takes_body: matches!(method, "post" | "put" | "patch"),
-            });
-        }
-    }
-    let openapi_routes = routes.len();
-    for prefix in MLFLOW_PREFIXES {
-        for (method, suffix) in MLFLOW_ROUTES {
-            routes.push(Route {
-                method: Method::from_bytes(method.as_bytes())?,
-                template: format!("{prefix}{suffix}"),
-                query: mlflow_query_keys(suffix)
-                    .iter()
-                    .map(|k| (*k).to_owned())
-                    .collect(),
-                schema: None,
-                // MLflow's DELETEs read a JSON body too.
-                takes_body: *method != "GET",
-            });
-        }
-    }
-    for (method, suffix) in MLFLOW_ARTIFACT_ROUTES {
+    for (method, path, op) in openapi_operations(&spec)? {
+        let query = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect();
+        let schema = op["requestBody"]["content"]["application/json"]["schema"].clone();
         routes.push(Route {
             method: Method::from_bytes(method.as_bytes())?,
-            template: format!("{MLFLOW_ARTIFACTS}{suffix}"),
+            template: path,
+            query,
+            schema: (!schema.is_null()).then_some(schema),
+            takes_body: matches!(method.as_str(), "POST" | "PUT" | "PATCH"),
+        });
+    }
+    let openapi_routes = routes.len();
+    for (prefix, method, suffix) in served_routes() {
+        routes.push(Route {
+            method: Method::from_bytes(method.as_bytes())?,
+            // `{*path}` (the rest of the path) is filled as any other parameter.
+            template: format!("{prefix}{}", suffix.replace("{*", "{")),
             query: mlflow_query_keys(suffix)
                 .iter()
                 .map(|k| (*k).to_owned())
                 .collect(),
             schema: None,
-            takes_body: matches!(*method, "POST" | "PUT"),
+            // MLflow's DELETEs read a JSON body too; of the artifact routes, only the uploads
+            // and the multipart steps take one.
+            takes_body: if prefix == ARTIFACTS_PREFIX {
+                matches!(method, "POST" | "PUT")
+            } else {
+                method != "GET"
+            },
         });
     }
 

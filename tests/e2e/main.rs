@@ -20,8 +20,10 @@ mod mlflow;
 mod mlflow_history;
 mod mlflow_matrix;
 mod mlflow_multipart;
+mod mlflow_routes;
 mod monitoring;
 mod projects_datasets;
+mod raw_http;
 mod runs;
 mod search;
 mod security_abuse;
@@ -31,12 +33,13 @@ mod security_monitors;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use sha2::{Digest, Sha256};
 use verity_tests::{ServerOptions, TestServer};
 
 /// The binary under test.
@@ -228,6 +231,41 @@ pub async fn json(resp: reqwest::Response) -> Result<Value> {
     })
 }
 
+/// Adds the JSON body to a request; a POST without one still declares the JSON type, as the
+/// server requires.
+fn with_json_body(
+    request: reqwest::RequestBuilder,
+    method: &Method,
+    body: Option<&Value>,
+) -> reqwest::RequestBuilder {
+    match body {
+        Some(body) => request.json(body),
+        None if *method == Method::POST => {
+            request.header(reqwest::header::CONTENT_TYPE, "application/json")
+        }
+        None => request,
+    }
+}
+
+/// Sends a request and reads the answer: the status and the JSON body (`Null` when empty).
+async fn json_reply(
+    request: reqwest::RequestBuilder,
+    method: &Method,
+    path: &str,
+) -> Result<(StatusCode, Value)> {
+    let resp = request
+        .send()
+        .await
+        .with_context(|| format!("{method} {path}"))?;
+    let status = resp.status();
+    Ok((
+        status,
+        json(resp)
+            .await
+            .with_context(|| format!("{method} {path}"))?,
+    ))
+}
+
 /// Percent-encodes one path segment or query value (everything but unreserved characters).
 pub fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -239,6 +277,35 @@ pub fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+/// A header's value as text; empty when it is absent or not text.
+pub fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The SHA-256 of some bytes, in lowercase hex (the server's ETags are this, quoted).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Every operation of an OpenAPI document: (method in capitals, path template, operation).
+pub fn openapi_operations(spec: &Value) -> Result<Vec<(String, String, &Value)>> {
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().context("paths")? {
+        for method in [
+            "get", "put", "post", "delete", "patch", "head", "options", "trace",
+        ] {
+            if let Some(operation) = item.get(method) {
+                out.push((method.to_uppercase(), path.clone(), operation));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Asserts the status of a reply, showing the body when it differs.
@@ -421,29 +488,38 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, Value)> {
-        let mut request = self
+        let request = self
             .server
             .client()
             .request(method.clone(), self.server.url(path));
-        match body {
-            Some(body) => request = request.json(body),
-            // A POST declares its type even without a body, as the server requires.
-            None if method == Method::POST => {
-                request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
-            }
-            None => {}
-        }
-        let resp = request
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = resp.status();
-        Ok((
-            status,
-            json(resp)
-                .await
-                .with_context(|| format!("{method} {path}"))?,
-        ))
+        json_reply(with_json_body(request, &method, body), &method, path).await
+    }
+
+    /// Like [`Api::send`], as the holder of `token` (its Bearer credential in place of the
+    /// client's own), or with no credentials at all for `None`.
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value)> {
+        let url = self.server.url(path);
+        let request = match token {
+            Some(token) => self
+                .server
+                .client()
+                .request(method.clone(), url)
+                .bearer_auth(token),
+            // A client of its own: the shared one may send the administrator's token.
+            None => reqwest::Client::new().request(method.clone(), url),
+        };
+        json_reply(with_json_body(request, &method, body), &method, path).await
+    }
+
+    /// GET as the holder of `token` (see [`Api::send_as`]).
+    pub async fn get_as(&self, token: &str, path: &str) -> Result<(StatusCode, Value)> {
+        self.send_as(Some(token), Method::GET, path, None).await
     }
 
     /// GET.
@@ -487,17 +563,7 @@ impl Api {
         if let Some(ct) = content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, ct);
         }
-        let resp = request
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = resp.status();
-        Ok((
-            status,
-            json(resp)
-                .await
-                .with_context(|| format!("{method} {path}"))?,
-        ))
+        json_reply(request, &method, path).await
     }
 
     /// Downloads bytes: status, headers and body.
@@ -517,31 +583,22 @@ impl Api {
     /// Sends a request byte for byte over TCP (no URL normalisation by a client library);
     /// returns the status and the JSON body.
     pub async fn raw(&self, method: &str, path: &str, body: &[u8]) -> Result<(StatusCode, Value)> {
-        let addr = self.server.base().trim_start_matches("http://").to_string();
-        let mut stream = tokio::net::TcpStream::connect(&addr).await?;
+        let addr = self.server.base().trim_start_matches("http://");
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        let mut buf = Vec::new();
-        stream.read_to_end(&mut buf).await?;
-        let text = String::from_utf8_lossy(&buf).to_string();
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .with_context(|| format!("no end of headers in {text:?}"))?;
-        let code: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .context("no status code")?
-            .parse()?;
-        let body = if body.is_empty() {
+        let (buf, _) =
+            raw_http::exchange(addr, head, body.to_vec(), Duration::from_secs(300)).await?;
+        let answer = raw_http::parse(&buf, true)
+            .with_context(|| format!("no whole answer in {:?}", String::from_utf8_lossy(&buf)))?;
+        let body = if answer.body.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(body).with_context(|| format!("not JSON: {body:?}"))?
+            serde_json::from_slice(&answer.body)
+                .with_context(|| format!("not JSON: {:?}", String::from_utf8_lossy(&answer.body)))?
         };
-        Ok((StatusCode::from_u16(code)?, body))
+        Ok((StatusCode::from_u16(answer.status)?, body))
     }
 
     /// Creates a project (asserting 201).
@@ -673,17 +730,10 @@ async fn openapi_routes_are_all_covered() -> Result<()> {
         spec["openapi"]
     );
     assert_eq!(spec["info"]["title"], "Verity");
-    let paths = spec["paths"].as_object().context("paths")?;
-    let mut listed = BTreeSet::new();
-    for (path, item) in paths {
-        for method in [
-            "get", "put", "post", "delete", "patch", "head", "options", "trace",
-        ] {
-            if item.get(method).is_some() {
-                listed.insert((method.to_uppercase(), path.clone()));
-            }
-        }
-    }
+    let listed: BTreeSet<(String, String)> = openapi_operations(&spec)?
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect();
     let covered: BTreeSet<(String, String)> = COVERED_ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -284,21 +284,20 @@ pub(crate) fn mlflow_error(
     reply.1["message"].as_str().unwrap_or_default().to_owned()
 }
 
-#[tokio::test]
-async fn mlflow_bad_input() -> Result<()> {
-    let api = crate::server()?;
-    const M: &str = "/api/2.0/mlflow";
+/// Creates, with `api`'s own client, an MLflow experiment and a run in it (asserting 200 for
+/// each); returns the experiment's id and the run's id.
+pub(crate) async fn mlflow_experiment_with_run(api: &Api, name: &str) -> Result<(String, String)> {
     let created = api
-        .post(&format!("{M}/experiments/create"), json!({"name": "e"}))
+        .post("/api/2.0/mlflow/experiments/create", json!({"name": name}))
         .await?;
     expect_status(&created, 200);
     let experiment = created.1["experiment_id"]
         .as_str()
-        .context("id")?
+        .context("experiment id")?
         .to_owned();
     let run = api
         .post(
-            &format!("{M}/runs/create"),
+            "/api/2.0/mlflow/runs/create",
             json!({"experiment_id": experiment}),
         )
         .await?;
@@ -307,6 +306,14 @@ async fn mlflow_bad_input() -> Result<()> {
         .as_str()
         .context("run id")?
         .to_owned();
+    Ok((experiment, run_id))
+}
+
+#[tokio::test]
+async fn mlflow_bad_input() -> Result<()> {
+    let api = crate::server()?;
+    const M: &str = "/api/2.0/mlflow";
+    let (experiment, run_id) = mlflow_experiment_with_run(&api, "e").await?;
     let on_run = |extra: Value| {
         let mut body = json!({"run_id": run_id});
         for (k, v) in extra.as_object().into_iter().flatten() {

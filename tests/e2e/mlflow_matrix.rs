@@ -5,8 +5,9 @@
 //! project `default`, the contributor who owns the fixture run, another contributor who does
 //! not, a viewer, and an outsider who is a member of another project only), checked against an
 //! independent statement of docs/mlflow.md's "Access control" table over the action × role
-//! table of docs/access-control.md. A route that mod.rs declares without a matrix entry fails
-//! [`every_mlflow_route_is_in_the_matrix`], so no MLflow route ships unchecked.
+//! table of docs/access-control.md. A route that mod.rs declares without a matrix entry (or
+//! without its place in [`crate::mlflow_routes`]) fails [`every_mlflow_route_is_in_the_matrix`],
+//! so no MLflow route ships unchecked.
 //!
 //! Also: every route refuses an unauthenticated caller with MLflow's 401 and a Bearer
 //! challenge (never Basic), before reading the body; the multipart part URL is its own
@@ -19,89 +20,15 @@ use anyhow::{Context, Result, bail};
 use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use verity_tests::ServerOptions;
 
+use crate::authz_matrix;
 use crate::mlflow::server_with_members;
-use crate::{Api, enc, expect_status};
-
-/// The prefixes the tracking routes are served under (MLflow's UI calls the second).
-const TRACKING_PREFIXES: [&str; 2] = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"];
-/// The prefix of the proxied artifact routes (and multipart uploads).
-const ARTIFACTS_PREFIX: &str = "/api/2.0/mlflow-artifacts";
-
-/// Every tracking route of api/src/mlflow/mod.rs (method, template under each prefix).
-const TRACKING_ROUTES: &[(&str, &str)] = &[
-    ("POST", "/experiments/create"),
-    ("GET", "/experiments/get"),
-    ("GET", "/experiments/get-by-name"),
-    ("POST", "/experiments/search"),
-    ("GET", "/experiments/search"),
-    ("POST", "/experiments/update"),
-    ("POST", "/experiments/delete"),
-    ("POST", "/experiments/restore"),
-    ("POST", "/experiments/set-experiment-tag"),
-    ("POST", "/experiments/delete-experiment-tag"),
-    ("POST", "/runs/create"),
-    ("GET", "/runs/get"),
-    ("POST", "/runs/update"),
-    ("POST", "/runs/delete"),
-    ("POST", "/runs/restore"),
-    ("POST", "/runs/log-batch"),
-    ("POST", "/runs/log-metric"),
-    ("POST", "/runs/log-parameter"),
-    ("POST", "/runs/set-tag"),
-    ("POST", "/runs/delete-tag"),
-    ("POST", "/runs/search"),
-    ("GET", "/metrics/get-history"),
-    ("GET", "/metrics/get-history-bulk-interval"),
-    ("POST", "/runs/outputs"),
-    ("POST", "/runs/log-inputs"),
-    ("POST", "/logged-models"),
-    ("POST", "/logged-models/search"),
-    ("GET", "/logged-models/{model_id}"),
-    ("PATCH", "/logged-models/{model_id}"),
-    ("DELETE", "/logged-models/{model_id}"),
-    ("PATCH", "/logged-models/{model_id}/tags"),
-    ("DELETE", "/logged-models/{model_id}/tags/{key}"),
-    ("POST", "/logged-models/{model_id}/params"),
-    ("POST", "/registered-models/create"),
-    ("GET", "/registered-models/get"),
-    ("GET", "/registered-models/search"),
-    ("POST", "/registered-models/search"),
-    ("PATCH", "/registered-models/update"),
-    ("GET", "/model-versions/search"),
-    ("POST", "/model-versions/search"),
-    ("PATCH", "/model-versions/update"),
-    ("POST", "/registered-models/alias"),
-    ("GET", "/registered-models/alias"),
-    ("DELETE", "/registered-models/alias"),
-    ("POST", "/model-versions/create"),
-    ("GET", "/model-versions/get"),
-    ("GET", "/model-versions/get-download-uri"),
-    ("POST", "/registered-models/set-tag"),
-    ("DELETE", "/registered-models/delete-tag"),
-    ("POST", "/model-versions/set-tag"),
-    ("DELETE", "/model-versions/delete-tag"),
-    ("GET", "/registered-models/get-latest-versions"),
-    ("POST", "/registered-models/get-latest-versions"),
-    ("POST", "/registered-models/rename"),
-    ("DELETE", "/registered-models/delete"),
-    ("DELETE", "/model-versions/delete"),
-    ("POST", "/model-versions/transition-stage"),
-];
-
-/// Every artifact route of api/src/mlflow/mod.rs (method, template under [`ARTIFACTS_PREFIX`]).
-const ARTIFACT_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/artifacts"),
-    ("GET", "/artifacts/{*path}"),
-    ("PUT", "/artifacts/{*path}"),
-    ("DELETE", "/artifacts/{*path}"),
-    ("POST", "/mpu/create/{*path}"),
-    ("POST", "/mpu/complete/{*path}"),
-    ("POST", "/mpu/abort/{*path}"),
-    ("PUT", "/mpu/part/{upload_id}/{part_number}"),
-];
+use crate::mlflow_multipart::put_part;
+use crate::mlflow_routes::{
+    self, ARTIFACT_ROUTES, ARTIFACTS_PREFIX, TRACKING_PREFIXES, TRACKING_ROUTES, served_routes,
+};
+use crate::{Api, enc, expect_status, sha256_hex};
 
 /// The multipart part route: no credentials by design (the upload id is the credential).
 const PART_ROUTE: (&str, &str) = ("PUT", "/mpu/part/{upload_id}/{part_number}");
@@ -132,40 +59,21 @@ const ACTIONS: &[&str] = &[
 /// The "action" of a multipart part upload: holding the upload id.
 const PART_CREDENTIAL: &str = "upload_id";
 
-/// The documented table for these identities in the project `default`, written out
-/// independently of the server's rules (docs/access-control.md): viewers read; contributors
-/// read, create, and change their own runs; owners (and the administrator) do everything;
-/// the outsider, a member of another project only, nothing here. A part URL is good for
-/// whoever holds it.
+/// The documented table for these identities in the project `default`: docs/access-control.md's
+/// action × role table ([`authz_matrix::allowed`], written out independently of the server's
+/// rules) for each identity's role there (the outsider, a member of another project only, has
+/// none). A part URL is good for whoever holds it.
 fn allowed(identity: &str, action: &str, run_owner: Option<&str>) -> bool {
-    const READ: &[&str] = &["experiment.read", "run.read", "model.read"];
-    const CREATE: &[&str] = &[
-        "experiment.create",
-        "run.create",
-        "model.create",
-        "model_version.create",
-    ];
-    const OWN_RUN_CHANGES: &[&str] = &["run.write", "run.delete"];
-    const MAINTAIN: &[&str] = &[
-        "experiment.update",
-        "experiment.delete",
-        "model.update",
-        "model_version.update",
-        "model.alias",
-    ];
     assert!(ACTIONS.contains(&action), "unknown action {action}");
     if action == PART_CREDENTIAL {
         return true;
     }
-    let has = |set: &[&str]| set.contains(&action);
-    match identity {
-        "admin" | "owner" => has(READ) || has(CREATE) || has(OWN_RUN_CHANGES) || has(MAINTAIN),
-        "contrib" | "other" => {
-            has(READ) || has(CREATE) || (has(OWN_RUN_CHANGES) && run_owner == Some(identity))
-        }
-        "viewer" => has(READ),
-        _ => false,
-    }
+    let role = match identity {
+        "admin" | "owner" | "viewer" => identity,
+        "contrib" | "other" => "contributor",
+        _ => "outsider",
+    };
+    authz_matrix::allowed(role, action, None, run_owner == Some(identity))
 }
 
 /// A request body.
@@ -329,10 +237,6 @@ impl Fixture {
     fn location(&self) -> String {
         format!("{}/{}/artifacts", self.experiment, self.run)
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// The matrix row of one route (`prefix` is the one the request goes to); `n` makes names
@@ -892,109 +796,9 @@ fn row(method: &str, template: &str, prefix: &str, fx: &Fixture, n: usize) -> Op
     })
 }
 
-/// Every served route: (prefix, method, template), tracking routes under both prefixes.
-fn served_routes() -> Vec<(&'static str, &'static str, &'static str)> {
-    let mut out = Vec::new();
-    for prefix in TRACKING_PREFIXES {
-        out.extend(TRACKING_ROUTES.iter().map(|(m, t)| (prefix, *m, *t)));
-    }
-    out.extend(
-        ARTIFACT_ROUTES
-            .iter()
-            .map(|(m, t)| (ARTIFACTS_PREFIX, *m, *t)),
-    );
-    out
-}
-
-/// The routes api/src/mlflow/mod.rs declares, read from its source: (whether it is an
-/// artifact route, method, template). Each `.route("<template>", <method router>)` call's
-/// method routers (`get(`, `.post(`, `axum::routing::put(`, ...) are its methods.
-fn routes_declared_in_source() -> Result<BTreeSet<(bool, String, String)>> {
-    const SOURCE: &str = include_str!("../../api/src/mlflow/mod.rs");
-    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
-    let artifacts_from = SOURCE
-        .find("let artifacts")
-        .context("api/src/mlflow/mod.rs no longer has `let artifacts`: update this parser")?;
-    let mut out = BTreeSet::new();
-    let mut from = 0;
-    while let Some(found) = SOURCE[from..].find(".route(") {
-        let start = from + found + ".route(".len();
-        let mut depth = 1;
-        let mut end = None;
-        for (i, ch) in SOURCE[start..].char_indices() {
-            match ch {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = Some(start + i);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let end = end.context("unbalanced .route( in api/src/mlflow/mod.rs")?;
-        let args = &SOURCE[start..end];
-        let mut pieces = args.splitn(3, '"');
-        let (_, Some(template), Some(handlers)) = (pieces.next(), pieces.next(), pieces.next())
-        else {
-            bail!("a .route( without a string template in api/src/mlflow/mod.rs: {args}");
-        };
-        let mut methods = 0;
-        for method in METHODS {
-            let call = format!("{method}(");
-            let mut at = 0;
-            while let Some(i) = handlers[at..].find(&call) {
-                let pos = at + i;
-                let before = handlers[..pos].chars().last();
-                if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                    out.insert((
-                        start >= artifacts_from,
-                        method.to_uppercase(),
-                        template.to_owned(),
-                    ));
-                    methods += 1;
-                }
-                at = pos + call.len();
-            }
-        }
-        if methods == 0 {
-            bail!("route {template} in api/src/mlflow/mod.rs has no method this parser reads");
-        }
-        from = end;
-    }
-    Ok(out)
-}
-
 #[test]
 fn every_mlflow_route_is_in_the_matrix() -> Result<()> {
-    let listed: BTreeSet<(bool, String, String)> = TRACKING_ROUTES
-        .iter()
-        .map(|(m, t)| (false, (*m).to_owned(), (*t).to_owned()))
-        .chain(
-            ARTIFACT_ROUTES
-                .iter()
-                .map(|(m, t)| (true, (*m).to_owned(), (*t).to_owned())),
-        )
-        .collect();
-    assert_eq!(
-        listed.len(),
-        TRACKING_ROUTES.len() + ARTIFACT_ROUTES.len(),
-        "TRACKING_ROUTES or ARTIFACT_ROUTES has duplicates"
-    );
-    let declared = routes_declared_in_source()?;
-    let unlisted: Vec<_> = declared.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&declared).collect();
-    assert!(
-        unlisted.is_empty(),
-        "MLflow routes in api/src/mlflow/mod.rs missing from TRACKING_ROUTES / ARTIFACT_ROUTES \
-         (true: an artifact route): {unlisted:?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "routes listed here that api/src/mlflow/mod.rs does not declare: {stale:?}"
-    );
+    mlflow_routes::lists_match_api_source()?;
     let fx = Fixture {
         experiment: "1".into(),
         spare_experiment: "2".into(),
@@ -1551,14 +1355,8 @@ async fn check_multipart(http: &Http, fx: &Fixture) -> Result<Vec<String>> {
     let parts: [&[u8]; 2] = [b"first part, ", b"second part"];
     let mut etags = Vec::new();
     for (url, bytes) in contrib.1.iter().zip(parts) {
-        let resp = http.client.put(url).body(bytes.to_vec()).send().await?;
-        assert_eq!(resp.status(), StatusCode::OK, "part PUT to {url}");
-        let etag = resp
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let (status, etag, _) = put_part(url, bytes.to_vec()).await?;
+        assert_eq!(status, StatusCode::OK, "part PUT to {url}");
         assert_eq!(etag, format!("\"{}\"", sha256_hex(bytes)));
         etags.push(etag);
     }

@@ -6,45 +6,20 @@
 use anyhow::{Context, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use verity_tests::ServerOptions;
 
 use crate::mlflow::{mlflow_error, server_with_members};
-use crate::{Api, expect_status, items};
+use crate::{Api, expect_status, header_text, items, sha256_hex};
 
 const A: &str = "/api/2.0/mlflow-artifacts";
 /// The server's largest file; the test's three parts (300,003 bytes) fit.
 const MAX_UPLOAD: u64 = 400_000;
 
-/// Sends a request with a bearer token (or none), the JSON body when given.
-async fn call(
-    api: &Api,
-    token: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<(StatusCode, Value)> {
-    let mut request = reqwest::Client::new().request(method, api.server.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let resp = request.send().await?;
-    Ok((resp.status(), crate::json(resp).await?))
-}
-
 /// PUTs a part to its URL without credentials; returns the status, the ETag and the body.
-async fn put_part(url: &str, bytes: Vec<u8>) -> Result<(StatusCode, String, Value)> {
+pub(crate) async fn put_part(url: &str, bytes: Vec<u8>) -> Result<(StatusCode, String, Value)> {
     let resp = reqwest::Client::new().put(url).body(bytes).send().await?;
     let status = resp.status();
-    let etag = resp
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let etag = header_text(resp.headers(), "etag");
     Ok((status, etag, crate::json(resp).await?))
 }
 
@@ -57,11 +32,7 @@ async fn mpu(
     body: Value,
 ) -> Result<(StatusCode, Value)> {
     let path = format!("{A}/mpu/{step}/{location}");
-    call(api, token, Method::POST, &path, Some(body)).await
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    api.send_as(token, Method::POST, &path, Some(&body)).await
 }
 
 #[tokio::test]
@@ -83,27 +54,27 @@ async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<
         Some(tokens[1].as_str()),
         Some(tokens[2].as_str()),
     );
-    let experiment = call(
-        &api,
-        dana,
-        Method::POST,
-        "/api/2.0/mlflow/experiments/create",
-        Some(json!({"name": "big-files"})),
-    )
-    .await?;
+    let experiment = api
+        .send_as(
+            dana,
+            Method::POST,
+            "/api/2.0/mlflow/experiments/create",
+            Some(&json!({"name": "big-files"})),
+        )
+        .await?;
     expect_status(&experiment, 200);
     let experiment = experiment.1["experiment_id"]
         .as_str()
         .context("id")?
         .to_owned();
-    let run = call(
-        &api,
-        dana,
-        Method::POST,
-        "/api/2.0/mlflow/runs/create",
-        Some(json!({"experiment_id": experiment})),
-    )
-    .await?;
+    let run = api
+        .send_as(
+            dana,
+            Method::POST,
+            "/api/2.0/mlflow/runs/create",
+            Some(&json!({"experiment_id": experiment})),
+        )
+        .await?;
     expect_status(&run, 200);
     let run = run.1["run"]["info"]["run_id"]
         .as_str()
@@ -240,7 +211,7 @@ async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<
     // Part 2 first (the client sends them in parallel), then part 1 twice: the last one counts.
     let (status, etag2, _) = put_part(&urls[1], parts[1].clone()).await?;
     assert_eq!(status, 200);
-    assert_eq!(etag2, format!("\"{}\"", sha256(&parts[1])));
+    assert_eq!(etag2, format!("\"{}\"", sha256_hex(&parts[1])));
     let complete_body = |etags: &[(i64, &str)]| {
         json!({
             "path": "/home/dana/model.bin",
@@ -373,7 +344,7 @@ async fn multipart_uploads_become_one_artifact_and_refuse_bad_input() -> Result<
     assert_eq!(status, 200);
     assert_eq!(
         headers.get("etag").and_then(|v| v.to_str().ok()),
-        Some(format!("\"{}\"", sha256(&whole)).as_str()),
+        Some(format!("\"{}\"", sha256_hex(&whole)).as_str()),
         "stored under the whole file's hash"
     );
     assert!(bytes == whole, "the stored file is not the parts in order");

@@ -1033,16 +1033,8 @@ async fn reports_need_clearance_for_every_input() -> Result<()> {
         .login_token("vic", "vic-the-viewer-password")
         .await?;
     let as_viewer = |path: String| {
-        let request = api
-            .server
-            .client()
-            .get(api.server.url(&path))
-            .bearer_auth(&token);
-        async move {
-            let resp = request.send().await?;
-            let status = resp.status();
-            anyhow::Ok((status, crate::json(resp).await?))
-        }
+        let (api, token) = (&api, &token);
+        async move { api.get_as(token, &path).await }
     };
     let me = as_viewer("/api/v1/auth/me".into()).await?;
     assert_eq!(me.1["username"], "vic", "{}", me.1);
@@ -1102,5 +1094,56 @@ async fn webhooks_to_private_addresses_are_refused_by_default() -> Result<()> {
     let error = delivery["last_error"].as_str().unwrap();
     assert!(error.contains("private address 127.0.0.1"), "{error}");
     assert!(received.try_recv().is_err(), "nothing reached the receiver");
+    Ok(())
+}
+
+/// Deliveries go straight to the checked address: proxy settings in the server's environment
+/// (which would send them elsewhere, past the address guard) are ignored.
+#[tokio::test]
+async fn webhook_deliveries_ignore_proxy_settings() -> Result<()> {
+    // A proxy nobody listens on: a delivery through it could not arrive.
+    let proxy = "http://127.0.0.1:9";
+    let api = Api::start(ServerOptions {
+        env: [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .map(|k| ((*k).to_owned(), proxy.to_owned()))
+        .chain([("NO_PROXY".to_owned(), String::new())])
+        .collect(),
+        ..ServerOptions::default()
+    })?;
+    let (url, mut received) = receiver(0).await?;
+    api.project("p").await?;
+    api.dataset("p", "small").await?;
+    api.upload_version("p", "small", Some("text/csv"), b"x\n1\n2\n".to_vec())
+        .await?;
+    expect_status(
+        &api.post("/api/v1/projects/p/webhooks", json!({"url": url}))
+            .await?,
+        201,
+    );
+    expect_status(
+        &api.post(
+            "/api/v1/projects/p/monitors",
+            json!({"name": "rows", "dataset": "small", "on_new_version": false,
+                   "checks": [{"kind": "quality", "expectations": [
+                       {"type": "expect_table_row_count_to_be_between", "min_value": 100}]}]}),
+        )
+        .await?,
+        201,
+    );
+    expect_status(
+        &api.post("/api/v1/projects/p/monitors/rows/runs", json!({}))
+            .await?,
+        202,
+    );
+    let got = next_delivery(&mut received).await?;
+    assert_eq!(got.header("x-verity-event"), Some("alert.opened"));
     Ok(())
 }

@@ -8,23 +8,31 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use verity_tests::ServerOptions;
 
-use crate::mlflow::server_with_members;
-use crate::{Api, expect_error, expect_status, items};
+use crate::mlflow::{mlflow_experiment_with_run, server_with_members};
+use crate::{Api, expect_error, expect_status, header_text, items, raw_http};
 
 const ADMIN_PASSWORD: &str = "abuse-admin-password";
 
-fn with_admin(env: &[(&str, &str)]) -> ServerOptions {
+/// Options for a server with these environment variables.
+fn with_env(env: &[(&str, &str)]) -> ServerOptions {
     ServerOptions {
-        admin_password: Some(ADMIN_PASSWORD.into()),
         env: env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
         ..ServerOptions::default()
+    }
+}
+
+/// [`with_env`], with authentication on and the administrator's password.
+fn with_admin(env: &[(&str, &str)]) -> ServerOptions {
+    ServerOptions {
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        ..with_env(env)
     }
 }
 
@@ -34,51 +42,17 @@ fn address(api: &Api) -> String {
 }
 
 /// Writes `head` (and `body`) on a fresh connection and reads what comes back within
-/// `wait`; returns the text and how long until the server answered or closed.
+/// `wait` ([`raw_http::exchange`]); returns the text and how long until the server answered
+/// or closed.
 async fn exchange(
     api: &Api,
     head: &str,
     body: &[u8],
     wait: Duration,
 ) -> Result<(String, Duration)> {
-    let mut stream = TcpStream::connect(address(api)).await?;
-    let started = Instant::now();
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match tokio::time::timeout(
-            wait.saturating_sub(started.elapsed()),
-            stream.read(&mut chunk),
-        )
-        .await
-        {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-            Ok(Ok(n)) => {
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(text) = complete_response(&buf) {
-                    return Ok((text, started.elapsed()));
-                }
-            }
-        }
-    }
-    Ok((
-        String::from_utf8_lossy(&buf).into_owned(),
-        started.elapsed(),
-    ))
-}
-
-/// The response once its head and `Content-Length` bytes of body have arrived.
-fn complete_response(buf: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(buf);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let length: usize = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())?;
-    (body.len() >= length).then(|| text.into_owned())
+    let (answer, took) =
+        raw_http::exchange(&address(api), head.to_owned(), body.to_vec(), wait).await?;
+    Ok((String::from_utf8_lossy(&answer).into_owned(), took))
 }
 
 #[tokio::test]
@@ -143,12 +117,7 @@ async fn refused_logins_are_audited_once_per_window_and_request_ids_are_bounded(
         .header("x-request-id", "bad id with spaces")
         .send()
         .await?;
-    let echoed = resp
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let echoed = header_text(resp.headers(), "x-request-id");
     assert!(
         !echoed.is_empty() && echoed != "bad id with spaces",
         "{echoed}"
@@ -160,46 +129,40 @@ async fn refused_logins_are_audited_once_per_window_and_request_ids_are_bounded(
 async fn overlong_names_are_refused_before_authorization() -> Result<()> {
     let (api, tokens) = server_with_members(ServerOptions::default(), &[("vic", "viewer")]).await?;
     let vic = tokens[0].as_str();
-    let send = |path: String| {
-        let request = api
-            .server
-            .client()
-            .get(api.server.url(&path))
-            .header("authorization", format!("Bearer {vic}"));
-        async move {
-            let resp = request.send().await?;
-            let status = resp.status();
-            anyhow::Ok((status, crate::json(resp).await?))
-        }
-    };
     let name = "n".repeat(300);
-    let reply = send(format!("/api/v1/projects/{name}/datasets")).await?;
+    let reply = api
+        .get_as(vic, &format!("/api/v1/projects/{name}/datasets"))
+        .await?;
     let message = expect_error(&reply, 400, "invalid_argument");
     assert!(message.contains("at most 256"), "{message}");
     let escaped = "%C3%A9".repeat(300);
     expect_error(
-        &send(format!("/api/v1/projects/{escaped}")).await?,
+        &api.get_as(vic, &format!("/api/v1/projects/{escaped}"))
+            .await?,
         400,
         "invalid_argument",
     );
     let huge = "n".repeat(20_000);
     expect_error(
-        &send(format!("/api/v1/projects/{huge}/datasets")).await?,
+        &api.get_as(vic, &format!("/api/v1/projects/{huge}/datasets"))
+            .await?,
         414,
         "uri_too_long",
     );
     expect_error(
-        &send(format!("/api/v1/audit?project={name}")).await?,
+        &api.get_as(vic, &format!("/api/v1/audit?project={name}"))
+            .await?,
         400,
         "invalid_argument",
     );
     let big_query = format!("/api/v1/projects?x={}", "q".repeat(40_000));
-    expect_error(&send(big_query).await?, 414, "uri_too_long");
+    expect_error(&api.get_as(vic, &big_query).await?, 414, "uri_too_long");
     // A name of 256 characters is a name: refused by the rules, as any other project of
     // someone else's.
     let at_limit = "n".repeat(256);
     expect_error(
-        &send(format!("/api/v1/projects/{at_limit}/datasets")).await?,
+        &api.get_as(vic, &format!("/api/v1/projects/{at_limit}/datasets"))
+            .await?,
         403,
         "forbidden",
     );
@@ -299,7 +262,7 @@ async fn bodies_are_not_read_before_authentication_and_slow_clients_are_cut_off(
             Ok(Ok(0)) | Ok(Err(_)) => break,
             Ok(Ok(n)) => {
                 answer.extend_from_slice(&chunk[..n]);
-                if complete_response(&answer).is_some() {
+                if raw_http::parse(&answer, false).is_some() {
                     break;
                 }
             }
@@ -334,12 +297,7 @@ async fn browsers_cannot_be_made_to_post_cross_site() -> Result<()> {
         .send()
         .await?;
     assert_eq!(resp.status(), 401);
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let challenge = header_text(resp.headers(), "www-authenticate");
     assert!(challenge.starts_with("Bearer"), "{challenge}");
     // What a form can send, with Basic credentials a browser would replay: refused.
     let post = |path: &str, content_type: &str, body: &str, auth: &str| {
@@ -413,10 +371,7 @@ async fn browsers_cannot_be_made_to_post_cross_site() -> Result<()> {
 
     // Authentication disabled: no credentials at all, so only the content type and the Host
     // protect the server from other sites' pages.
-    let open = Api::start(ServerOptions {
-        env: vec![("VERITY_PUBLIC_HOSTS".into(), "verity.internal:8080".into())],
-        ..ServerOptions::default()
-    })?;
+    let open = Api::start(with_env(&[("VERITY_PUBLIC_HOSTS", "verity.internal:8080")]))?;
     let refused = open
         .send_bytes(
             reqwest::Method::POST,
@@ -518,10 +473,7 @@ async fn login_limits_behind_a_trusted_proxy() -> Result<()> {
 
 #[tokio::test]
 async fn project_quotas_refuse_what_would_pass_them() -> Result<()> {
-    let api = Api::start(ServerOptions {
-        env: vec![("VERITY_PROJECT_QUOTA_BYTES".into(), "3000".into())],
-        ..ServerOptions::default()
-    })?;
+    let api = Api::start(with_env(&[("VERITY_PROJECT_QUOTA_BYTES", "3000")]))?;
     let (_, run) = api.project_with_run("p").await?;
     api.dataset("p", "d").await?;
     let csv = |salt: &str| crate::csv_bytes(100, salt);
@@ -582,28 +534,8 @@ async fn project_quotas_refuse_what_would_pass_them() -> Result<()> {
 
 #[tokio::test]
 async fn multipart_uploads_expire_with_their_parts() -> Result<()> {
-    let api = Api::start(ServerOptions {
-        env: vec![("VERITY_MULTIPART_TTL_SECS".into(), "2".into())],
-        ..ServerOptions::default()
-    })?;
-    let experiment = api
-        .post("/api/2.0/mlflow/experiments/create", json!({"name": "e"}))
-        .await?;
-    expect_status(&experiment, 200);
-    let experiment = experiment.1["experiment_id"]
-        .as_str()
-        .context("id")?
-        .to_owned();
-    let run = api
-        .post(
-            "/api/2.0/mlflow/runs/create",
-            json!({"experiment_id": experiment}),
-        )
-        .await?;
-    let run = run.1["run"]["info"]["run_id"]
-        .as_str()
-        .context("run")?
-        .to_owned();
+    let api = Api::start(with_env(&[("VERITY_MULTIPART_TTL_SECS", "2")]))?;
+    let (experiment, run) = mlflow_experiment_with_run(&api, "e").await?;
     let created = api
         .post(
             &format!("/api/2.0/mlflow-artifacts/mpu/create/{experiment}/{run}/artifacts/big"),
@@ -649,10 +581,7 @@ async fn multipart_uploads_expire_with_their_parts() -> Result<()> {
 
 #[tokio::test]
 async fn checks_run_under_a_memory_limit() -> Result<()> {
-    let api = Api::start(ServerOptions {
-        env: vec![("VERITY_CHECK_MEMORY_MB".into(), "4".into())],
-        ..ServerOptions::default()
-    })?;
+    let api = Api::start(with_env(&[("VERITY_CHECK_MEMORY_MB", "4")]))?;
     api.project("p").await?;
     api.dataset("p", "big").await?;
     api.dataset("p", "small").await?;

@@ -3,33 +3,12 @@
 //! administrator's password stays out of the log, and `verity audit verify` changes nothing.
 
 use anyhow::{Context, Result};
-use reqwest::StatusCode;
+use reqwest::Method;
 use serde_json::{Value, json};
 use verity_tests::ServerOptions;
 
 use crate::mlflow::server_with_members;
 use crate::{Api, BIN, expect_error, expect_status, verity_command};
-
-/// Sends `method path` with a bearer token and an optional JSON body.
-async fn as_token(
-    api: &Api,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<(StatusCode, Value)> {
-    let mut request = api
-        .server
-        .client()
-        .request(method, api.server.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let resp = request.send().await?;
-    let status = resp.status();
-    Ok((status, crate::json(resp).await?))
-}
 
 #[tokio::test]
 async fn password_changes_end_other_credentials() -> Result<()> {
@@ -39,7 +18,7 @@ async fn password_changes_end_other_credentials() -> Result<()> {
     let second = api.server.login_token("carl", "carl-password-1234").await?;
     let me = |token: String| {
         let api = &api;
-        async move { as_token(api, &token, reqwest::Method::GET, "/api/v1/auth/me", None).await }
+        async move { api.get_as(&token, "/api/v1/auth/me").await }
     };
     expect_status(&me(second.clone()).await?, 200);
 
@@ -48,12 +27,11 @@ async fn password_changes_end_other_credentials() -> Result<()> {
     let change = |token: String, body: Value| {
         let api = &api;
         async move {
-            as_token(
-                api,
-                &token,
-                reqwest::Method::POST,
+            api.send_as(
+                Some(&token),
+                Method::POST,
                 "/api/v1/auth/password",
-                Some(body),
+                Some(&body),
             )
             .await
         }
@@ -180,40 +158,39 @@ async fn ids_of_other_projects_cannot_be_probed() -> Result<()> {
     let admin_token_id = admin_token.1["id"].as_i64().context("token id")?;
 
     // The same answer for "there is none" and "it is not yours".
-    let get = |path: String| {
-        let api = &api;
-        async move { as_token(api, otto, reqwest::Method::GET, &path, None).await }
-    };
-    let existing = get(format!("/api/v1/dataset-versions/{hidden_id}")).await?;
-    let absent = get(format!("/api/v1/dataset-versions/{missing_id}")).await?;
+    let existing = api
+        .get_as(otto, &format!("/api/v1/dataset-versions/{hidden_id}"))
+        .await?;
+    let absent = api
+        .get_as(otto, &format!("/api/v1/dataset-versions/{missing_id}"))
+        .await?;
     expect_error(&existing, 404, "dataset_version_not_found");
     expect_error(&absent, 404, "dataset_version_not_found");
-    let existing = get(format!(
-        "/api/v1/lineage?kind=dataset_version&id={hidden_id}"
-    ))
-    .await?;
-    let absent = get(format!(
-        "/api/v1/lineage?kind=dataset_version&id={missing_id}"
-    ))
-    .await?;
+    let existing = api
+        .get_as(
+            otto,
+            &format!("/api/v1/lineage?kind=dataset_version&id={hidden_id}"),
+        )
+        .await?;
+    let absent = api
+        .get_as(
+            otto,
+            &format!("/api/v1/lineage?kind=dataset_version&id={missing_id}"),
+        )
+        .await?;
     expect_error(&existing, 404, "dataset_version_not_found");
     expect_error(&absent, 404, "dataset_version_not_found");
-    let existing = as_token(
-        &api,
-        otto,
-        reqwest::Method::DELETE,
-        &format!("/api/v1/tokens/{admin_token_id}"),
-        None,
-    )
-    .await?;
-    let absent = as_token(
-        &api,
-        otto,
-        reqwest::Method::DELETE,
-        "/api/v1/tokens/999999",
-        None,
-    )
-    .await?;
+    let existing = api
+        .send_as(
+            Some(otto),
+            Method::DELETE,
+            &format!("/api/v1/tokens/{admin_token_id}"),
+            None,
+        )
+        .await?;
+    let absent = api
+        .send_as(Some(otto), Method::DELETE, "/api/v1/tokens/999999", None)
+        .await?;
     expect_error(&existing, 404, "token_not_found");
     expect_error(&absent, 404, "token_not_found");
     assert_eq!(
@@ -226,14 +203,14 @@ async fn ids_of_other_projects_cannot_be_probed() -> Result<()> {
     );
     // Datasets of a project the caller is not in: 403 whether they exist or not.
     for dataset in ["d", "no-such-dataset"] {
-        let reply = as_token(
-            &api,
-            otto,
-            reqwest::Method::PATCH,
-            &format!("/api/v1/projects/hidden/datasets/{dataset}"),
-            Some(json!({"description": "x"})),
-        )
-        .await?;
+        let reply = api
+            .send_as(
+                Some(otto),
+                Method::PATCH,
+                &format!("/api/v1/projects/hidden/datasets/{dataset}"),
+                Some(&json!({"description": "x"})),
+            )
+            .await?;
         expect_error(&reply, 403, "forbidden");
     }
     // Refusals naming another project's version do not name that project.

@@ -24,7 +24,7 @@ fn secret_csv() -> Vec<u8> {
     csv.into_bytes()
 }
 
-/// A client acting with one token; every answer's text is kept, to look for leaks.
+/// A client acting with one token ([`Api::send_as`]); every answer is kept, to look for leaks.
 struct As<'a> {
     api: &'a Api,
     token: &'a str,
@@ -46,30 +46,22 @@ impl<'a> As<'a> {
         path: &str,
         body: Option<Value>,
     ) -> Result<(StatusCode, Value)> {
-        let mut request = self
+        let reply = self
             .api
-            .server
-            .client()
-            .request(method.clone(), self.api.server.url(path))
-            .bearer_auth(self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let resp = request
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = resp.status();
-        let text = resp.text().await?;
+            .send_as(Some(self.token), method.clone(), path, body.as_ref())
+            .await?;
         self.seen
             .borrow_mut()
-            .push(format!("{method} {path} -> {status} {text}"));
-        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok((status, value))
+            .push(format!("{method} {path} -> {} {}", reply.0, reply.1));
+        Ok(reply)
     }
 
     async fn get(&self, path: &str) -> Result<(StatusCode, Value)> {
         self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<(StatusCode, Value)> {
+        self.send(Method::POST, path, Some(body)).await
     }
 
     /// Asserts that no answer so far quoted the secret cell value.
@@ -78,6 +70,19 @@ impl<'a> As<'a> {
             assert!(!answer.contains(SECRET), "the data leaked: {answer}");
         }
     }
+}
+
+/// Sets a user's clearance (as the administrator, asserting 200).
+async fn set_clearance(api: &Api, user: &str, clearance: &str) -> Result<()> {
+    expect_status(
+        &api.patch(
+            &format!("/api/v1/users/{user}"),
+            json!({"clearance": clearance}),
+        )
+        .await?,
+        200,
+    );
+    Ok(())
 }
 
 /// The project `default` with a restricted dataset `secrets` (one version), a public one
@@ -124,15 +129,33 @@ async fn finished(api: &Api, monitor: &str, after: i64) -> Result<Value> {
     Ok(jobs["items"][0].clone())
 }
 
+/// Runs a monitor as the administrator (asserting 202) and waits for the job; returns the
+/// finished job and its report (asserting 200).
+async fn run_monitor(api: &Api, monitor: &str) -> Result<(Value, Value)> {
+    let queued = api
+        .post(
+            &format!("/api/v1/projects/default/monitors/{monitor}/runs"),
+            json!({}),
+        )
+        .await?;
+    expect_status(&queued, 202);
+    let id = queued.1["id"].as_i64().context("job id")?;
+    let job = finished(api, monitor, id - 1).await?;
+    let report_id = job["report_id"]
+        .as_i64()
+        .with_context(|| format!("no report of {job}"))?;
+    let report = api
+        .get(&format!("/api/v1/projects/default/reports/{report_id}"))
+        .await?;
+    expect_status(&report, 200);
+    Ok((job, report.1))
+}
+
 #[tokio::test]
 async fn uncleared_maintainers_cannot_make_monitors_read_restricted_data() -> Result<()> {
     let (api, tokens) = setup(&[("mona", "maintainer")]).await?;
     // Mona maintains the project but may only read public data.
-    expect_status(
-        &api.patch("/api/v1/users/mona", json!({"clearance": "public"}))
-            .await?,
-        200,
-    );
+    set_clearance(&api, "mona", "public").await?;
     let mona = As::new(&api, &tokens[0]);
     let (hook_url, mut deliveries) = receiver(0).await?;
     expect_status(
@@ -152,25 +175,16 @@ async fn uncleared_maintainers_cannot_make_monitors_read_restricted_data() -> Re
         json!({"name": "m2", "dataset": "open", "checks": [{"kind": "drift"}],
                "reference": {"dataset": "secrets", "version": 1}}),
     ] {
-        let reply = mona
-            .send(
-                Method::POST,
-                "/api/v1/projects/default/monitors",
-                Some(body),
-            )
-            .await?;
+        let reply = mona.post("/api/v1/projects/default/monitors", body).await?;
         expect_error(&reply, 403, "forbidden");
     }
     // Of public data she can.
     expect_status(
         &mona
-            .send(
-                Method::POST,
+            .post(
                 "/api/v1/projects/default/monitors",
-                Some(
-                    json!({"name": "mine", "dataset": "open", "checks": [profile],
-                            "on_new_version": false}),
-                ),
+                json!({"name": "mine", "dataset": "open", "checks": [profile],
+                       "on_new_version": false}),
             )
             .await?,
         201,
@@ -210,30 +224,18 @@ async fn uncleared_maintainers_cannot_make_monitors_read_restricted_data() -> Re
         let reply = mona.send(method, path, body).await?;
         expect_error(&reply, 403, "forbidden");
     }
-    let queued = api
-        .post("/api/v1/projects/default/monitors/watch/runs", json!({}))
-        .await?;
-    expect_status(&queued, 202);
-    let job = finished(&api, "watch", 0).await?;
+    let (job, report) = run_monitor(&api, "watch").await?;
     assert_eq!(job["state"], "succeeded", "{job}");
 
     // The data is in the report, for those cleared to read it (else this test proves nothing).
     let report_id = job["report_id"].as_i64().context("report id")?;
-    let report = api
-        .get(&format!("/api/v1/projects/default/reports/{report_id}"))
-        .await?;
-    expect_status(&report, 200);
-    assert_eq!(report.1["status"], "error");
-    assert!(
-        report.1["result"].to_string().contains(SECRET),
-        "{}",
-        report.1
-    );
+    assert_eq!(report["status"], "error");
+    assert!(report["result"].to_string().contains(SECRET), "{}", report);
     // Its summary, the alert, the job and the webhook payload do not quote it.
     assert!(
-        !report.1["summary"].to_string().contains(SECRET),
+        !report["summary"].to_string().contains(SECRET),
         "{}",
-        report.1
+        report
     );
     let alerts = items(&api.get("/api/v1/projects/default/alerts").await?);
     let alert = alerts
@@ -302,61 +304,30 @@ async fn uncleared_maintainers_cannot_make_monitors_read_restricted_data() -> Re
 #[tokio::test]
 async fn monitors_run_with_their_owners_access() -> Result<()> {
     let (api, tokens) = setup(&[("olga", "maintainer")]).await?;
-    expect_status(
-        &api.patch("/api/v1/users/olga", json!({"clearance": "restricted"}))
-            .await?,
-        200,
-    );
+    set_clearance(&api, "olga", "restricted").await?;
     let olga = As::new(&api, &tokens[0]);
     let made = olga
-        .send(
-            Method::POST,
+        .post(
             "/api/v1/projects/default/monitors",
-            Some(
-                json!({"name": "olgas", "dataset": "secrets", "checks": [{"kind": "profile"}],
-                        "on_new_version": false}),
-            ),
+            json!({"name": "olgas", "dataset": "secrets", "checks": [{"kind": "profile"}],
+                   "on_new_version": false}),
         )
         .await?;
     expect_status(&made, 201);
     assert_eq!(made.1["owner"], "olga");
-    let run = || async {
-        let queued = api
-            .post("/api/v1/projects/default/monitors/olgas/runs", json!({}))
-            .await?;
-        expect_status(&queued, 202);
-        let id = queued.1["id"].as_i64().context("job id")?;
-        finished(&api, "olgas", id - 1).await
-    };
-    let job = run().await?;
-    let report = api
-        .get(&format!(
-            "/api/v1/projects/default/reports/{}",
-            job["report_id"]
-        ))
-        .await?;
-    assert_eq!(report.1["status"], "pass", "{}", report.1);
+    let (_, report) = run_monitor(&api, "olgas").await?;
+    assert_eq!(report["status"], "pass", "{report}");
 
     // Olga loses her clearance: the next run is refused, the data not read.
-    expect_status(
-        &api.patch("/api/v1/users/olga", json!({"clearance": "internal"}))
-            .await?,
-        200,
-    );
-    let job = run().await?;
-    let report = api
-        .get(&format!(
-            "/api/v1/projects/default/reports/{}",
-            job["report_id"]
-        ))
-        .await?;
-    assert_eq!(report.1["status"], "error", "{}", report.1);
-    let summary = report.1["summary"].as_str().unwrap_or_default();
+    set_clearance(&api, "olga", "internal").await?;
+    let (_, report) = run_monitor(&api, "olgas").await?;
+    assert_eq!(report["status"], "error", "{report}");
+    let summary = report["summary"].as_str().unwrap_or_default();
     assert!(
         summary.contains("owner 'olga' may not read") && summary.contains("secrets"),
         "{summary}"
     );
-    assert!(report.1["result"].get("profile").is_none(), "{}", report.1);
+    assert!(report["result"].get("profile").is_none(), "{report}");
     let alerts = items(&api.get("/api/v1/projects/default/alerts").await?);
     assert!(
         alerts
@@ -374,13 +345,7 @@ async fn monitors_run_with_their_owners_access() -> Result<()> {
         .await?;
     expect_status(&changed, 200);
     assert_eq!(changed.1["owner"], "admin");
-    let job = run().await?;
-    let report = api
-        .get(&format!(
-            "/api/v1/projects/default/reports/{}",
-            job["report_id"]
-        ))
-        .await?;
-    assert_eq!(report.1["status"], "pass", "{}", report.1);
+    let (_, report) = run_monitor(&api, "olgas").await?;
+    assert_eq!(report["status"], "pass", "{report}");
     Ok(())
 }

@@ -189,15 +189,10 @@ impl TestServer {
         &self.client
     }
 
-    /// Logs in as `user` (session + CSRF token) and creates an API token; returns its secret.
-    /// The client is left as it was. A client of its own makes the requests: after
-    /// [`TestServer::authenticate_as`] the shared one sends a token, which would win over the
-    /// session.
-    pub async fn login_token(&self, user: &str, password: &str) -> Result<String> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()?;
-        let login = client
+    /// Logs in as `user` with a client of its own; returns the session cookie (`name=value`,
+    /// ready for a `Cookie` header) and the session's CSRF token.
+    pub async fn login_session(&self, user: &str, password: &str) -> Result<(String, String)> {
+        let login = Self::own_client()?
             .post(self.url("/api/v1/auth/login"))
             .json(&serde_json::json!({"username": user, "password": password}))
             .send()
@@ -217,7 +212,16 @@ impl TestServer {
             .as_str()
             .context("no csrf token")?
             .to_owned();
-        let created: serde_json::Value = client
+        Ok((cookie, csrf))
+    }
+
+    /// Logs in as `user` (session + CSRF token) and creates an API token; returns its secret.
+    /// The client is left as it was. A client of its own makes the requests: after
+    /// [`TestServer::authenticate_as`] the shared one sends a token, which would win over the
+    /// session.
+    pub async fn login_token(&self, user: &str, password: &str) -> Result<String> {
+        let (cookie, csrf) = self.login_session(user, password).await?;
+        let created: serde_json::Value = Self::own_client()?
             .post(self.url("/api/v1/tokens"))
             .header("cookie", cookie)
             .header("x-csrf-token", csrf)
@@ -230,6 +234,13 @@ impl TestServer {
             .as_str()
             .context("no token in the answer")?
             .to_owned())
+    }
+
+    /// A client without the shared one's credentials, for logging in.
+    fn own_client() -> Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?)
     }
 
     /// Like [`TestServer::login_token`], and makes [`TestServer::client`] send the token as

@@ -57,10 +57,8 @@ pub(super) async fn authorize(
     c: &Caller,
     action: Action,
     at: &Location,
-) -> Result<(), MlflowError> {
-    super::authorize_run(state, c, action, &at.run_id)
-        .await
-        .map(drop)
+) -> Result<verity_store::model::Run, MlflowError> {
+    super::authorize_run(state, c, action, &at.run_id).await
 }
 
 /// `PUT .../artifacts/<location>/<file>`: the body is the file.
@@ -72,9 +70,9 @@ pub(super) async fn upload(
 ) -> Result<Json<Value>, MlflowError> {
     let c = c?;
     let at = locate(&path)?;
-    authorize(&state, &c, Action::RunWrite, &at).await?;
+    let run = authorize(&state, &c, Action::RunWrite, &at).await?;
     verity_store::validate::artifact_path(&at.path)?;
-    let staged = stage_body(&state, body).await?;
+    let staged = stage_body(&state, &run.project, body).await?;
     state
         .put_artifact(&at.run_id, &at.path, staged, &c.actor)
         .await?;

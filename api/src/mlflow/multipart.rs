@@ -57,6 +57,8 @@ impl Default for Uploads {
 
 struct Upload {
     run_id: String,
+    /// The run's project, whose storage quota bounds the parts.
+    project: String,
     path: String,
     principal: String,
     num_parts: u32,
@@ -215,7 +217,7 @@ pub(super) async fn create(
 ) -> Result<Json<Value>, MlflowError> {
     let c = c?;
     let at = locate(&path)?;
-    authorize(&state, &c, Action::RunWrite, &at).await?;
+    let run = authorize(&state, &c, Action::RunWrite, &at).await?;
     let req: CreateRequest = wire::body(&body)?;
     let at = artifact(at, req.path.as_deref())?;
     let num_parts = match req.num_parts {
@@ -251,6 +253,7 @@ pub(super) async fn create(
             id.clone(),
             Upload {
                 run_id: at.run_id.clone(),
+                project: run.project.clone(),
                 path: at.path.clone(),
                 principal: c.actor.principal.clone(),
                 num_parts,
@@ -282,7 +285,7 @@ pub(super) async fn put_part(
     let number = part
         .parse::<u32>()
         .map_err(|_| MlflowError::invalid(format!("'{part}' is not a part number")))?;
-    {
+    let project = {
         let open = state.mlflow_uploads.lock();
         let upload = open
             .get(&id)
@@ -294,12 +297,13 @@ pub(super) async fn put_part(
                 upload.num_parts
             )));
         }
-    }
+        upload.project.clone()
+    };
     // The decision: the upload id, given only to an authorized caller, is the credential.
     if let Some(mark) = extensions.get::<DecisionMark>() {
         mark.set();
     }
-    let staged = stage_body(&state, body).await?;
+    let staged = stage_body(&state, &project, body).await?;
     let etag = format!("\"{}\"", staged.content_hash);
     let limit = state.blobs().max_size();
     let replaced = {

@@ -96,11 +96,11 @@ pub async fn upload_artifact(
     Path((run_id, path)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult<Json<FileResponse>> {
-    caller
+    let run = caller
         .authorize_run(&state, Action::RunWrite, &run_id)
         .await?;
     verity_store::validate::artifact_path(&path)?;
-    let staged = stage_body(&state, body).await?;
+    let staged = stage_body(&state, &run.project, body).await?;
     Ok(Json(
         state
             .put_artifact(&run_id, &path, staged, &caller.actor)

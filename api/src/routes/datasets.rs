@@ -321,7 +321,7 @@ pub async fn create_dataset_version(
             Some(f) => Some(DataFormat::parse(f)?),
             None => DataFormat::from_content_type(content_type),
         };
-        let staged = stage_body(&state, body).await?;
+        let staged = stage_body(&state, &project, body).await?;
         NewDatasetVersion {
             source: VersionSource::Upload(staged),
             format,

@@ -250,12 +250,35 @@ fn parse_json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T>
     })
 }
 
-/// Streams a request body into the blob store (bounded by the configured maximum).
-pub(crate) async fn stage_body(state: &AppState, body: Body) -> ApiResult<StagedBlob> {
+/// Streams a request body into the blob store for `project`, bounded by the largest upload and
+/// by what the project's storage quota leaves: refused as soon as the body passes either, so a
+/// client cannot fill the staging area past its quota.
+pub(crate) async fn stage_body(
+    state: &AppState,
+    project: &str,
+    body: Body,
+) -> ApiResult<StagedBlob> {
     let stream = body
         .into_data_stream()
         .map_err(|e| std::io::Error::other(e.to_string()));
-    Ok(state.blobs().stage(stream).await?)
+    let room = state.quota_room(project).await?;
+    match (room, state.project_quota()) {
+        (Some(room), Some(quota)) if room < state.blobs().max_size() => {
+            match state.blobs().stage_within(stream, room).await {
+                Err(verity_store::Error::TooLarge { .. }) => {
+                    Err(verity_store::Error::QuotaExceeded {
+                        project: project.to_owned(),
+                        used: quota - room,
+                        adding: room.saturating_add(1),
+                        quota,
+                    }
+                    .into())
+                }
+                other => Ok(other?),
+            }
+        }
+        _ => Ok(state.blobs().stage(stream).await?),
+    }
 }
 
 /// Streams a stored blob as a download.

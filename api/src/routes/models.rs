@@ -410,7 +410,7 @@ pub async fn create_model_version(
                 crate::evaluations::WEIGHTS_FILE
             )));
         }
-        let staged = stage_body(&state, body).await?;
+        let staged = stage_body(&state, &project, body).await?;
         NewModelVersion {
             source: ModelSource::Upload {
                 staged,
