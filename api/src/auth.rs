@@ -138,6 +138,18 @@ impl Target {
         }
     }
 
+    /// Something in a project that shows data of this sensitivity.
+    pub fn with_sensitivity(
+        project: &str,
+        resource: impl Into<String>,
+        sensitivity: Sensitivity,
+    ) -> Self {
+        Self {
+            sensitivity,
+            ..Self::in_project(project, resource)
+        }
+    }
+
     /// A dataset, with its sensitivity.
     pub fn dataset(dataset: &verity_store::model::Dataset) -> Self {
         Self {
@@ -195,6 +207,15 @@ impl Caller {
     fn decided(&self) {
         if let Some(mark) = &self.mark {
             mark.set();
+        }
+    }
+
+    /// The clearance the caller acts with: every level when authentication is disabled.
+    pub fn effective_clearance(&self) -> Sensitivity {
+        if self.credential == Credential::Anonymous {
+            Sensitivity::Restricted
+        } else {
+            self.clearance
         }
     }
 

@@ -312,9 +312,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VERITY_PUBLIC_HOSTS", value_delimiter = ',')]
     pub public_host: Vec<String>,
 
-    /// How long a client may take to send a request's headers, in milliseconds; slower
-    /// connections are closed.
-    #[arg(long, env = "VERITY_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    /// How long a connection may wait, in milliseconds, until a request's headers are complete:
+    /// from its start, and while it idles between requests (as nginx's
+    /// `client_header_timeout` and `keepalive_timeout`); slower and silent connections are
+    /// closed.
+    #[arg(long, env = "VERITY_HEADER_READ_TIMEOUT_MS", default_value_t = 60_000)]
     pub header_read_timeout_ms: u64,
 
     /// How long a request body may take, in milliseconds, before each byte counts; every

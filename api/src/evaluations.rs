@@ -95,11 +95,12 @@ fn invalid(message: impl Into<String>) -> CheckError {
     CheckError::Monitor(verity_monitor::Error::invalid(message))
 }
 
-/// Reads a file of a model version.
+/// Reads a file of a model version, of at most `max` bytes.
 async fn version_file(
     store: &Store,
     version: &ModelVersion,
     name: &str,
+    max: u64,
 ) -> Result<Vec<u8>, CheckError> {
     let file = version
         .files
@@ -112,24 +113,24 @@ async fn version_file(
                 version.model, version.version
             ))
         })?;
-    let max = if name == SPEC_FILE {
-        MAX_SPEC_BYTES
-    } else {
-        u64::MAX
-    };
-    read_blob(store, &file.content_hash, max).await
+    read_blob(store, &file.content_hash, name, max).await
 }
 
 /// Largest model spec (`verity-model.json`) read into memory.
 const MAX_SPEC_BYTES: u64 = 1024 * 1024;
 
-/// Reads a stored blob of at most `max` bytes into memory.
-async fn read_blob(store: &Store, content_hash: &str, max: u64) -> Result<Vec<u8>, CheckError> {
+/// Reads the stored file `name`, of at most `max` bytes, into memory.
+async fn read_blob(
+    store: &Store,
+    content_hash: &str,
+    name: &str,
+    max: u64,
+) -> Result<Vec<u8>, CheckError> {
     use futures::StreamExt;
     let (size, mut stream) = store.blobs().get(content_hash).await?;
     if size > max {
         return Err(invalid(format!(
-            "{SPEC_FILE} has {size} bytes; a model spec has at most {max}"
+            "{name} has {size} bytes; this server reads at most {max} of it"
         )));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
@@ -169,7 +170,7 @@ pub async fn check_run_artifact_model(
     let Some(spec) = find(SPEC_FILE) else {
         return Ok(());
     };
-    let spec = read_blob(store, &spec, MAX_SPEC_BYTES).await?;
+    let spec = read_blob(store, &spec, SPEC_FILE, MAX_SPEC_BYTES).await?;
     let Some(weights) = find(WEIGHTS_FILE) else {
         return Err(invalid(format!(
             "{SPEC_FILE} needs a {WEIGHTS_FILE} beside it in the same artifact directory"
@@ -186,14 +187,17 @@ pub async fn check_run_artifact_model(
     Ok(())
 }
 
-/// Loads a model version's spec and weights, checked against each other, onto `device`.
+/// Loads a model version's spec and weights, checked against each other, onto `device`. The
+/// weights are held in memory whole, so they may not pass the evaluation's memory limit.
 pub async fn load_model(
     store: &Store,
     version: &ModelVersion,
     device: DeviceChoice,
+    limits: &Limits,
 ) -> Result<Model, CheckError> {
-    let spec = version_file(store, version, SPEC_FILE).await?;
-    let weights = version_file(store, version, WEIGHTS_FILE).await?;
+    let spec = version_file(store, version, SPEC_FILE, MAX_SPEC_BYTES).await?;
+    let max_weights = u64::try_from(limits.memory_bytes).unwrap_or(u64::MAX);
+    let weights = version_file(store, version, WEIGHTS_FILE, max_weights).await?;
     Ok(Model::load(&spec, &weights, device)?)
 }
 
@@ -257,7 +261,7 @@ pub async fn run_evaluation(
     progress: &dyn Progress,
 ) -> Result<Evaluated, CheckError> {
     check_target(store, request).await?;
-    let model = load_model(store, &request.model, request.device).await?;
+    let model = load_model(store, &request.model, request.device, &request.limits).await?;
     evaluate_loaded(store, request, &model, actor, progress).await
 }
 
@@ -283,7 +287,7 @@ async fn evaluate_loaded(
     let sink = file.reopen().map_err(internal)?;
     let outcome = evaluate_with_limits(
         store.blobs().object_store(),
-        request.limits,
+        request.limits.clone(),
         &Source::of_version(&request.dataset),
         model,
         &request.config,
@@ -418,8 +422,20 @@ pub async fn run_comparison(
         ..challenger.clone()
     };
     // Both models load and fit each other before anything is stored.
-    let challenger_model = load_model(store, &challenger.model, challenger.device).await?;
-    let champion_model = load_model(store, &champion_request.model, challenger.device).await?;
+    let challenger_model = load_model(
+        store,
+        &challenger.model,
+        challenger.device,
+        &challenger.limits,
+    )
+    .await?;
+    let champion_model = load_model(
+        store,
+        &champion_request.model,
+        challenger.device,
+        &challenger.limits,
+    )
+    .await?;
     let (task, other) = (
         challenger_model.spec().output.task(),
         champion_model.spec().output.task(),

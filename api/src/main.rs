@@ -108,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
                     args.multipart_ttl_secs.max(1),
                 ))),
                 guard: Arc::new(guard_config(&args)?),
-                check_limits: verity_monitor::source::Limits::memory(
+                check_limits: verity_monitor::source::Limits::shared_memory(
                     args.check_memory_mb.max(4).saturating_mul(1024 * 1024),
                 ),
             };
@@ -144,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
                 config.retry_base = Duration::from_millis(args.retry_base_ms);
                 config.delivery_attempts = args.webhook_attempts.max(1);
                 config.allow_private_targets = args.webhook_allow_private;
-                config.check_limits = state.check_limits;
+                config.check_limits = state.check_limits.clone();
                 worker::spawn(store.clone(), config);
             }
             // Expired multipart uploads lose their staged parts.

@@ -1,10 +1,12 @@
 //! The HTTP server loop. axum's `serve` gives no header-read timeout, so a client could hold
-//! a connection open forever by sending its headers a byte at a time (slowloris). This loop
-//! serves each connection with hyper's HTTP/1 and HTTP/2 server, closes connections whose
-//! request headers do not arrive within the header-read timeout, hands every request its peer
-//! address (`ConnectInfo`), and on shutdown stops accepting and lets requests in flight
-//! finish for a grace period. Request bodies have their own deadline
-//! ([`crate::guard::body_deadline`]).
+//! a connection open forever by sending nothing, or its headers a byte at a time (slowloris).
+//! This loop serves each connection with hyper's HTTP/1.1 server, whose header-read timer runs
+//! whenever a request head is awaited (from the connection's start, and while a kept-alive
+//! connection idles), so a connection that sends no complete head in time is closed. It hands
+//! every request its peer address (`ConnectInfo`), and on shutdown stops accepting and lets
+//! requests in flight finish for a grace period. Request bodies have their own deadline
+//! ([`crate::guard::body_deadline`]). HTTP/2 is not served: no client of Verity needs it, and
+//! its preface would otherwise open a connection without a header timer.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,8 +17,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -25,7 +27,8 @@ use tower::ServiceExt as _;
 /// Limits of the server loop.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeOptions {
-    /// How long a connection may take to send a request's headers (HTTP/1).
+    /// How long a connection may wait before a request's headers are complete (also while
+    /// idle between requests).
     pub header_read_timeout: Duration,
     /// How long requests in flight may run on after a shutdown signal.
     pub shutdown_grace: Duration,
@@ -39,12 +42,10 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -66,9 +67,8 @@ pub async fn serve(
         let service = app
             .clone()
             .map_request(move |request: Request<Incoming>| with_peer(request, peer));
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -256,7 +256,15 @@ async fn execute(
                 checks::refused_report(kind, raw.clone(), &inputs, &origin, reason)
             }
             (None, Ok(spec)) => {
-                match checks::run(store, &spec, &inputs, config.check_limits, &NoProgress).await {
+                match checks::run(
+                    store,
+                    &spec,
+                    &inputs,
+                    config.check_limits.clone(),
+                    &NoProgress,
+                )
+                .await
+                {
                     Ok((outcome, ms)) => checks::report_of(&spec, &inputs, &origin, &outcome, ms),
                     Err(e) if e.is_transient() => return Err(e),
                     Err(e) => {

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use datafusion::datasource::file_format::options::{CsvReadOptions, ParquetReadOptions};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::execution::memory_pool::{
+    GreedyMemoryPool, MemoryConsumer, MemoryPool, MemoryReservation,
+};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::ObjectStore;
@@ -25,8 +27,8 @@ const BLOBS_URL: &str = "verity://blobs/";
 /// The memory a session's queries may hold when no limit is given: 2 GiB.
 pub const DEFAULT_MEMORY_LIMIT: usize = 2 * 1024 * 1024 * 1024;
 
-/// Limits on what one session's queries may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Limits on what a session's queries may use.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Bytes the session's work may hold at once, all its queries together: what DataFusion's
     /// operators reserve (hash tables of aggregations and distinct counts, sort buffers, join
@@ -37,22 +39,48 @@ pub struct Limits {
     /// fails (aggregations reserve some memory up front). Defaults to
     /// [`DEFAULT_MEMORY_LIMIT`].
     pub memory_bytes: usize,
+    /// When set, the sessions made with these limits share one pool of `memory_bytes`: the
+    /// limit holds for all of them together (a server's checks), not for each.
+    shared: Option<SharedPool>,
+}
+
+/// One memory pool that several sessions draw from.
+#[derive(Clone)]
+struct SharedPool(Arc<dyn MemoryPool>);
+
+impl std::fmt::Debug for SharedPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedPool").finish_non_exhaustive()
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            memory_bytes: DEFAULT_MEMORY_LIMIT,
-        }
+        Self::memory(DEFAULT_MEMORY_LIMIT)
     }
 }
 
 impl Limits {
-    /// Limits holding the session's queries to `bytes` of memory.
+    /// Limits holding each session's queries to `bytes` of memory.
     pub fn memory(bytes: usize) -> Self {
         Self {
             memory_bytes: bytes,
+            shared: None,
         }
+    }
+
+    /// Limits holding the queries of every session made with them (and their clones) to
+    /// `bytes` of memory together: concurrent checks cannot multiply the limit.
+    pub fn shared_memory(bytes: usize) -> Self {
+        Self {
+            memory_bytes: bytes,
+            shared: Some(SharedPool(Arc::new(GreedyMemoryPool::new(bytes)))),
+        }
+    }
+
+    /// Whether the memory is shared by every session made with these limits.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 }
 
@@ -120,7 +148,7 @@ impl Session {
 
     /// The limits this session runs under.
     pub fn limits(&self) -> Limits {
-        self.limits
+        self.limits.clone()
     }
 
     /// Rows per batch its reads return.
@@ -145,8 +173,11 @@ impl Session {
         // A greedy pool: operators that cannot spill (distinct counts, final aggregates) get
         // what is left, first come first served. Spilling is off, so a query over the limit
         // fails rather than writing dataset values to local disk.
-        let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(limits.memory_bytes, 1.0)
+        let builder = match &limits.shared {
+            Some(SharedPool(pool)) => RuntimeEnvBuilder::new().with_memory_pool(Arc::clone(pool)),
+            None => RuntimeEnvBuilder::new().with_memory_limit(limits.memory_bytes, 1.0),
+        };
+        let runtime = builder
             .with_disk_manager_builder(
                 DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
             )
@@ -373,5 +404,26 @@ mod tests {
             .await
             .expect_err("fails");
         assert_eq!(other.kind(), crate::ErrorKind::InvalidArgument);
+    }
+
+    /// Sessions made with shared limits draw from one pool: what one holds, another cannot
+    /// have, so concurrent checks do not multiply the server's limit; separate limits are
+    /// separate pools.
+    #[test]
+    fn shared_limits_hold_for_all_sessions_together() {
+        let blobs: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let shared = Limits::shared_memory(4 << 20);
+        assert!(shared.is_shared());
+        let first = Session::new_with_limits(blobs.clone(), shared.clone()).expect("session");
+        let second = Session::new_with_limits(blobs.clone(), shared).expect("session");
+        let held = first.reservation("first");
+        held.try_grow((4 << 20) - 1024).expect("fits");
+        let wanted = second.reservation("second");
+        assert!(wanted.try_grow(4096).is_err(), "the pool is shared");
+        drop(held);
+        wanted.try_grow(4096).expect("fits once the first lets go");
+        let separate = Session::new_with_limits(blobs, Limits::memory(4 << 20)).expect("session");
+        let alone = separate.reservation("alone");
+        alone.try_grow((4 << 20) - 1024).expect("a pool of its own");
     }
 }

@@ -470,12 +470,22 @@ impl Store {
     }
 }
 
-/// Opens a URL for registration. Local files are refused: a server must not read its own disk
-/// on a client's say-so.
 /// Schemes of object stores a dataset version can be read from. Never `file` or `memory`: a
 /// server must not read its own disk on a client's say-so.
 const REGISTRABLE_SCHEMES: [&str; 7] = ["s3", "s3a", "gs", "az", "abfs", "abfss", "azure"];
 
+/// Whether `name` is spelled as a bucket or container is (lower-case letters, digits, `.`,
+/// `-`, `_`; 1 to 255 characters): never percent-escaped or in upper case, so that the name
+/// compared with Verity's own store is the name the request goes to.
+fn plain_bucket_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+        })
+}
+
+/// Opens a URL for registration: an object of a registrable store, in a bucket named plainly.
 fn open_registrable_url(
     url: &str,
 ) -> Result<(
@@ -496,6 +506,17 @@ fn open_registrable_url(
             "'{}:' urls cannot be registered: use an upload, or an object store url ({})",
             parsed.scheme(),
             REGISTRABLE_SCHEMES.join(", ")
+        )));
+    }
+    // The bucket (or the container, `abfss://container@account...`) goes into the request as
+    // written: an escaped or upper-case spelling would name Verity's own bucket under another
+    // name.
+    let bucket = parsed.host_str().unwrap_or_default();
+    let container = parsed.username();
+    if !plain_bucket_name(bucket) || !(container.is_empty() || plain_bucket_name(container)) {
+        return Err(Error::invalid(format!(
+            "source_uri '{url}' must name its bucket plainly: lower-case letters, digits, '.', \
+             '-' and '_', nothing escaped"
         )));
     }
     let (store, path) = blob::open_url(url)?;

@@ -302,7 +302,9 @@ pub(crate) async fn lock_row(
             }
             LockTable::Monitors => "SELECT id FROM monitors WHERE id = $1 FOR UPDATE",
             LockTable::LoggedModels => "SELECT id FROM logged_models WHERE id = $1 FOR UPDATE",
-            LockTable::Projects => "SELECT id FROM projects WHERE id = $1 FOR UPDATE",
+            // NO KEY UPDATE: it serialises quota checks without conflicting with the KEY SHARE
+            // locks that inserts of the project's children take.
+            LockTable::Projects => "SELECT id FROM projects WHERE id = $1 FOR NO KEY UPDATE",
         };
         sqlx::query(sql).bind(id).execute(conn).await?;
     }

@@ -121,6 +121,13 @@ impl Error {
             Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 ErrorKind::Unavailable
             }
+            // PostgreSQL gave up a transaction to break a deadlock or a serialization
+            // conflict: running it again can succeed.
+            Self::Database(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                ErrorKind::Unavailable
+            }
             Self::ObjectStore(object_store::Error::NotFound { .. }) => ErrorKind::NotFound,
             Self::Database(_)
             | Self::Migrate(_)

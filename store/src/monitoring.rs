@@ -342,6 +342,9 @@ pub struct Webhook {
     pub events: Vec<String>,
     /// Whether deliveries are made.
     pub enabled: bool,
+    /// The clearance its creator had: it receives alerts only of monitors whose data needs no
+    /// more.
+    pub clearance: String,
     /// Principal that created it.
     pub created_by: String,
     /// Creation time.
@@ -363,6 +366,8 @@ pub struct Delivery {
     pub event: String,
     /// The body to POST.
     pub payload: String,
+    /// The clearance the payload needs (the most sensitive data of the alert's monitor).
+    pub sensitivity: String,
     /// One of [`DELIVERY_STATES`].
     pub state: String,
     /// Claims so far.

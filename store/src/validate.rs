@@ -117,6 +117,15 @@ pub fn sensitivity(value: &str) -> Result<()> {
     }
 }
 
+/// The rank of a sensitivity (or clearance) in [`SENSITIVITIES`] order; an unknown one ranks
+/// as the most sensitive.
+pub fn sensitivity_rank(value: &str) -> usize {
+    SENSITIVITIES
+        .iter()
+        .position(|s| *s == value)
+        .unwrap_or(SENSITIVITIES.len() - 1)
+}
+
 /// A free-text description.
 pub fn description(value: &str) -> Result<()> {
     if value.len() > MAX_DESCRIPTION_LEN {

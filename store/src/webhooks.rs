@@ -12,12 +12,12 @@ use crate::audit::{Actor, NewEvent, append};
 use crate::model::Page;
 use crate::monitoring::{Alert, Delivery, DeliveryAttempt, WEBHOOK_EVENTS, Webhook, clip, one_of};
 use crate::projects::project_id;
-use crate::{Backend, Error, PageRequest, Result, Store, now_ms};
+use crate::{Backend, Error, PageRequest, Result, Store, now_ms, validate};
 
-const SELECT_WEBHOOK: &str = "SELECT w.id, p.name AS project, w.url, w.events, w.enabled, w.created_by, \
-     w.created_at FROM webhooks w JOIN projects p ON p.id = w.project_id";
+const SELECT_WEBHOOK: &str = "SELECT w.id, p.name AS project, w.url, w.events, w.enabled, w.clearance, \
+     w.created_by, w.created_at FROM webhooks w JOIN projects p ON p.id = w.project_id";
 
-const SELECT_DELIVERY: &str = "SELECT d.id, d.webhook_id, p.name AS project, w.url, d.event, d.payload, \
+const SELECT_DELIVERY: &str = "SELECT d.id, d.webhook_id, p.name AS project, w.url, d.event, d.payload, d.sensitivity, \
      d.state, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at \
      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN projects p ON p.id = w.project_id";
 
@@ -40,6 +40,7 @@ fn webhook_from_row(row: &sqlx::any::AnyRow) -> Result<Webhook> {
         url: row.try_get("url")?,
         events: parse_events(&events)?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
+        clearance: row.try_get("clearance")?,
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
     })
@@ -53,6 +54,7 @@ fn delivery_from_row(row: &sqlx::any::AnyRow) -> Result<Delivery> {
         url: row.try_get("url")?,
         event: row.try_get("event")?,
         payload: row.try_get("payload")?,
+        sensitivity: row.try_get("sensitivity")?,
         state: row.try_get("state")?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
@@ -127,16 +129,44 @@ async fn webhook_in_project(conn: &mut AnyConnection, project: &str, id: i64) ->
     webhook_from_row(&row)
 }
 
+/// The most sensitive class of the data a monitor reads: its dataset's and its reference
+/// version's dataset's.
+async fn monitor_sensitivity(
+    conn: &mut AnyConnection,
+    project: &str,
+    monitor: &str,
+) -> Result<String> {
+    let classes: Vec<String> = sqlx::query_scalar(
+        "SELECT d.sensitivity FROM monitors m JOIN projects p ON p.id = m.project_id \
+         JOIN datasets d ON d.id = m.dataset_id WHERE p.name = $1 AND m.name = $2 \
+         UNION ALL \
+         SELECT rd.sensitivity FROM monitors m JOIN projects p ON p.id = m.project_id \
+         JOIN dataset_versions rv ON rv.id = m.reference_version_id \
+         JOIN datasets rd ON rd.id = rv.dataset_id WHERE p.name = $1 AND m.name = $2",
+    )
+    .bind(project)
+    .bind(monitor)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(classes
+        .into_iter()
+        .max_by_key(|c| validate::sensitivity_rank(c))
+        .unwrap_or_else(|| "restricted".to_owned()))
+}
+
 /// Enqueues one pending delivery of `event` about `alert` to each enabled webhook of the
-/// alert's project subscribed to it (or to `*`). The payload is built once, only when needed.
+/// alert's project subscribed to it (or to `*`) whose clearance covers the monitor's data. The
+/// payload is built once, only when needed.
 pub(crate) async fn enqueue_deliveries(
     conn: &mut AnyConnection,
     alert: &Alert,
     event: &str,
     payload: &(dyn Fn(&str, &Alert) -> String + Sync),
 ) -> Result<usize> {
+    let sensitivity = monitor_sensitivity(conn, &alert.project, &alert.monitor).await?;
+    let needed = validate::sensitivity_rank(&sensitivity);
     let hooks = sqlx::query(
-        "SELECT w.id, w.events FROM webhooks w JOIN projects p ON p.id = w.project_id \
+        "SELECT w.id, w.events, w.clearance FROM webhooks w JOIN projects p ON p.id = w.project_id \
          WHERE p.name = $1 AND w.enabled = 1 ORDER BY w.id",
     )
     .bind(&alert.project)
@@ -145,7 +175,8 @@ pub(crate) async fn enqueue_deliveries(
     let mut subscribed = Vec::new();
     for row in hooks {
         let events = parse_events(&row.try_get::<String, _>("events")?)?;
-        if events.iter().any(|e| e == event || e == "*") {
+        let cleared = validate::sensitivity_rank(&row.try_get::<String, _>("clearance")?) >= needed;
+        if cleared && events.iter().any(|e| e == event || e == "*") {
             subscribed.push(row.try_get::<i64, _>("id")?);
         }
     }
@@ -156,12 +187,13 @@ pub(crate) async fn enqueue_deliveries(
     let now = now_ms();
     for webhook_id in &subscribed {
         sqlx::query(
-            "INSERT INTO webhook_deliveries (webhook_id, event, payload, state, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+            "INSERT INTO webhook_deliveries (webhook_id, event, payload, sensitivity, state, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
         )
         .bind(webhook_id)
         .bind(event)
         .bind(&body)
+        .bind(&sensitivity)
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -211,16 +243,19 @@ fn check_events(events: &[String]) -> Result<Vec<String>> {
 impl Store {
     /// Creates a webhook of a project: deliveries of `events` (from
     /// [`crate::monitoring::WEBHOOK_EVENTS`]) are POSTed to `url` (http or https), signed with
-    /// `secret`. Audited as `webhook.create` with the url's host only (a url path or query can
-    /// hold a token).
+    /// `secret`. It receives alerts only of monitors whose data needs at most `clearance` (its
+    /// creator's). Audited as `webhook.create` with the url's host only (a url path or query
+    /// can hold a token).
     pub async fn create_webhook(
         &self,
         project: &str,
         url: &str,
         events: &[String],
         secret: &str,
+        clearance: &str,
         actor: &Actor,
     ) -> Result<Webhook> {
+        validate::sensitivity(clearance)?;
         let host = check_url(url)?;
         let events = check_events(events)?;
         if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
@@ -236,13 +271,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let pid = project_id(&mut tx, project).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO webhooks (project_id, url, secret, events, enabled, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6) RETURNING id",
+            "INSERT INTO webhooks (project_id, url, secret, events, enabled, clearance, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7) RETURNING id",
         )
         .bind(pid)
         .bind(url)
         .bind(secret)
         .bind(&events_json)
+        .bind(clearance)
         .bind(&actor.principal)
         .bind(now_ms())
         .fetch_one(&mut *tx)

@@ -135,6 +135,11 @@ async fn overlong_names_are_refused_before_authorization() -> Result<()> {
         .await?;
     let message = expect_error(&reply, 400, "invalid_argument");
     assert!(message.contains("at most 256"), "{message}");
+    // A segment named like a file route's does not exempt what follows from the bound.
+    let reply = api
+        .get_as(vic, &format!("/api/v1/projects/artifacts/datasets/{name}"))
+        .await?;
+    expect_error(&reply, 400, "invalid_argument");
     let escaped = "%C3%A9".repeat(300);
     expect_error(
         &api.get_as(vic, &format!("/api/v1/projects/{escaped}"))
@@ -192,20 +197,42 @@ async fn bodies_are_not_read_before_authentication_and_slow_clients_are_cut_off(
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?}");
     assert!(answer.contains("UNAUTHENTICATED"), "{answer}");
     assert!(took < Duration::from_secs(2), "answered after {took:?}");
-    // Logins read at most 16 KiB.
-    let reply = api
-        .send_bytes(
-            reqwest::Method::POST,
-            "/api/v1/auth/login",
-            Some("application/json"),
-            format!(
-                "{{\"username\": \"admin\", \"password\": \"{}\"}}",
-                "p".repeat(100_000)
-            )
-            .into_bytes(),
-        )
-        .await?;
-    assert_eq!(reply.0, 413, "{}", reply.1);
+    // Logins read at most 16 KiB (over a bare connection: the server answers before it has
+    // read the rest, which a client library may report as a broken write).
+    let body = format!(
+        "{{\"username\": \"admin\", \"password\": \"{}\"}}",
+        "p".repeat(100_000)
+    );
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (raw, _) =
+        crate::raw_http::exchange(&host, head, body.into_bytes(), Duration::from_secs(10)).await?;
+    let answer = crate::raw_http::parse(&raw, true).context("an answer to the long login")?;
+    assert_eq!(
+        answer.status,
+        413,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+
+    // A client that connects and sends nothing, or only HTTP/2's preface, is closed after the
+    // header timeout too.
+    for opening in [&b""[..], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"] {
+        let mut stream = TcpStream::connect(&host).await?;
+        let started = Instant::now();
+        stream.write_all(opening).await?;
+        let mut sink = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut sink)).await;
+        assert!(read.is_ok(), "a silent connection was kept for 5 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "closed after {:?}",
+            started.elapsed()
+        );
+    }
 
     // Headers sent a line every 200 ms: the connection is closed after the header timeout.
     let mut stream = TcpStream::connect(&host).await?;
@@ -528,6 +555,47 @@ async fn project_quotas_refuse_what_would_pass_them() -> Result<()> {
         crate::tmp_files(&api).is_empty(),
         "{:?}",
         crate::tmp_files(&api)
+    );
+    // MLflow multipart parts count against the quota while they are staged: two open uploads
+    // cannot stage more than the project may hold.
+    let (experiment, mlflow_run) = crate::mlflow::mlflow_experiment_with_run(&api, "big").await?;
+    let mut part_urls = Vec::new();
+    for name in ["one", "two"] {
+        let created = api
+            .post(
+                &format!("/api/2.0/mlflow-artifacts/mpu/create/{experiment}/{mlflow_run}/artifacts/{name}"),
+                json!({"path": format!("/tmp/{name}.bin"), "num_parts": 1}),
+            )
+            .await?;
+        expect_status(&created, 200);
+        part_urls.push(
+            created.1["credentials"][0]["url"]
+                .as_str()
+                .context("part url")?
+                .to_owned(),
+        );
+    }
+    let put = reqwest::Client::new()
+        .put(&part_urls[0])
+        .body(vec![1u8; 2000])
+        .send()
+        .await?;
+    assert_eq!(put.status(), 200);
+    let put = reqwest::Client::new()
+        .put(&part_urls[1])
+        .body(vec![2u8; 2000])
+        .send()
+        .await?;
+    // MLflow's envelope calls a value over a limit INVALID_PARAMETER_VALUE (400).
+    assert_eq!(put.status(), 400);
+    let body: Value = put.json().await?;
+    assert_eq!(body["error_code"], "INVALID_PARAMETER_VALUE");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("quota"),
+        "{body}"
     );
     Ok(())
 }

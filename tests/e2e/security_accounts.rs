@@ -63,6 +63,23 @@ async fn password_changes_end_other_credentials() -> Result<()> {
         .send()
         .await?;
     assert_eq!(anonymous.status(), 401);
+    // A read-only token cannot be used to end the user's other credentials.
+    let read_only = api
+        .send_as(
+            Some(&first),
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&json!({"name": "ro", "read_only": true})),
+        )
+        .await?;
+    expect_status(&read_only, 201);
+    let read_only = read_only.1["token"].as_str().context("token")?.to_owned();
+    let refused = change(
+        read_only,
+        json!({"current_password": "carl-password-1234", "new_password": "a-new-password-5678"}),
+    )
+    .await?;
+    expect_error(&refused, 403, "forbidden");
 
     // Carl changes his password with his first token: it keeps working, the other is revoked.
     let changed = change(

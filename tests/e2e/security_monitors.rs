@@ -202,9 +202,14 @@ async fn uncleared_maintainers_cannot_make_monitors_read_restricted_data() -> Re
         .await?,
         201,
     );
-    // Mona can neither run it, nor change it (which would make her its owner), nor point her
-    // own monitor at the restricted data.
+    // Mona can neither run it, nor change it (which would make her its owner), nor delete it,
+    // nor point her own monitor at the restricted data.
     for (method, path, body) in [
+        (
+            Method::DELETE,
+            "/api/v1/projects/default/monitors/watch",
+            None,
+        ),
         (
             Method::POST,
             "/api/v1/projects/default/monitors/watch/runs",
@@ -348,4 +353,87 @@ async fn monitors_run_with_their_owners_access() -> Result<()> {
     let (_, report) = run_monitor(&api, "olgas").await?;
     assert_eq!(report["status"], "pass", "{report}");
     Ok(())
+}
+
+#[tokio::test]
+async fn webhooks_follow_their_creators_clearance() -> Result<()> {
+    let (api, tokens) = setup(&[("olivia", "owner")]).await?;
+    // Olivia owns the project but may only read public data; the administrator may read all.
+    set_clearance(&api, "olivia", "public").await?;
+    let olivia = As::new(&api, &tokens[0]);
+    let (cleared_url, mut cleared) = receiver(0).await?;
+    let (public_url, mut public) = receiver(0).await?;
+    let made = api
+        .post(
+            "/api/v1/projects/default/webhooks",
+            json!({"url": cleared_url}),
+        )
+        .await?;
+    expect_status(&made, 201);
+    assert_eq!(made.1["clearance"], "restricted");
+    let cleared_hook = made.1["id"].as_i64().context("webhook id")?;
+    let made = olivia
+        .post(
+            "/api/v1/projects/default/webhooks",
+            json!({"url": public_url}),
+        )
+        .await?;
+    expect_status(&made, 201);
+    assert_eq!(made.1["clearance"], "public");
+    let public_hook = made.1["id"].as_i64().context("webhook id")?;
+    // A failing monitor of each dataset.
+    let rows = |dataset: &str| {
+        json!({"name": format!("rows-{dataset}"), "dataset": dataset, "on_new_version": false,
+               "checks": [{"kind": "quality", "expectations": [
+                   {"type": "expect_table_row_count_to_be_between", "min_value": 1000}]}]})
+    };
+    for dataset in ["secrets", "open"] {
+        expect_status(
+            &api.post("/api/v1/projects/default/monitors", rows(dataset))
+                .await?,
+            201,
+        );
+        run_monitor(&api, &format!("rows-{dataset}")).await?;
+    }
+    // The administrator's webhook hears of both alerts, Olivia's only of the public one.
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let got = next_delivery(&mut cleared).await?;
+        let body: Value = serde_json::from_slice(&got.body)?;
+        heard.push(body["monitor"].as_str().unwrap_or_default().to_owned());
+    }
+    heard.sort();
+    assert_eq!(heard, ["rows-open", "rows-secrets"]);
+    let got = next_delivery(&mut public).await?;
+    let body: Value = serde_json::from_slice(&got.body)?;
+    assert_eq!(body["monitor"], "rows-open");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        public.try_recv().is_err(),
+        "Olivia's webhook heard of restricted data"
+    );
+    // The delivery log shows Olivia only what she may read; the administrator everything.
+    let admin_token = api
+        .post("/api/v1/tokens", json!({"name": "admin-hooks"}))
+        .await?;
+    let admin_token = admin_token.1["token"].as_str().context("token")?.to_owned();
+    let admin = As::new(&api, &admin_token);
+    let seen = deliveries(&olivia, cleared_hook).await?;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen[0]["payload"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rows-open")
+    );
+    assert_eq!(deliveries(&admin, cleared_hook).await?.len(), 2);
+    assert_eq!(deliveries(&admin, public_hook).await?.len(), 1);
+    olivia.assert_nothing_leaked();
+    Ok(())
+}
+
+/// The deliveries of a webhook of `default` that `who` may see.
+async fn deliveries(who: &As<'_>, hook: i64) -> Result<Vec<Value>> {
+    let path = format!("/api/v1/projects/default/webhooks/{hook}/deliveries");
+    Ok(items(&who.get(&path).await?))
 }

@@ -151,9 +151,7 @@ impl TestServer {
             }
         };
         let started_in = started.elapsed();
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(300))
-            .build()?;
+        let client = client_builder().build()?;
         Ok(Self {
             child,
             base,
@@ -238,9 +236,7 @@ impl TestServer {
 
     /// A client without the shared one's credentials, for logging in.
     fn own_client() -> Result<reqwest::Client> {
-        Ok(reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()?)
+        Ok(client_builder().timeout(Duration::from_secs(60)).build()?)
     }
 
     /// Like [`TestServer::login_token`], and makes [`TestServer::client`] send the token as
@@ -252,10 +248,7 @@ impl TestServer {
             reqwest::header::AUTHORIZATION,
             format!("Bearer {token}").parse()?,
         );
-        self.client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(300))
-            .default_headers(headers)
-            .build()?;
+        self.client = client_builder().default_headers(headers).build()?;
         Ok(token)
     }
 
@@ -283,6 +276,15 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The harness's HTTP clients: a long request timeout, and idle connections kept for less time
+/// than the server keeps them (`--header-read-timeout-ms`), so a request never goes out on a
+/// connection the server is closing.
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .pool_idle_timeout(Duration::from_secs(20))
 }
 
 /// The PostgreSQL server used by tests: `VERITY_TEST_POSTGRES_URL` or the local one.

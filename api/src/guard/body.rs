@@ -1,7 +1,8 @@
 //! A deadline on reading a request body, as Apache's `mod_reqtimeout` sets one: the body must
 //! arrive within a base time plus one second for every `min_rate` bytes received, so a client
 //! cannot hold a connection by sending a byte now and then, while a large upload at a
-//! reasonable rate always finishes.
+//! reasonable rate always finishes. Time earned by a burst cannot be spent idling: no more
+//! than the base time may pass between two chunks.
 
 use std::future::Future as _;
 use std::pin::Pin;
@@ -33,6 +34,7 @@ pub struct BodyTimedOut;
 pub struct DeadlineBody {
     inner: Body,
     started: Instant,
+    last_chunk: Instant,
     deadline: BodyDeadline,
     received: u64,
     sleep: Pin<Box<Sleep>>,
@@ -46,6 +48,7 @@ impl DeadlineBody {
         Self {
             inner,
             started,
+            last_chunk: started,
             deadline,
             received: 0,
             sleep: Box::pin(tokio::time::sleep_until(started + deadline.base)),
@@ -58,7 +61,8 @@ impl DeadlineBody {
             .received
             .checked_div(self.deadline.min_rate.max(1))
             .unwrap_or(0);
-        self.started + self.deadline.base + Duration::from_secs(earned)
+        let by_rate = self.started + self.deadline.base + Duration::from_secs(earned);
+        by_rate.min(self.last_chunk + self.deadline.base)
     }
 }
 
@@ -75,6 +79,7 @@ impl http_body::Body for DeadlineBody {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.received = this.received.saturating_add(data.len() as u64);
+                    this.last_chunk = Instant::now();
                     let deadline = this.current_deadline();
                     this.sleep.as_mut().reset(deadline);
                 }
@@ -132,6 +137,23 @@ mod tests {
         let read = axum::body::to_bytes(Body::new(body), usize::MAX).await?;
         assert_eq!(read.len(), 10_000);
         assert!(!flag.load(Ordering::Acquire));
+
+        // A burst earns a long deadline, but a pause longer than the base time still ends it.
+        let burst_then_stall = futures::stream::iter(0..2).then(|i| async move {
+            if i == 1 {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+            }
+            Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 100_000]))
+        });
+        let flag = Arc::new(AtomicBool::new(false));
+        let body = DeadlineBody::new(
+            Body::from_stream(burst_then_stall),
+            deadline,
+            Arc::clone(&flag),
+        );
+        let read = axum::body::to_bytes(Body::new(body), usize::MAX).await;
+        assert!(read.is_err(), "a stall after a burst must time out");
+        assert!(flag.load(Ordering::Acquire));
         Ok(())
     }
 }

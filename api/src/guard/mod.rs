@@ -77,7 +77,8 @@ pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
 
 /// Refuses over-long URLs (414) and names in the URL longer than any name can be (400),
 /// before routing and authorization, so they never reach the decision cache or the audit
-/// trail. Everything after an `artifacts` or `mpu` segment is a file path, bounded in total.
+/// trail. The file path of an artifact route (after `/api/v1/runs/{run}/artifacts/`, or under
+/// `/api/2.0/mlflow-artifacts/`) is bounded in total only.
 pub async fn bounded_target(request: Request, next: Next) -> Response {
     let uri = request.uri();
     let path = uri.path();
@@ -92,10 +93,14 @@ pub async fn bounded_target(request: Request, next: Next) -> Response {
             ),
         );
     }
-    for segment in path.split('/') {
-        if matches!(segment, "artifacts" | "mpu") {
-            break;
-        }
+    let segments: Vec<&str> = path.split('/').collect();
+    let names = match segments.as_slice() {
+        // "", "api", "v1", "runs", run, "artifacts", path...
+        ["", "api", "v1", "runs", _, "artifacts", ..] => 5,
+        ["", "api", "2.0", "mlflow-artifacts", ..] => 4,
+        all => all.len(),
+    };
+    for segment in &segments[..names] {
         let decoded = percent_decoded_chars(segment);
         if decoded > verity_store::validate::MAX_NAME_LEN {
             return refusal(

@@ -31,7 +31,7 @@ use super::artifacts::{Location, authorize, locate};
 use super::{MlflowError, Path, wire};
 use crate::auth::{Caller, DecisionMark};
 use crate::error::ApiError;
-use crate::routes::stage_body;
+use crate::routes::stage_body_beside;
 use crate::state::AppState;
 
 /// How long an upload stays open (its part URLs good, its parts kept) unless configured.
@@ -80,6 +80,15 @@ impl Uploads {
             open: Mutex::default(),
             ttl,
         }
+    }
+
+    /// Bytes staged by the open uploads of a project.
+    fn staged_in(&self, project: &str) -> u64 {
+        self.lock()
+            .values()
+            .filter(|u| u.project == project)
+            .map(Upload::staged_bytes)
+            .sum()
     }
 
     /// Removes expired uploads and deletes their staged parts (in the background).
@@ -303,7 +312,9 @@ pub(super) async fn put_part(
     if let Some(mark) = extensions.get::<DecisionMark>() {
         mark.set();
     }
-    let staged = stage_body(&state, &project, body).await?;
+    // Parts staged by the project's open uploads count against its quota too.
+    let pending = state.mlflow_uploads.staged_in(&project);
+    let staged = stage_body_beside(&state, &project, pending, body).await?;
     let etag = format!("\"{}\"", staged.content_hash);
     let limit = state.blobs().max_size();
     let replaced = {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use verity_policy::Action;
+use verity_policy::{Action, Sensitivity};
 use verity_store::{Alert, Delivery, DeliveryAttempt, Webhook};
 
 use crate::auth::{Caller, Target};
@@ -198,6 +198,8 @@ pub struct WebhookResponse {
     pub events: Vec<String>,
     /// Whether deliveries are made.
     pub enabled: bool,
+    /// Its creator's clearance: it receives alerts only of monitors whose data needs no more.
+    pub clearance: String,
     /// Who created it.
     pub created_by: String,
     /// When.
@@ -215,6 +217,7 @@ impl From<Webhook> for WebhookResponse {
             url: w.url,
             events: w.events,
             enabled: w.enabled,
+            clearance: w.clearance,
             created_by: w.created_by,
             created_at: w.created_at,
             secret: None,
@@ -243,7 +246,9 @@ fn all_events() -> Vec<String> {
 const MIN_SECRET_CHARS: usize = 16;
 
 /// Creates a webhook (project owners). Each delivery is a JSON POST signed with
-/// `X-Verity-Signature: sha256=<hex HMAC-SHA256 of the body under the secret>`.
+/// `X-Verity-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the
+/// secret>`. The webhook receives alerts only of monitors whose data the creator is cleared
+/// for now (its `clearance`).
 #[utoipa::path(post, path = "/api/v1/projects/{project}/webhooks", tag = "monitoring", request_body = CreateWebhook,
     params(("project" = String, Path)),
     responses((status = 201, body = WebhookResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -266,7 +271,14 @@ pub async fn create_webhook(
         None => verity_policy::new_signing_secret(),
     };
     let webhook = state
-        .create_webhook(&project, &body.url, &body.events, &secret, &caller.actor)
+        .create_webhook(
+            &project,
+            &body.url,
+            &body.events,
+            &secret,
+            caller.effective_clearance().as_str(),
+            &caller.actor,
+        )
         .await?;
     let mut response = WebhookResponse::from(webhook);
     response.secret = Some(secret);
@@ -383,7 +395,8 @@ impl From<Delivery> for DeliveryResponse {
     }
 }
 
-/// Lists a webhook's deliveries, newest first (project owners).
+/// Lists a webhook's deliveries, newest first (project owners); deliveries about data the
+/// caller is not cleared for are left out (a page may hold fewer items than `limit`).
 #[utoipa::path(get, path = "/api/v1/projects/{project}/webhooks/{id}/deliveries", tag = "monitoring",
     params(("project" = String, Path), ("id" = i64, Path), PageQuery),
     responses((status = 200, body = ListResponse<DeliveryResponse>), (status = 404, body = ErrorBody)))]
@@ -396,9 +409,24 @@ pub async fn list_deliveries(
     caller
         .authorize(&state, Action::WebhookManage, &Target::project(&project))
         .await?;
-    let deliveries = state
+    let mut deliveries = state
         .list_deliveries(&project, id, &page.request()?)
         .await?;
+    let mut visible = Vec::with_capacity(deliveries.items.len());
+    for delivery in std::mem::take(&mut deliveries.items) {
+        let target = Target::with_sensitivity(
+            &project,
+            format!("project/{project}/webhook/{id}/delivery/{}", delivery.id),
+            delivery
+                .sensitivity
+                .parse()
+                .unwrap_or(Sensitivity::Restricted),
+        );
+        if caller.can(&state, Action::ReportRead, &target)? {
+            visible.push(delivery);
+        }
+    }
+    deliveries.items = visible;
     Ok(Json(ListResponse::from_page(
         deliveries,
         DeliveryResponse::from,

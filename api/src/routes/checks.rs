@@ -182,8 +182,14 @@ pub async fn run_check(
             .await?;
     }
     let inputs = Inputs { current, reference };
-    let report =
-        checks::run_manual(&state, &spec, &inputs, state.check_limits, &caller.actor).await?;
+    let report = checks::run_manual(
+        &state,
+        &spec,
+        &inputs,
+        state.check_limits.clone(),
+        &caller.actor,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(ReportResponse::new(report, true))))
 }
 

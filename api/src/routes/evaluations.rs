@@ -129,7 +129,7 @@ async fn request(
         config,
         device,
         predictions_dataset,
-        limits: state.check_limits,
+        limits: state.check_limits.clone(),
     })
 }
 

@@ -258,17 +258,31 @@ pub(crate) async fn stage_body(
     project: &str,
     body: Body,
 ) -> ApiResult<StagedBlob> {
+    stage_body_beside(state, project, 0, body).await
+}
+
+/// Like [`stage_body`], when `staged` bytes of the project are staged already and count
+/// against its quota too (the open parts of multipart uploads).
+pub(crate) async fn stage_body_beside(
+    state: &AppState,
+    project: &str,
+    staged: u64,
+    body: Body,
+) -> ApiResult<StagedBlob> {
     let stream = body
         .into_data_stream()
         .map_err(|e| std::io::Error::other(e.to_string()));
-    let room = state.quota_room(project).await?;
+    let room = state
+        .quota_room(project)
+        .await?
+        .map(|room| room.saturating_sub(staged));
     match (room, state.project_quota()) {
         (Some(room), Some(quota)) if room < state.blobs().max_size() => {
             match state.blobs().stage_within(stream, room).await {
                 Err(verity_store::Error::TooLarge { .. }) => {
                     Err(verity_store::Error::QuotaExceeded {
                         project: project.to_owned(),
-                        used: quota - room,
+                        used: quota.saturating_sub(room),
                         adding: room.saturating_add(1),
                         quota,
                     }

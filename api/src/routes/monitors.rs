@@ -291,7 +291,8 @@ pub async fn update_monitor(
     Ok(Json(monitor.into()))
 }
 
-/// Deletes a monitor with its jobs and alerts; its reports stay (maintainers).
+/// Deletes a monitor with its jobs and alerts; its reports stay (maintainers cleared for its
+/// data, as for changing it).
 #[utoipa::path(delete, path = "/api/v1/projects/{project}/monitors/{monitor}", tag = "monitoring",
     params(("project" = String, Path), ("monitor" = String, Path)),
     responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
@@ -303,6 +304,9 @@ pub async fn delete_monitor(
     caller
         .authorize(&state, Action::MonitorManage, &Target::project(&project))
         .await?;
+    let monitor = state.monitor(&project, &name).await?;
+    let datasets = monitor_datasets(&state, &monitor).await?;
+    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
     state.delete_monitor(&project, &name, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use verity_policy::{Role, Sensitivity};
 use verity_store::{Actor, KeptCredential, NewEvent, Outcome, now_ms};
 
-use crate::auth::{Caller, Credential, DecisionMark, SESSION_COOKIE, unauthenticated};
+use crate::auth::{Caller, Credential, DecisionMark, SESSION_COOKIE, Target, unauthenticated};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -222,6 +222,19 @@ pub async fn change_password(
             ));
         }
         Credential::Session { digest, .. } => KeptCredential::Session(digest),
+        // A limited token must not become a way to end the user's other credentials.
+        Credential::Token {
+            read_only, project, ..
+        } if *read_only || project.is_some() => {
+            return Err(caller
+                .refuse(
+                    &state,
+                    "user.change_password",
+                    &Target::global(format!("user/{}", caller.name)),
+                    "a read-only or project-scoped token cannot change the password",
+                )
+                .await);
+        }
         Credential::Token { id, .. } => KeptCredential::Token(*id),
     };
     verity_policy::validate_new_password(&body.new_password)?;

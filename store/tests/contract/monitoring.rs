@@ -1065,6 +1065,7 @@ pub async fn monitoring_alert_cycle_and_deliveries(ctx: Ctx) -> TestResult {
             "https://hooks.example.com/a?token=t0p",
             &["*".into()],
             "s1",
+            "restricted",
             &a,
         )
         .await?;
@@ -1075,13 +1076,21 @@ pub async fn monitoring_alert_cycle_and_deliveries(ctx: Ctx) -> TestResult {
             "http://localhost:9000/b",
             &["alert.opened".into()],
             "s2",
+            "restricted",
             &a,
         )
         .await?;
     ctx.store.create_project("q", "", &a).await?;
     let elsewhere = ctx
         .store
-        .create_webhook("q", "https://other.example.com/", &["*".into()], "s3", &a)
+        .create_webhook(
+            "q",
+            "https://other.example.com/",
+            &["*".into()],
+            "s3",
+            "restricted",
+            &a,
+        )
         .await?;
 
     let add = |status: &'static str| {
@@ -1348,6 +1357,7 @@ pub async fn monitoring_alert_acknowledge_and_resolve(ctx: Ctx) -> TestResult {
             "https://h.example.com/x",
             &["alert.resolved".into()],
             "s",
+            "restricted",
             &a,
         )
         .await?;
@@ -1459,21 +1469,37 @@ pub async fn monitoring_webhooks_and_deliveries(ctx: Ctx) -> TestResult {
         ),
     ] {
         expect_err(
-            ctx.store.create_webhook("p", url, &evs, "secret", &a).await,
+            ctx.store
+                .create_webhook("p", url, &evs, "secret", "restricted", &a)
+                .await,
             ErrorKind::InvalidArgument,
             what,
         );
     }
     expect_err(
         ctx.store
-            .create_webhook("p", "https://example.com/", &events(&["*"]), "", &a)
+            .create_webhook(
+                "p",
+                "https://example.com/",
+                &events(&["*"]),
+                "",
+                "restricted",
+                &a,
+            )
             .await,
         ErrorKind::InvalidArgument,
         "empty secret",
     );
     expect_err(
         ctx.store
-            .create_webhook("nope", "https://example.com/", &events(&["*"]), "s", &a)
+            .create_webhook(
+                "nope",
+                "https://example.com/",
+                &events(&["*"]),
+                "s",
+                "restricted",
+                &a,
+            )
             .await,
         ErrorKind::NotFound,
         "unknown project",
@@ -1486,6 +1512,7 @@ pub async fn monitoring_webhooks_and_deliveries(ctx: Ctx) -> TestResult {
             "https://example.com/hook?token=tok123",
             &events(&["alert.opened", "alert.opened", "alert.resolved"]),
             secret,
+            "restricted",
             &a,
         )
         .await?;
