@@ -1057,31 +1057,10 @@ async fn webhooks_to_private_addresses_are_refused_by_default() -> Result<()> {
         ..ServerOptions::default()
     })?;
     let (url, mut received) = receiver(0).await?;
-    api.project("p").await?;
-    api.dataset("p", "small").await?;
-    api.upload_version("p", "small", Some("text/csv"), b"x\n1\n2\n".to_vec())
-        .await?;
-    let hook = api
-        .post("/api/v1/projects/p/webhooks", json!({"url": url}))
-        .await?;
-    expect_status(&hook, 201);
-    let monitor = api
-        .post(
-            "/api/v1/projects/p/monitors",
-            json!({"name": "rows", "dataset": "small", "on_new_version": false,
-                   "checks": [{"kind": "quality", "expectations": [
-                       {"type": "expect_table_row_count_to_be_between", "min_value": 100}]}]}),
-        )
-        .await?;
-    expect_status(&monitor, 201);
-    expect_status(
-        &api.post("/api/v1/projects/p/monitors/rows/runs", json!({}))
-            .await?,
-        202,
-    );
+    let hook = failing_monitor_with_webhook(&api, &url).await?;
     let log = wait_for(
         &api,
-        &format!("/api/v1/projects/p/webhooks/{}/deliveries", hook.1["id"]),
+        &format!("/api/v1/projects/p/webhooks/{hook}/deliveries"),
         |v| v["items"][0]["state"] == "failed",
     )
     .await?;
@@ -1119,31 +1098,36 @@ async fn webhook_deliveries_ignore_proxy_settings() -> Result<()> {
         ..ServerOptions::default()
     })?;
     let (url, mut received) = receiver(0).await?;
+    failing_monitor_with_webhook(&api, &url).await?;
+    let got = next_delivery(&mut received).await?;
+    assert_eq!(got.header("x-verity-event"), Some("alert.opened"));
+    Ok(())
+}
+
+/// Project `p` with a two-row dataset, a webhook to `url`, and a monitor `rows` that fails (it
+/// wants 100 rows) queued to run; returns the webhook's id.
+async fn failing_monitor_with_webhook(api: &Api, url: &str) -> Result<i64> {
     api.project("p").await?;
     api.dataset("p", "small").await?;
     api.upload_version("p", "small", Some("text/csv"), b"x\n1\n2\n".to_vec())
         .await?;
-    expect_status(
-        &api.post("/api/v1/projects/p/webhooks", json!({"url": url}))
-            .await?,
-        201,
-    );
-    expect_status(
-        &api.post(
+    let hook = api
+        .post("/api/v1/projects/p/webhooks", json!({"url": url}))
+        .await?;
+    expect_status(&hook, 201);
+    let monitor = api
+        .post(
             "/api/v1/projects/p/monitors",
             json!({"name": "rows", "dataset": "small", "on_new_version": false,
                    "checks": [{"kind": "quality", "expectations": [
                        {"type": "expect_table_row_count_to_be_between", "min_value": 100}]}]}),
         )
-        .await?,
-        201,
-    );
+        .await?;
+    expect_status(&monitor, 201);
     expect_status(
         &api.post("/api/v1/projects/p/monitors/rows/runs", json!({}))
             .await?,
         202,
     );
-    let got = next_delivery(&mut received).await?;
-    assert_eq!(got.header("x-verity-event"), Some("alert.opened"));
-    Ok(())
+    hook.1["id"].as_i64().context("webhook id")
 }
