@@ -152,16 +152,14 @@ impl Target {
 
     /// A dataset, with its sensitivity.
     pub fn dataset(dataset: &verity_store::model::Dataset) -> Self {
-        Self {
-            sensitivity: dataset
+        Self::with_sensitivity(
+            &dataset.project,
+            format!("project/{}/dataset/{}", dataset.project, dataset.name),
+            dataset
                 .sensitivity
                 .parse()
                 .unwrap_or(Sensitivity::Restricted),
-            ..Self::in_project(
-                &dataset.project,
-                format!("project/{}/dataset/{}", dataset.project, dataset.name),
-            )
-        }
+        )
     }
 }
 

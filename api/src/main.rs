@@ -197,15 +197,7 @@ fn guard_config(args: &config::ServeArgs) -> anyhow::Result<guard::GuardConfig> 
         .iter()
         .map(|h| h.trim())
         .filter(|h| !h.is_empty())
-        .map(|h| {
-            // `name:port` and `[v6]:port` name the same host as `name` and `v6`.
-            let name = match h.strip_prefix('[') {
-                Some(rest) => rest.split(']').next().unwrap_or(rest),
-                None if h.parse::<std::net::IpAddr>().is_ok() => h,
-                None => h.rsplit_once(':').map_or(h, |(name, _)| name),
-            };
-            name.trim_end_matches('.').to_ascii_lowercase()
-        })
+        .map(guard::host_name)
         .collect();
     Ok(guard::GuardConfig {
         trusted_proxies,

@@ -2,6 +2,9 @@
 //! in-memory check, whatever the chunk sizes, holding one chunk at a time.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod safetensors_files;
+
+use safetensors_files::raw;
 use serde_json::json;
 use verity_monitor::ErrorKind;
 use verity_monitor::model::safetensors::write_f32;
@@ -43,15 +46,6 @@ fn mlp_file(first: Vec<f32>) -> Vec<u8> {
         ("2.weight", vec![1, 4], values(4)),
         ("2.bias", vec![1], values(1)),
     ])
-}
-
-/// A file with `header` as its JSON header and `data` after it.
-fn raw(header: &serde_json::Value, data: &[u8]) -> Vec<u8> {
-    let json = header.to_string().into_bytes();
-    let mut out = (json.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&json);
-    out.extend_from_slice(data);
-    out
 }
 
 fn streamed(spec: &[u8], weights: &[u8], chunk: usize) -> verity_monitor::Result<ModelSpec> {
@@ -175,57 +169,7 @@ fn shapes_that_disagree_with_the_spec_are_refused_like_the_in_memory_check() {
 #[test]
 fn truncated_and_hostile_files_are_refused_like_the_in_memory_check() {
     let good = mlp_file(values(12));
-    let t = |dtype: &str, shape: serde_json::Value, offsets: [u64; 2]| json!({"0.weight": {"dtype": dtype, "shape": shape, "data_offsets": offsets}});
-    let cases: Vec<(Vec<u8>, &str)> = vec![
-        (vec![], "0 bytes is shorter than the 8-byte header length"),
-        (vec![1, 2, 3], "shorter than the 8-byte header length"),
-        (u64::MAX.to_le_bytes().to_vec(), "at most"),
-        (
-            [(200u64 << 20).to_le_bytes().to_vec(), vec![b' '; 64]].concat(),
-            "at most",
-        ),
-        (
-            [1000u64.to_le_bytes().to_vec(), b"{}".to_vec()].concat(),
-            "truncated",
-        ),
-        (good[..good.len() - 3].to_vec(), "outside"),
-        (good[..good.len() - 4].to_vec(), "outside"),
-        (good[..40].to_vec(), "truncated"),
-        ([good.clone(), vec![0; 4]].concat(), "belong to no tensor"),
-        (raw(&json!([1, 2]), &[]), "not a JSON object"),
-        (0u64.to_le_bytes().to_vec(), "not a JSON object"),
-        (raw(&t("I8", json!([1]), [0, 1]), &[0]), "dtype I8"),
-        (
-            raw(&t("F32", json!([u64::MAX, 4]), [0, 16]), &[0; 16]),
-            "overflows",
-        ),
-        (
-            raw(&t("F32", json!([1_000_000, 1_000_000]), [0, 16]), &[0; 16]),
-            "needs 4000000000000 bytes",
-        ),
-        (raw(&t("F32", json!([4]), [8, 4]), &[0; 16]), "outside"),
-        (
-            raw(
-                &json!({
-                    "0.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-                    "2.weight": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}
-                }),
-                &[0; 12],
-            ),
-            "overlaps",
-        ),
-        (
-            raw(
-                &json!({"0.weight": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}),
-                &[0; 8],
-            ),
-            "bytes 0..4 of the data belong to no tensor",
-        ),
-        (
-            raw(&json!({"__metadata__": {"n": 1}}), &[]),
-            "__metadata__ must map strings to strings",
-        ),
-    ];
+    let cases = safetensors_files::hostile(&good, "0.weight");
     for (bytes, needle) in cases {
         let (kind, message) = assert_same(&mlp_spec(), &bytes).unwrap_err();
         assert_eq!(kind, ErrorKind::InvalidArgument, "{needle}");

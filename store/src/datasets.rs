@@ -11,7 +11,7 @@ use crate::format::{self, DataFormat};
 use crate::lineage::{Edge, insert_edge};
 use crate::model::{Dataset, DatasetVersion, NodeKind, Page};
 use crate::projects::project_id;
-use crate::{Error, PageRequest, Result, StagedBlob, Store, blob, now_ms, validate};
+use crate::{BlobStore, Error, PageRequest, Result, StagedBlob, Store, blob, now_ms, validate};
 
 const SELECT_DATASET: &str = "SELECT d.id, p.name AS project, d.name, d.description, \
      (SELECT COUNT(*) FROM dataset_versions v WHERE v.dataset_id = d.id) AS version_count, \
@@ -281,14 +281,7 @@ impl Store {
         let (staged, source_uri) = match new.source {
             VersionSource::Upload(staged) => (staged, None),
             VersionSource::Url(url) => {
-                let (source, path) = open_registrable_url(&url)?;
-                if let Ok(parsed) = url::Url::parse(&url)
-                    && self.inner.blobs.contains_object(&parsed, &path)
-                {
-                    return Err(Error::invalid(
-                        "source_uri points inside Verity's own object store: upload the bytes, or register the original source",
-                    ));
-                }
+                let (source, path) = open_registrable_url(&url, &self.inner.blobs)?;
                 (
                     self.inner.blobs.stage_from(source.as_ref(), &path).await?,
                     Some(url),
@@ -485,9 +478,11 @@ fn plain_bucket_name(name: &str) -> bool {
         })
 }
 
-/// Opens a URL for registration: an object of a registrable store, in a bucket named plainly.
+/// Opens a URL for registration: an object of a registrable store, in a bucket named plainly,
+/// outside Verity's own store `own`.
 fn open_registrable_url(
     url: &str,
+    own: &BlobStore,
 ) -> Result<(
     std::sync::Arc<dyn object_store::ObjectStore>,
     object_store::path::Path,
@@ -522,6 +517,11 @@ fn open_registrable_url(
     let (store, path) = blob::open_url(url)?;
     if path.as_ref().is_empty() {
         return Err(Error::invalid("the url must name an object, not a bucket"));
+    }
+    if own.contains_object(&parsed, &path) {
+        return Err(Error::invalid(
+            "source_uri points inside Verity's own object store: upload the bytes, or register the original source",
+        ));
     }
     Ok((store, path))
 }

@@ -263,18 +263,7 @@ pub async fn check_host(State(state): State<AppState>, request: Request, next: N
 /// Whether a `Host` header value (`name[:port]`, `[v6]:port`) is a loopback name or one of
 /// `public_hosts`.
 pub fn host_allowed(host: &str, public_hosts: &[String]) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(name, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                name
-            } else {
-                host
-            }
-        }),
-    }
-    .trim_end_matches('.')
-    .to_ascii_lowercase();
+    let name = host_name(host);
     if name == "localhost" || name.ends_with(".localhost") {
         return true;
     }
@@ -284,6 +273,20 @@ pub fn host_allowed(host: &str, public_hosts: &[String]) -> bool {
         return true;
     }
     public_hosts.contains(&name)
+}
+
+/// The host a `Host` header or a `--public-host` value names (`name[:port]`, `[v6][:port]`, a
+/// bare IPv6 address): without port and brackets, in lower case, without a trailing dot.
+pub fn host_name(host: &str) -> String {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None if host.parse::<std::net::IpAddr>().is_ok() => host,
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// Puts a deadline on the request body ([`BodyDeadline`]); when it passes, the answer is 408
@@ -321,6 +324,21 @@ pub async fn body_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_lose_port_brackets_case_and_trailing_dot() {
+        for (given, name) in [
+            ("Verity.Internal:8080", "verity.internal"),
+            ("verity.internal.", "verity.internal"),
+            ("[::1]:8080", "::1"),
+            ("[2001:DB8::1]", "2001:db8::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("10.0.0.5:80", "10.0.0.5"),
+            ("host:notaport", "host:notaport"),
+        ] {
+            assert_eq!(host_name(given), name, "{given}");
+        }
+    }
 
     #[test]
     fn loopback_and_public_hosts_only() {

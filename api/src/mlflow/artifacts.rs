@@ -14,7 +14,6 @@ use verity_policy::Action;
 use super::wire;
 use super::{MlflowError, Path};
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::routes::{download, stage_body};
 use crate::state::AppState;
 
@@ -64,11 +63,10 @@ pub(super) async fn authorize(
 /// `PUT .../artifacts/<location>/<file>`: the body is the file.
 pub(super) async fn upload(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(path): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, MlflowError> {
-    let c = c?;
     let at = locate(&path)?;
     let run = authorize(&state, &c, Action::RunWrite, &at).await?;
     verity_store::validate::artifact_path(&at.path)?;
@@ -82,10 +80,9 @@ pub(super) async fn upload(
 /// `GET .../artifacts/<location>/<file>`: the file's bytes.
 pub(super) async fn get(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(path): Path<String>,
 ) -> Result<Response, MlflowError> {
-    let c = c?;
     let at = locate(&path)?;
     authorize(&state, &c, Action::RunRead, &at).await?;
     let file = state.get_artifact(&at.run_id, &at.path).await?;
@@ -107,10 +104,9 @@ pub(super) async fn get(
 /// `DELETE .../artifacts/<path>`: refused, Verity's artifacts are immutable.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(path): Path<String>,
 ) -> Result<Json<Value>, MlflowError> {
-    let c = c?;
     let at = locate(&path)?;
     authorize(&state, &c, Action::RunRead, &at).await?;
     Err(MlflowError::invalid(
@@ -128,10 +124,9 @@ struct ListQuery {
 /// `{}` for a file or a missing directory, as MLflow answers.
 pub(super) async fn list(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Result<Response, MlflowError> {
-    let c = c?;
     let query: ListQuery = wire::query(q.as_deref())?;
     let at = locate(query.path.as_deref().unwrap_or(""))?;
     authorize(&state, &c, Action::RunRead, &at).await?;

@@ -14,9 +14,8 @@ use verity_store::model::{Experiment, KeyValue};
 
 use super::filter::{self, Entity, Kind};
 use super::wire::{self, InPair, Int};
-use super::{DEFAULT_EXPERIMENT, MlflowError, caller, project, project_for_write};
+use super::{DEFAULT_EXPERIMENT, MlflowError, project, project_for_write};
 use crate::auth::{Caller, Target};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 type Reply = Result<Json<Value>, MlflowError>;
@@ -132,12 +131,7 @@ pub(super) struct Create {
 }
 
 /// `POST experiments/create`.
-pub(super) async fn create(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn create(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = project_for_write(&state, &c).await?;
     c.authorize(&state, Action::ExperimentCreate, &Target::project(&project))
         .await?;
@@ -174,12 +168,7 @@ pub(super) struct ById {
 }
 
 /// `GET experiments/get`.
-pub(super) async fn get(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    RawQuery(q): RawQuery,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn get(State(state): State<AppState>, c: Caller, RawQuery(q): RawQuery) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
     let req: ById = wire::query(q.as_deref())?;
     let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
@@ -194,10 +183,9 @@ pub(super) struct ByName {
 /// `GET experiments/get-by-name` (deleted experiments too, as MLflow does).
 pub(super) async fn get_by_name(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorize(&state, &c, Action::ExperimentRead).await?;
     let req: ByName = wire::query(q.as_deref())?;
     let found = state
@@ -262,12 +250,7 @@ async fn search_with(state: AppState, c: Caller, req: Search) -> Reply {
 }
 
 /// `POST experiments/search`.
-pub(super) async fn search(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn search(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: Search = wire::body(&body)?;
     search_with(state, c, req).await
 }
@@ -275,10 +258,9 @@ pub(super) async fn search(
 /// `GET experiments/search`.
 pub(super) async fn search_get(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let req: Search = wire::query(q.as_deref())?;
     search_with(state, c, req).await
 }
@@ -290,12 +272,7 @@ pub(super) struct Update {
 }
 
 /// `POST experiments/update` (a new name).
-pub(super) async fn update(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn update(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
     let req: Update = wire::body(&body)?;
     let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
@@ -321,21 +298,13 @@ async fn set_deleted(state: AppState, c: Caller, body: Bytes, deleted: bool) -> 
 }
 
 /// `POST experiments/delete`.
-pub(super) async fn delete(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    set_deleted(state, caller(c)?, body, true).await
+pub(super) async fn delete(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
+    set_deleted(state, c, body, true).await
 }
 
 /// `POST experiments/restore`.
-pub(super) async fn restore(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    set_deleted(state, caller(c)?, body, false).await
+pub(super) async fn restore(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
+    set_deleted(state, c, body, false).await
 }
 
 #[derive(Deserialize)]
@@ -347,12 +316,7 @@ pub(super) struct SetTag {
 }
 
 /// `POST experiments/set-experiment-tag`: the description tag sets the description.
-pub(super) async fn set_tag(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn set_tag(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
     let req: SetTag = wire::body(&body)?;
     let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;
@@ -382,12 +346,7 @@ pub(super) struct DeleteTag {
 }
 
 /// `POST experiments/delete-experiment-tag`: the description tag clears the description.
-pub(super) async fn delete_tag(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn delete_tag(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorize(&state, &c, Action::ExperimentUpdate).await?;
     let req: DeleteTag = wire::body(&body)?;
     let found = resolve(&state, &c, &project, &req.experiment_id, false).await?;

@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 use verity_policy::Action;
 
 use super::wire::{self, Int};
-use super::{MlflowError, authorize_run, caller};
+use super::{MlflowError, authorize_run};
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Most runs in one request (MLflow's `MAX_RUNS_GET_METRIC_HISTORY_BULK`).
@@ -35,10 +34,9 @@ pub(super) struct Request {
 /// `GET metrics/get-history-bulk-interval`.
 pub(super) async fn bulk_interval(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, MlflowError> {
-    let c = caller(c)?;
     let req: Request = wire::query(q.as_deref())?;
     let run_ids: Vec<String> = match req.run_ids {
         Value::String(one) => vec![one],

@@ -250,11 +250,6 @@ pub async fn authenticate_first(
     }
 }
 
-/// The caller, or the authentication failure in MLflow's envelope.
-fn caller(caller: Result<Caller, crate::error::ApiError>) -> Result<Caller, MlflowError> {
-    caller.map_err(MlflowError::from)
-}
-
 /// Authorizes `action` on the run `id` (in whichever project it is); an unknown run is
 /// MLflow's `RESOURCE_DOES_NOT_EXIST`.
 async fn authorize_run(

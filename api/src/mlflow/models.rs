@@ -20,7 +20,7 @@ use verity_store::{
 use super::experiments::resolve;
 use super::filter::{self, Entity, Kind};
 use super::wire::{self, InPair, Int};
-use super::{MlflowError, Path, caller, project};
+use super::{MlflowError, Path, project};
 use crate::auth::{Caller, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -128,12 +128,7 @@ pub(super) struct CreateLogged {
 }
 
 /// `POST logged-models`: a model logged from a run (`run.write` on it).
-pub(super) async fn create_logged(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn create_logged(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: CreateLogged = wire::body(&body)?;
     let run = req.source_run_id.filter(|r| !r.is_empty()).ok_or_else(|| {
         MlflowError::invalid(
@@ -170,10 +165,9 @@ pub(super) async fn create_logged(
 /// `GET logged-models/{id}`.
 pub(super) async fn get_logged(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(id): Path<String>,
 ) -> Reply {
-    let c = caller(c)?;
     let found = logged_model(&state, &c, Action::RunRead, &id).await?;
     Ok(Json(
         json!({"model": logged_model_json(&state, &found).await?}),
@@ -188,11 +182,10 @@ pub(super) struct Finalize {
 /// `PATCH logged-models/{id}`: the status after the upload.
 pub(super) async fn finalize(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let req: Finalize = wire::body(&body)?;
     let status = status_of(&req.status)?;
     logged_model(&state, &c, Action::RunWrite, &id).await?;
@@ -213,11 +206,10 @@ pub(super) struct Tags {
 /// `PATCH logged-models/{id}/tags`.
 pub(super) async fn set_logged_tags(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let req: Tags = wire::body(&body)?;
     logged_model(&state, &c, Action::RunWrite, &id).await?;
     let tags: Vec<_> = req.tags.into_iter().map(Into::into).collect();
@@ -230,10 +222,9 @@ pub(super) async fn set_logged_tags(
 /// `DELETE logged-models/{id}/tags/{key}`.
 pub(super) async fn delete_logged_tag(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path((id, key)): Path<(String, String)>,
 ) -> Reply {
-    let c = caller(c)?;
     logged_model(&state, &c, Action::RunWrite, &id).await?;
     state.delete_logged_model_tag(&id, &key, &c.actor).await?;
     Ok(Json(json!({})))
@@ -243,10 +234,9 @@ pub(super) async fn delete_logged_tag(
 /// artifacts) and the versions registered from it stay.
 pub(super) async fn delete_logged(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(id): Path<String>,
 ) -> Reply {
-    let c = caller(c)?;
     logged_model(&state, &c, Action::RunWrite, &id).await?;
     state.delete_logged_model(&id, &c.actor).await?;
     Ok(Json(json!({})))
@@ -261,11 +251,10 @@ pub(super) struct Params {
 /// `POST logged-models/{id}/params`.
 pub(super) async fn log_logged_params(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let req: Params = wire::body(&body)?;
     logged_model(&state, &c, Action::RunWrite, &id).await?;
     let params: Vec<_> = req.params.into_iter().map(Into::into).collect();
@@ -298,12 +287,7 @@ pub(super) struct LoggedOrder {
 }
 
 /// `POST logged-models/search`.
-pub(super) async fn search_logged(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn search_logged(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorized(&state, &c, Action::RunRead).await?;
     let req: SearchLogged = wire::body(&body)?;
     let filter = filter::parse_filter(req.filter.as_deref(), Kind::LoggedModels)?;
@@ -367,12 +351,7 @@ pub(super) struct Outputs {
 
 /// `POST runs/outputs`: the models a run produced; each must have been logged from it (the
 /// link is the logged model's source run).
-pub(super) async fn run_outputs(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn run_outputs(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: Outputs = wire::body(&body)?;
     c.authorize_run(&state, Action::RunWrite, &req.run_id)
         .await?;
@@ -474,10 +453,9 @@ pub(super) struct CreateRegistered {
 /// `POST registered-models/create`.
 pub(super) async fn create_registered(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelCreate).await?;
     let req: CreateRegistered = wire::body(&body)?;
     let tags: Vec<KeyValue> = req.tags.into_iter().map(Into::into).collect();
@@ -516,10 +494,9 @@ pub(super) struct ByName {
 /// `GET registered-models/get`.
 pub(super) async fn get_registered(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: ByName = wire::query(q.as_deref())?;
     let found = state.get_model(&project, &req.name).await?;
@@ -594,12 +571,7 @@ async fn source_dir(
 }
 
 /// `POST model-versions/create`: a Verity model version from the run artifact directory.
-pub(super) async fn create_version(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn create_version(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorized(&state, &c, Action::ModelVersionCreate).await?;
     let req: CreateVersion = wire::body(&body)?;
     let (run_id, path) = source_dir(&state, &c, &req).await?;
@@ -633,10 +605,9 @@ pub(super) fn version_number(text: &str) -> Result<i64, MlflowError> {
 /// `GET model-versions/get`.
 pub(super) async fn get_version(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: ByVersion = wire::query(q.as_deref())?;
     let found = state
@@ -649,10 +620,9 @@ pub(super) async fn get_version(
 /// artifacts).
 pub(super) async fn download_uri(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: ByVersion = wire::query(q.as_deref())?;
     let found = state
@@ -681,12 +651,7 @@ pub(super) struct Alias {
 }
 
 /// `POST registered-models/alias`.
-pub(super) async fn set_alias(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn set_alias(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorized(&state, &c, Action::AliasWrite).await?;
     let req: Alias = wire::body(&body)?;
     let version = version_number(req.version.as_deref().unwrap_or_default())?;
@@ -705,10 +670,9 @@ pub(super) async fn set_alias(
 /// `GET registered-models/alias`: the version an alias points to.
 pub(super) async fn get_alias(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: Alias = wire::query(q.as_deref())?;
     let found = state
@@ -720,11 +684,10 @@ pub(super) async fn get_alias(
 /// `DELETE registered-models/alias`.
 pub(super) async fn delete_alias(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::AliasWrite).await?;
     let req: Alias = fields(&body, q.as_deref())?;
     state
@@ -748,11 +711,10 @@ pub(super) struct SearchRegistered {
 /// `GET registered-models/search` (also POST): filtered, ordered pages of registered models.
 pub(super) async fn search_registered(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchRegistered = fields(&body, q.as_deref())?;
     let filter = filter::parse_filter(req.filter.as_deref(), Kind::RegisteredModels)?;
@@ -783,10 +745,9 @@ pub(super) struct UpdateRegistered {
 /// `PATCH registered-models/update` (the description).
 pub(super) async fn update_registered(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelUpdate).await?;
     let req: UpdateRegistered = wire::body(&body)?;
     let updated = state
@@ -815,11 +776,10 @@ pub(super) struct SearchVersions {
 /// `GET model-versions/search`: the versions of one model, `filter` `name = '<model>'`.
 pub(super) async fn search_versions(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: SearchVersions = fields(&body, q.as_deref())?;
     let filter = filter::parse_filter(req.filter.as_deref(), Kind::ModelVersions)?;
@@ -862,12 +822,7 @@ pub(super) struct UpdateVersion {
 }
 
 /// `PATCH model-versions/update` (the description).
-pub(super) async fn update_version(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn update_version(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorized(&state, &c, Action::ModelVersionUpdate).await?;
     let req: UpdateVersion = wire::body(&body)?;
     let updated = state

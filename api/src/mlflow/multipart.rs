@@ -30,7 +30,6 @@ use verity_store::StagedBlob;
 use super::artifacts::{Location, authorize, locate};
 use super::{MlflowError, Path, wire};
 use crate::auth::{Caller, DecisionMark};
-use crate::error::ApiError;
 use crate::routes::stage_body_beside;
 use crate::state::AppState;
 
@@ -219,12 +218,11 @@ struct CreateRequest {
 /// part URL each.
 pub(super) async fn create(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(path): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, MlflowError> {
-    let c = c?;
     let at = locate(&path)?;
     let run = authorize(&state, &c, Action::RunWrite, &at).await?;
     let req: CreateRequest = wire::body(&body)?;
@@ -398,11 +396,10 @@ fn check_parts(upload: &Upload, listed: &[PartRef]) -> Result<(), MlflowError> {
 /// `POST mpu/complete/<location>[/<dir>]`: stores the parts, in order, as the artifact.
 pub(super) async fn complete(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(path): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, MlflowError> {
-    let c = c?;
     let at = locate(&path)?;
     authorize(&state, &c, Action::RunWrite, &at).await?;
     let req: CompleteRequest = wire::body(&body)?;
@@ -443,11 +440,10 @@ struct AbortRequest {
 /// `POST mpu/abort/<location>[/<dir>]`: forgets the upload and its parts.
 pub(super) async fn abort(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     Path(path): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, MlflowError> {
-    let c = c?;
     let at = locate(&path)?;
     authorize(&state, &c, Action::RunWrite, &at).await?;
     let req: AbortRequest = wire::body(&body)?;

@@ -12,13 +12,12 @@ use verity_policy::Action;
 use verity_store::TagTarget;
 use verity_store::model::KeyValue;
 
+use super::MlflowError;
 use super::models::{
     authorized, fields, model_version_json, registered_model_json, version_number,
 };
 use super::wire::{self, InPair};
-use super::{MlflowError, caller};
 use crate::auth::{Caller, Target};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 type Reply = Result<Json<Value>, MlflowError>;
@@ -77,8 +76,7 @@ fn target<'a>(
     })
 }
 
-async fn set_tag(state: AppState, c: Result<Caller, ApiError>, body: Bytes, owner: Owner) -> Reply {
-    let c = caller(c)?;
+async fn set_tag(state: AppState, c: Caller, body: Bytes, owner: Owner) -> Reply {
     let req: ModelTag = wire::body(&body)?;
     let project = super::project(&state, &c).await?;
     let (target, action) = target(owner, &project, &req)?;
@@ -94,12 +92,11 @@ async fn set_tag(state: AppState, c: Result<Caller, ApiError>, body: Bytes, owne
 
 async fn delete_tag(
     state: AppState,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     q: Option<String>,
     body: Bytes,
     owner: Owner,
 ) -> Reply {
-    let c = caller(c)?;
     let req: ModelTag = fields(&body, q.as_deref())?;
     let project = super::project(&state, &c).await?;
     let (target, action) = target(owner, &project, &req)?;
@@ -110,18 +107,14 @@ async fn delete_tag(
 }
 
 /// `POST registered-models/set-tag`.
-pub(super) async fn set_model_tag(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
+pub(super) async fn set_model_tag(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     set_tag(state, c, body, Owner::Model).await
 }
 
 /// `POST model-versions/set-tag`.
 pub(super) async fn set_version_tag(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     body: Bytes,
 ) -> Reply {
     set_tag(state, c, body, Owner::Version).await
@@ -130,7 +123,7 @@ pub(super) async fn set_version_tag(
 /// `DELETE registered-models/delete-tag`.
 pub(super) async fn delete_model_tag(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
@@ -140,7 +133,7 @@ pub(super) async fn delete_model_tag(
 /// `DELETE model-versions/delete-tag`.
 pub(super) async fn delete_version_tag(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
@@ -154,12 +147,7 @@ pub(super) struct Rename {
 }
 
 /// `POST registered-models/rename`: versions, aliases and lineage follow the model.
-pub(super) async fn rename(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn rename(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = authorized(&state, &c, Action::ModelUpdate).await?;
     let req: Rename = wire::body(&body)?;
     let renamed = state
@@ -182,11 +170,10 @@ pub(super) struct LatestVersions {
 /// latest version, and the other stages are empty.
 pub(super) async fn latest_versions(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelRead).await?;
     let req: LatestVersions = fields(&body, q.as_deref())?;
     let stages: Vec<String> = match req.stages {
@@ -245,11 +232,10 @@ pub(super) struct ByName {
 /// name; Verity keeps it (and its model) for as long as the record is kept. Aliases move.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelUpdate).await?;
     let req: ByName = fields(&body, q.as_deref())?;
     // The thing must exist: deleting what is not there is not found, as in MLflow.
@@ -275,10 +261,9 @@ pub(super) async fn delete(
 /// recommends over stages (deprecated since MLflow 2.9).
 pub(super) async fn transition_stage(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     body: Bytes,
 ) -> Reply {
-    let c = caller(c)?;
     let project = authorized(&state, &c, Action::ModelUpdate).await?;
     let req: ByName = wire::body(&body)?;
     if let Some(version) = &req.version {

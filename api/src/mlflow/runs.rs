@@ -13,9 +13,8 @@ use verity_store::{MlflowDatasetInput, NewRun, PageRequest, RunSearch, RunUpdate
 
 use super::experiments::resolve;
 use super::wire::{self, InMetric, InPair, Int};
-use super::{MlflowError, caller, project, project_for_write};
+use super::{MlflowError, project, project_for_write};
 use crate::auth::{Caller, Target};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 type Reply = Result<Json<Value>, MlflowError>;
@@ -71,12 +70,7 @@ pub(super) struct Create {
 }
 
 /// `POST runs/create`. The run's user is the authenticated caller, whatever `user_id` says.
-pub(super) async fn create(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn create(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = project_for_write(&state, &c).await?;
     c.authorize(&state, Action::RunCreate, &Target::project(&project))
         .await?;
@@ -121,12 +115,7 @@ pub(super) async fn create(
 }
 
 /// `GET runs/get`.
-pub(super) async fn get(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    RawQuery(q): RawQuery,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn get(State(state): State<AppState>, c: Caller, RawQuery(q): RawQuery) -> Reply {
     let run: RunRef = wire::query(q.as_deref())?;
     let id = authorize_run(&state, &c, Action::RunRead, &run).await?;
     let detail = state.get_run_detail(&id).await?;
@@ -193,12 +182,7 @@ fn status(value: Option<Value>) -> Result<Option<String>, MlflowError> {
 }
 
 /// `POST runs/update`.
-pub(super) async fn update(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn update(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: Update = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     let update = RunUpdate {
@@ -218,21 +202,13 @@ async fn set_deleted(state: AppState, c: Caller, body: Bytes, deleted: bool) -> 
 }
 
 /// `POST runs/delete`.
-pub(super) async fn delete(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    set_deleted(state, caller(c)?, body, true).await
+pub(super) async fn delete(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
+    set_deleted(state, c, body, true).await
 }
 
 /// `POST runs/restore`.
-pub(super) async fn restore(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    set_deleted(state, caller(c)?, body, false).await
+pub(super) async fn restore(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
+    set_deleted(state, c, body, false).await
 }
 
 /// Logs a batch after checking MLflow's limits.
@@ -276,12 +252,7 @@ pub(super) struct Batch {
 }
 
 /// `POST runs/log-batch`.
-pub(super) async fn log_batch(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn log_batch(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: Batch = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     let batch = LogBatch {
@@ -301,12 +272,7 @@ pub(super) struct OneMetric {
 }
 
 /// `POST runs/log-metric`.
-pub(super) async fn log_metric(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn log_metric(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: OneMetric = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     let batch = LogBatch {
@@ -325,12 +291,7 @@ pub(super) struct OnePair {
 }
 
 /// `POST runs/log-parameter`.
-pub(super) async fn log_parameter(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn log_parameter(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: OnePair = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     let batch = LogBatch {
@@ -341,12 +302,7 @@ pub(super) async fn log_parameter(
 }
 
 /// `POST runs/set-tag`.
-pub(super) async fn set_tag(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn set_tag(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: OnePair = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     let batch = LogBatch {
@@ -364,12 +320,7 @@ pub(super) struct DeleteTag {
 }
 
 /// `POST runs/delete-tag`.
-pub(super) async fn delete_tag(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn delete_tag(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: DeleteTag = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     state.delete_tag(&id, &req.key, &c.actor).await?;
@@ -393,12 +344,7 @@ pub(super) struct Search {
 }
 
 /// `POST runs/search`: pages of at most 1000 runs (the client follows `next_page_token`).
-pub(super) async fn search(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn search(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let project = project(&state, &c).await?;
     c.authorize(&state, Action::RunRead, &Target::project(&project))
         .await?;
@@ -439,10 +385,9 @@ pub(super) struct History {
 /// `GET metrics/get-history`: every point of one metric, in pages of up to 100,000.
 pub(super) async fn metric_history(
     State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
+    c: Caller,
     RawQuery(q): RawQuery,
 ) -> Reply {
-    let c = caller(c)?;
     let req: History = wire::query(q.as_deref())?;
     let id = authorize_run(&state, &c, Action::RunRead, &req.run).await?;
     let max = req.max_results.map_or(0, |m| m.0);
@@ -503,12 +448,7 @@ pub(super) struct Inputs {
 }
 
 /// `POST runs/log-inputs`: the datasets' descriptions as the client sends them.
-pub(super) async fn log_inputs(
-    State(state): State<AppState>,
-    c: Result<Caller, ApiError>,
-    body: Bytes,
-) -> Reply {
-    let c = caller(c)?;
+pub(super) async fn log_inputs(State(state): State<AppState>, c: Caller, body: Bytes) -> Reply {
     let req: Inputs = wire::body(&body)?;
     let id = authorize_run(&state, &c, Action::RunWrite, &req.run).await?;
     if !req.models.is_empty() {

@@ -13,7 +13,7 @@ use verity_store::{Alert, Delivery, DeliveryAttempt, Webhook};
 use crate::auth::{Caller, Target};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
-use crate::routes::clearance::{MonitorVisibility, authorize_datasets, monitor_datasets};
+use crate::routes::clearance::{MonitorVisibility, authorize_monitor};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 use crate::worker::webhook_payload;
@@ -181,8 +181,7 @@ pub async fn resolve_alert(
 /// An alert tells how its monitor's data fared: it needs clearance for that data.
 async fn authorize_alert_data(state: &AppState, caller: &Caller, alert: &Alert) -> ApiResult<()> {
     let monitor = state.monitor(&alert.project, &alert.monitor).await?;
-    let datasets = monitor_datasets(state, &monitor).await?;
-    authorize_datasets(state, caller, Action::ReportRead, &datasets).await
+    authorize_monitor(state, caller, Action::ReportRead, &monitor).await
 }
 
 /// A webhook (its secret is shown once, when created).

@@ -18,14 +18,19 @@ pub(crate) async fn monitor_datasets(
     state: &AppState,
     monitor: &Monitor,
 ) -> ApiResult<Vec<Dataset>> {
-    let mut names = vec![monitor.dataset.clone()];
-    if let Some(id) = monitor.reference_version_id {
-        let reference = state.get_dataset_version_by_id(id).await?;
-        if !names.contains(&reference.dataset) {
-            names.push(reference.dataset);
-        }
-    }
+    let names = dataset_names(state, &monitor.dataset, [monitor.reference_version_id]).await?;
     datasets(state, &monitor.project, names).await
+}
+
+/// Decides `action` on every dataset a monitor reads ([`authorize_datasets`]).
+pub(crate) async fn authorize_monitor(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    monitor: &Monitor,
+) -> ApiResult<()> {
+    let datasets = monitor_datasets(state, monitor).await?;
+    authorize_datasets(state, caller, action, &datasets).await
 }
 
 /// The names of the datasets whose data a report shows: the judged one and, for drift, the
@@ -35,23 +40,30 @@ pub(crate) async fn report_dataset_names(
     state: &AppState,
     report: &Report,
 ) -> ApiResult<Vec<String>> {
-    let mut names = vec![report.dataset.clone()];
-    for id in [report.reference_version_id, report.models.output_version_id]
-        .into_iter()
-        .flatten()
-    {
-        let other = state.get_dataset_version_by_id(id).await?;
-        if !names.contains(&other.dataset) {
-            names.push(other.dataset);
-        }
-    }
-    Ok(names)
+    let linked = [report.reference_version_id, report.models.output_version_id];
+    dataset_names(state, &report.dataset, linked).await
 }
 
 /// The datasets of [`report_dataset_names`].
 pub(crate) async fn report_datasets(state: &AppState, report: &Report) -> ApiResult<Vec<Dataset>> {
     let names = report_dataset_names(state, report).await?;
     datasets(state, &report.project, names).await
+}
+
+/// `first` and the datasets of the linked versions, each name once.
+async fn dataset_names(
+    state: &AppState,
+    first: &str,
+    linked_versions: impl IntoIterator<Item = Option<i64>>,
+) -> ApiResult<Vec<String>> {
+    let mut names = vec![first.to_owned()];
+    for id in linked_versions.into_iter().flatten() {
+        let other = state.get_dataset_version_by_id(id).await?;
+        if !names.contains(&other.dataset) {
+            names.push(other.dataset);
+        }
+    }
+    Ok(names)
 }
 
 async fn datasets(state: &AppState, project: &str, names: Vec<String>) -> ApiResult<Vec<Dataset>> {
@@ -104,9 +116,7 @@ impl MonitorVisibility {
         self.seen.insert(key, may);
         Ok(may)
     }
-}
 
-impl MonitorVisibility {
     /// Keeps the items (jobs, alerts) of monitors the caller may see; `monitor_of` names an
     /// item's monitor.
     pub async fn retain<T>(

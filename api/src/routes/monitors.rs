@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::routes::checks::{VersionSelector, resolve};
 use crate::routes::clearance::{
-    MonitorVisibility, authorize_datasets, may_see_all, monitor_datasets,
+    MonitorVisibility, authorize_datasets, authorize_monitor, may_see_all, monitor_datasets,
 };
 use crate::routes::read_optional_json_body;
 use crate::state::AppState;
@@ -234,8 +234,7 @@ pub async fn get_monitor(
         .authorize(&state, Action::MonitorRead, &Target::project(&project))
         .await?;
     let monitor = state.monitor(&project, &name).await?;
-    let datasets = monitor_datasets(&state, &monitor).await?;
-    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
+    authorize_monitor(&state, &caller, Action::ReportRead, &monitor).await?;
     Ok(Json(monitor.into()))
 }
 
@@ -271,8 +270,7 @@ pub async fn update_monitor(
         reference_version_id: reference.unwrap_or(current.reference_version_id),
         ..current.clone()
     };
-    let datasets = monitor_datasets(&state, &changed).await?;
-    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
+    authorize_monitor(&state, &caller, Action::DatasetReadData, &changed).await?;
     let checks = match body.checks {
         Some(checks) => checks,
         None => current.checks.as_array().cloned().unwrap_or_default(),
@@ -305,8 +303,7 @@ pub async fn delete_monitor(
         .authorize(&state, Action::MonitorManage, &Target::project(&project))
         .await?;
     let monitor = state.monitor(&project, &name).await?;
-    let datasets = monitor_datasets(&state, &monitor).await?;
-    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
+    authorize_monitor(&state, &caller, Action::DatasetReadData, &monitor).await?;
     state.delete_monitor(&project, &name, &caller.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -335,8 +332,7 @@ pub async fn run_monitor(
         .await?;
     let body: RunMonitor = read_optional_json_body(&state, body).await?;
     let monitor = state.monitor(&project, &name).await?;
-    let datasets = monitor_datasets(&state, &monitor).await?;
-    authorize_datasets(&state, &caller, Action::DatasetReadData, &datasets).await?;
+    authorize_monitor(&state, &caller, Action::DatasetReadData, &monitor).await?;
     let version = match body.version {
         Some(v) => Some(
             state
@@ -462,8 +458,7 @@ pub async fn get_job(
         .await?;
     let job = state.job(&project, id).await?;
     let monitor = state.monitor(&project, &job.monitor).await?;
-    let datasets = monitor_datasets(&state, &monitor).await?;
-    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
+    authorize_monitor(&state, &caller, Action::ReportRead, &monitor).await?;
     Ok(Json(job.into()))
 }
 
