@@ -15,6 +15,7 @@ mod routes;
 mod serve;
 mod signature;
 mod state;
+mod ui;
 mod webhook_target;
 mod wire;
 mod worker;

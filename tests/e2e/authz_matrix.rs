@@ -661,6 +661,12 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
             "/api/v1/projects/p".into(),
             Body::None,
         )),
+        ("GET", "/api/v1/projects/{project}/access") => one(row(
+            "project.read",
+            M::GET,
+            "/api/v1/projects/p/access".into(),
+            Body::None,
+        )),
         ("PATCH", "/api/v1/projects/{project}") => one(row(
             "project.update",
             M::PATCH,

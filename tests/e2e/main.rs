@@ -12,6 +12,7 @@ mod auth;
 mod authz_matrix;
 mod backends;
 mod bad_input;
+mod dashboard;
 mod evaluation;
 mod evaluation_refusals;
 mod hostile_walk;
@@ -52,6 +53,8 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/projects"),
     ("GET", "/api/v1/projects/{project}"),
     ("PATCH", "/api/v1/projects/{project}"),
+    // dashboard::access_and_me_tell_the_dashboard_what_to_offer
+    ("GET", "/api/v1/projects/{project}/access"),
     // projects_datasets::experiments_lifecycle
     ("POST", "/api/v1/projects/{project}/experiments"),
     ("GET", "/api/v1/projects/{project}/experiments"),

@@ -147,6 +147,7 @@ pub fn app(state: AppState) -> Router {
                 move || async move { ([(header::CONTENT_TYPE, "application/json")], spec.clone()) },
             ),
         )
+        .merge(crate::ui::router())
         .route("/health", get(health))
         .route("/ready", get(ready))
         .fallback(|| async { ApiError::no_route() })

@@ -134,9 +134,68 @@ pub async fn update_project(
     ))
 }
 
+/// What the caller may do in a project, so that a client offers only those actions (the
+/// server still decides every request).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectAccess {
+    /// Project name.
+    pub project: String,
+    /// The caller's roles here (project roles and global ones such as `admin`).
+    pub roles: Vec<String>,
+    /// Actions allowed on anything in the project (of public sensitivity; raw data also
+    /// needs clearance for the dataset's sensitivity).
+    pub actions: Vec<String>,
+    /// Further actions allowed on what the caller owns (e.g. `run.write` on their own runs).
+    pub own_actions: Vec<String>,
+}
+
+/// The caller's roles and allowed actions in a project.
+#[utoipa::path(get, path = "/api/v1/projects/{project}/access", tag = "projects",
+    params(("project" = String, Path, description = "Project name")),
+    responses((status = 200, body = ProjectAccess), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+) -> ApiResult<Json<ProjectAccess>> {
+    caller
+        .authorize(&state, Action::ProjectRead, &Target::project(&project))
+        .await?;
+    state.get_project(&project).await?;
+    let anything = Target::project(&project);
+    let owned = Target {
+        owner: Some(caller.name.clone()),
+        ..Target::project(&project)
+    };
+    let (mut actions, mut own_actions) = (Vec::new(), Vec::new());
+    for action in Action::ALL.iter().filter(|a| !a.is_global()) {
+        if caller.can(&state, *action, &anything)? {
+            actions.push(action.as_str().to_owned());
+        } else if caller.can(&state, *action, &owned)? {
+            own_actions.push(action.as_str().to_owned());
+        }
+    }
+    let mut roles: Vec<String> = state
+        .authorizer
+        .roles(&caller.name, &project)
+        .into_iter()
+        .chain(state.authorizer.roles(&caller.name, "*"))
+        .map(|role| role.as_str().to_owned())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    Ok(Json(ProjectAccess {
+        project,
+        roles,
+        actions,
+        own_actions,
+    }))
+}
+
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_project, list_projects))
         .routes(routes!(get_project, update_project))
+        .routes(routes!(get_access))
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use verity_policy::{Role, Sensitivity};
+use verity_policy::{Action, Role, Sensitivity};
 use verity_store::{Actor, KeptCredential, NewEvent, Outcome, now_ms};
 
 use crate::auth::{Caller, Credential, DecisionMark, SESSION_COOKIE, Target, unauthenticated};
@@ -55,6 +55,12 @@ pub struct WhoAmI {
     pub token_project: Option<String>,
     /// For a token: whether it may only read.
     pub token_read_only: bool,
+    /// For a dashboard session: the token its changes must echo in `X-CSRF-Token` (so a
+    /// reloaded page can go on changing things; other origins cannot read this answer).
+    pub csrf_token: Option<String>,
+    /// The global actions the caller may take (`project.create`, `user.manage`,
+    /// `policy.manage`, `audit.read_all`), so that a client offers only those.
+    pub global_actions: Vec<String>,
 }
 
 /// Marks an endpoint that anyone may call (logging in): a visible, deliberate decision.
@@ -303,13 +309,21 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
     responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WhoAmI>> {
     caller.authorize_self();
-    let (credential, token_project, token_read_only) = match &caller.credential {
-        Credential::Anonymous => ("anonymous", None, false),
-        Credential::Session { .. } => ("session", None, false),
+    let (credential, token_project, token_read_only, csrf_token) = match &caller.credential {
+        Credential::Anonymous => ("anonymous", None, false, None),
+        Credential::Session { csrf_token, .. } => {
+            ("session", None, false, Some(csrf_token.clone()))
+        }
         Credential::Token {
             project, read_only, ..
-        } => ("token", project.clone(), *read_only),
+        } => ("token", project.clone(), *read_only, None),
     };
+    let mut global_actions = Vec::new();
+    for action in Action::ALL.iter().filter(|a| a.is_global()) {
+        if caller.can(&state, *action, &Target::global("*"))? {
+            global_actions.push(action.as_str().to_owned());
+        }
+    }
     let admin = caller.credential == Credential::Anonymous
         || state
             .authorizer
@@ -326,6 +340,8 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
         credential: credential.to_owned(),
         token_project,
         token_read_only,
+        csrf_token,
+        global_actions,
     }))
 }
 
