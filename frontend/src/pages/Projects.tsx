@@ -1,0 +1,64 @@
+// Every project the caller may read, and creating one where allowed.
+import { useState, type FormEvent } from "react";
+import { api, getAll } from "../api/client";
+import type { ProjectResponse } from "../api/schema.gen";
+import { Table } from "../components/Table";
+import { ErrorBanner, Field, LoadState, PageHeader } from "../components/ui";
+import { formatTime } from "../lib/format";
+import { useAction, useLoad } from "../lib/hooks";
+import { Link, navigate, to } from "../lib/router";
+import { useGlobal } from "../lib/session";
+
+export function Projects() {
+  const projects = useLoad(() => getAll<ProjectResponse>("/projects"), []);
+  const mayCreate = useGlobal("project.create");
+  return (
+    <>
+      <PageHeader title="Projects" sub="Each project holds its datasets, experiments, models and monitors." />
+      {mayCreate ? <CreateProject /> : null}
+      <LoadState loading={projects.loading && !projects.data} error={projects.error} />
+      {projects.data ? (
+        <Table
+          caption="Projects"
+          rows={projects.data.items}
+          rowKey={(p) => p.name}
+          empty="No projects you can read yet."
+          columns={[
+            { key: "name", header: "Name", cell: (p) => <Link to={to("projects", p.name)}>{p.name}</Link>, sort: (p) => p.name },
+            { key: "description", header: "Description", cell: (p) => p.description },
+            { key: "created_by", header: "Created by", cell: (p) => p.created_by, sort: (p) => p.created_by },
+            { key: "created_at", header: "Created", cell: (p) => formatTime(p.created_at), sort: (p) => p.created_at },
+          ]}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function CreateProject() {
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const { error, busy, run } = useAction();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const made = await run(() => api<ProjectResponse>("POST", "/projects", { name, description }));
+    if (made) navigate(to("projects", made.name));
+  };
+  return (
+    <details className="panel">
+      <summary>New project</summary>
+      <form onSubmit={submit} className="inline-form">
+        <ErrorBanner error={error} />
+        <Field label="Name">
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
+        </Field>
+        <Field label="Description">
+          <input value={description} onChange={(e) => setDescription(e.target.value)} />
+        </Field>
+        <button type="submit" className="primary" disabled={busy}>
+          Create project
+        </button>
+      </form>
+    </details>
+  );
+}

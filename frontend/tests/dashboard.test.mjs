@@ -1,0 +1,270 @@
+// The dashboard in Debian's Chromium against the real verity binary on an ephemeral port with a
+// temporary SQLite database, seeded over the API (tests/seed.mjs). Each step saves a
+// screenshot under frontend/screenshots/. Run: npm run test:browser (after npm run build and
+// cargo build -p verity; VERITY_BIN names another binary).
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { Client, canvasInk, launchBrowser, screenshot, startVerity } from "./harness.mjs";
+import { GRAD_NORM_SPIKE, GRAD_NORM_STEPS, seed } from "./seed.mjs";
+
+const ADMIN_PASSWORD = "admin-password-123";
+/** Words that start a write action's button or link; a viewer must see none of them. */
+const WRITE_WORDS =
+  /^(new|create|add|set|move|delete|remove|rename|save|edit|run|acknowledge|resolve|grant|revoke|disable|enable|change|upload|register|retire|approve|reject|promote)\b/i;
+
+let server;
+let world;
+let browser;
+
+before(async () => {
+  server = await startVerity({ adminPassword: ADMIN_PASSWORD });
+  const admin = await Client.login(server.base, "admin", ADMIN_PASSWORD);
+  world = await seed(server.base, admin);
+  browser = await launchBrowser({ width: 1280, height: 800 });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A fresh page (own cookies) that records uncaught errors and console errors. */
+async function newPage({ width = 1280, height = 800 } = {}) {
+  const context = await browser.newContext({ width, height });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    // A refused request is logged by Chromium itself; the page shows the API's message.
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
+      problems.push(`console: ${msg.text()}`);
+    }
+  });
+  page.problems = problems;
+  page.closeAll = async () => {
+    await page.close();
+    await context.close();
+  };
+  return page;
+}
+
+const ui = (path) => `${server.base}/ui${path}`;
+
+/** Signs in through the form, with the keyboard, and waits for the frame. */
+async function signIn(page, user, password) {
+  await page.goto(ui("/"));
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password").press("Enter");
+  await page.getByTestId("who").filter({ hasText: user }).waitFor();
+}
+
+const password = (user) => world.users[user].password;
+
+/** Names of every enabled button and link in the main area that looks like a write action. */
+async function writeControls(page) {
+  const names = await page
+    .locator("main button:not([disabled]):not(.sort):not([role=tab]), main a.button, main [role=button]")
+    .evaluateAll((els) => els.map((el) => (el.getAttribute("aria-label") || el.textContent || "").trim()));
+  return names.filter((name) => WRITE_WORDS.test(name));
+}
+
+describe("dashboard", () => {
+  test("sign-in refuses a wrong password with the server's message, then shows the user", async () => {
+    const page = await newPage();
+    await page.goto(ui("/projects"));
+    await page.getByLabel("User name").fill("admin");
+    await page.getByLabel("Password").fill("not-the-password");
+    await screenshot(page, "01-sign-in");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "invalid user name or password" }).waitFor();
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const who = page.getByTestId("who");
+    await who.filter({ hasText: "admin" }).waitFor();
+    assert.match(await who.textContent(), /admin/);
+    await page.getByRole("link", { name: world.project }).waitFor();
+    await screenshot(page, "02-projects");
+    // Signing out returns to the form, and the session is gone on the server too.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("User name").waitFor();
+    await page.reload();
+    await page.getByLabel("User name").waitFor();
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("runs table: filter errors show their position; a run's chart draws its spike", async () => {
+    const page = await newPage();
+    await signIn(page, "alice", password("alice"));
+    await page.goto(ui(`/projects/${world.project}/experiments/${world.experimentId}`));
+    const table = page.getByTestId("runs-table");
+    await table.locator("tbody tr").nth(2).waitFor();
+    assert.equal(await table.locator("tbody tr").count(), 3);
+    await screenshot(page, "03-runs-table");
+
+    const filter = page.getByTestId("filter-input");
+    await filter.fill("metrics.loss >");
+    await filter.press("Enter");
+    const error = page.getByTestId("filter-error");
+    await error.waitFor();
+    assert.match(await error.textContent(), /position/);
+    await screenshot(page, "04-filter-error");
+    await filter.fill("");
+    await filter.press("Enter");
+    await error.waitFor({ state: "detached" });
+
+    const spike = world.runs.find((r) => r.id === world.spikeRunId);
+    await table.getByRole("link", { name: spike.name }).click();
+    const chart = page.getByTestId("metric-chart-loss");
+    await chart.locator("canvas").first().waitFor();
+    await page.waitForFunction(
+      (sel) => [...document.querySelectorAll(sel)].some((c) => c.width > 0),
+      "[data-testid=metric-chart-loss] canvas",
+    );
+    const ink = await waitForInk(page, "[data-testid=metric-chart-loss] canvas");
+    assert.ok(ink > 500, `the loss chart has ink (${ink} pixels)`);
+    // The drawn y range reaches the spike (25) although it lies inside one bucket.
+    const yMax = Number(await chart.locator(".uplot").getAttribute("data-y-max"));
+    assert.ok(yMax >= 25, `the y scale reaches the spike: ${yMax}`);
+    // grad_norm has far more points than the chart has pixels; its one spike lies inside a
+    // bucket and is drawn through the bucket's min–max band.
+    const grad = page.getByTestId("metric-chart-grad_norm");
+    await grad.locator(".uplot[data-y-max]").waitFor();
+    const gradMax = Number(await grad.locator(".uplot").getAttribute("data-y-max"));
+    assert.ok(GRAD_NORM_STEPS > 10 * (await grad.boundingBox()).width);
+    assert.ok(gradMax >= GRAD_NORM_SPIKE.value, `grad_norm's spike is drawn: ${gradMax}`);
+    await screenshot(page, "05-run");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("compare two runs: overlaid charts and a param diff", async () => {
+    const page = await newPage({ width: 1920, height: 1080 });
+    await signIn(page, "alice", password("alice"));
+    const [a, b] = world.runs;
+    await page.goto(ui(`/projects/${world.project}/compare?runs=${a.id},${b.id}`));
+    const diff = page.getByTestId("param-diff");
+    await diff.waitFor();
+    const text = await diff.textContent();
+    assert.match(text, /lr/);
+    const ink = await waitForInk(page, "[data-testid=metric-chart-loss] canvas");
+    assert.ok(ink > 500, `the overlaid loss chart has ink (${ink})`);
+    await screenshot(page, "06-compare-1920");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("drift report: reference and current histograms per column", async () => {
+    const page = await newPage();
+    await signIn(page, "alice", password("alice"));
+    await page.goto(ui(`/projects/${world.project}/datasets/${world.dataset.name}/versions/2`));
+    const drift = page.getByTestId("drift-report");
+    await drift.waitFor();
+    assert.match(await drift.textContent(), /income/);
+    const ink = await waitForInk(page, "[data-testid^=drift-histogram-] canvas");
+    assert.ok(ink > 500, `drift histograms drawn (${ink})`);
+    await screenshot(page, "07-dataset-version");
+    await page.goto(ui(`/projects/${world.project}/reports/${world.reports.drift}`));
+    await page.getByTestId("drift-report").waitFor();
+    await screenshot(page, "08-drift-report");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("an owner acknowledges the open alert; the model's alias history is a timeline", async () => {
+    const page = await newPage();
+    await signIn(page, "olivia", password("olivia"));
+    await page.goto(ui(`/projects/${world.project}?tab=monitoring`));
+    const alerts = page.getByTestId("alerts-table");
+    await alerts.waitFor();
+    await screenshot(page, "09-monitoring");
+    await alerts.getByRole("button", { name: "Acknowledge" }).first().click();
+    await alerts.getByText("acknowledged").first().waitFor();
+
+    await page.goto(ui(`/projects/${world.project}/models/${world.model.name}`));
+    const timeline = page.getByTestId("alias-timeline");
+    await timeline.waitFor();
+    assert.match(await timeline.textContent(), /staging/);
+    await screenshot(page, "10-model");
+    await page.goto(ui(`/projects/${world.project}/models/${world.model.name}/versions/2`));
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    await screenshot(page, "11-model-version");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("lineage of a run is an interactive graph", async () => {
+    const page = await newPage();
+    await signIn(page, "alice", password("alice"));
+    await page.goto(ui(`/lineage?kind=run&id=${world.inputRunId}`));
+    const graph = page.getByTestId("lineage-graph");
+    await graph.waitFor();
+    await graph.locator("[data-key]").nth(1).waitFor();
+    assert.ok((await graph.locator("[data-key]").count()) >= 2);
+    await screenshot(page, "12-lineage");
+    // Clicking the run's training data re-centres the graph on it.
+    await graph.locator('[data-key][aria-label^="Dataset version"]').first().click();
+    await page.waitForURL(/kind=dataset_version/);
+    await graph.locator('[data-key][aria-label*="(centre)"][aria-label^="Dataset version"]').waitFor();
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("an administrator verifies the audit chain", async () => {
+    const page = await newPage();
+    await signIn(page, "admin", ADMIN_PASSWORD);
+    await page.goto(ui("/audit"));
+    await page.getByRole("button", { name: "Verify chain" }).click();
+    const result = page.getByTestId("verify-result");
+    await result.waitFor();
+    assert.match(await result.textContent(), /intact/i);
+    await screenshot(page, "13-audit");
+    await page.goto(ui("/admin"));
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    await screenshot(page, "14-admin");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("a viewer is offered no write action anywhere", async () => {
+    const page = await newPage();
+    await signIn(page, "vic", password("vic"));
+    const p = `/projects/${world.project}`;
+    const visits = [
+      [`${p}?tab=experiments`, "15-viewer-project"],
+      [`${p}?tab=datasets`, null],
+      [`${p}?tab=models`, null],
+      [`${p}?tab=monitoring`, null],
+      [`${p}?tab=members`, null],
+      [`${p}/experiments/${world.experimentId}`, "16-viewer-runs"],
+      [`/runs/${world.spikeRunId}`, "17-viewer-run"],
+      [`${p}/datasets/${world.dataset.name}`, null],
+      [`${p}/datasets/${world.dataset.name}/versions/2`, null],
+      [`${p}/models/${world.model.name}`, "18-viewer-model"],
+      [`${p}/models/${world.model.name}/versions/1`, null],
+      [`${p}/monitors/${world.monitor.name}`, null],
+    ];
+    for (const [path, shot] of visits) {
+      await page.goto(ui(path));
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      await page.waitForLoadState("networkidle");
+      assert.deepEqual(await writeControls(page), [], `write actions offered at ${path}`);
+      if (shot) await screenshot(page, shot);
+    }
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+});
+
+/** Waits until the canvases matching `selector` hold ink; returns the pixel count. */
+async function waitForInk(page, selector) {
+  let ink = 0;
+  for (let i = 0; i < 50 && ink <= 500; i++) {
+    ink = await canvasInk(page, selector);
+    if (ink <= 500) await page.waitForTimeout(100);
+  }
+  return ink;
+}
