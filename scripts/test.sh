@@ -46,9 +46,28 @@ TORCH_VERSION=2.9.1
     || "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
 "$VERITY_MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall ./sdk/python
 
+# Debian's Chromium, for the dashboard's browser tests (frontend/tests, driven by playwright-core).
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "installing chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# The dashboard: its locked npm packages, lint, type check, unit tests (Vitest) and the build that
+# the binary serves (debug builds read frontend/dist from disk; release builds embed it).
+(
+    cd frontend
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+    npm run lint
+    npm test
+    npm run build
+)
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --no-fail-fast
+
+# The dashboard in Chromium against the real server (the binary the Rust tests just built).
+VERITY_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/verity" npm --prefix frontend run test:browser
 
 # The Python SDK against the real server (the binary the Rust tests just built).
 VERITY_BIN="${CARGO_TARGET_DIR:-target}/debug/verity" "$VERITY_MLFLOW_PYTHON" -m pytest -q -p no:cacheprovider sdk/python/tests
