@@ -20,10 +20,11 @@ struct Assets;
 /// Where the dashboard lives.
 pub const UI_PREFIX: &str = "/ui/";
 
-/// Only the dashboard's own scripts and styles; no framing, no plugins, API calls to this origin.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
-    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// Only the dashboard's own scripts and styles (no inline ones; React and uPlot set styles
+/// through the CSSOM, which the policy allows); no framing, no plugins, API calls to this origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
 
 /// The dashboard's routes (outside `/api`, so no authorization decision: the files are public
 /// and every API call they make is authorized on its own).
@@ -42,11 +43,12 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 
 /// One file of the dashboard, or its `index.html` for a page path.
 fn asset(path: &str, headers: &HeaderMap) -> Response {
-    let (file, path) = match Assets::get(path) {
-        Some(file) if !path.is_empty() => (file, path),
-        // A file name (with an extension) that is not there is a 404; anything else is a page.
-        _ if is_file_name(path) => return ApiError::no_route().into_response(),
-        _ => match Assets::get("index.html") {
+    let (file, path) = match built_file(path) {
+        Some(file) => (file, path),
+        // Built assets and root files that are not there are 404s; anything else is a page
+        // (names may hold dots: `/ui/projects/team.ml` is a page).
+        None if is_file_name(path) => return ApiError::no_route().into_response(),
+        None => match built_file("index.html") {
             Some(file) => (file, "index.html"),
             None => {
                 return ApiError::new(
@@ -63,7 +65,11 @@ fn asset(path: &str, headers: &HeaderMap) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == etag || tag == "*")
+        });
     // Vite names built assets by their content hash, so they never change; pages must be
     // asked for again so a new build shows at once.
     let cache = if path.starts_with("assets/") {
@@ -100,11 +106,20 @@ fn asset(path: &str, headers: &HeaderMap) -> Response {
     response
 }
 
-/// Whether the last segment of `path` looks like a file name (`app.js`), not a page (`runs`).
+/// A file of the build, by its exact relative path. Only names the build holds are looked
+/// up: debug builds read from disk, and a path such as `/proc/self/fd/7` or `../x` must never
+/// reach the file system.
+fn built_file(path: &str) -> Option<rust_embed::EmbeddedFile> {
+    if path.is_empty() || !Assets::iter().any(|name| name == path) {
+        return None;
+    }
+    Assets::get(path)
+}
+
+/// Whether a missing `path` names a file of the build (a hashed asset, or a file at the root
+/// such as `favicon.ico`) rather than a page of the dashboard.
 fn is_file_name(path: &str) -> bool {
-    path.rsplit('/')
-        .next()
-        .is_some_and(|last| last.contains('.'))
+    path.starts_with("assets/") || (!path.contains('/') && path.contains('.'))
 }
 
 #[cfg(test)]
@@ -114,9 +129,27 @@ mod tests {
     #[test]
     fn pages_and_files_are_told_apart() {
         assert!(is_file_name("assets/index-3f2a.js"));
+        assert!(is_file_name("assets/nope"));
         assert!(is_file_name("favicon.svg"));
         assert!(!is_file_name(""));
         assert!(!is_file_name("projects/demo/runs"));
         assert!(!is_file_name("runs/3f2a9c"));
+        // Names may hold dots; their pages are pages.
+        assert!(!is_file_name("projects/team.ml"));
+        assert!(!is_file_name("projects/p/datasets/iris.csv"));
+    }
+
+    #[test]
+    fn only_names_of_the_build_are_looked_up() {
+        for path in [
+            "/etc/passwd",
+            "/proc/self/fd/7",
+            "../Cargo.toml",
+            "assets/../../Cargo.toml",
+            "",
+            ".",
+        ] {
+            assert!(built_file(path).is_none(), "{path}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 // The dashboard: the session gate, the frame, and the page for the current path.
-import type { ReactNode } from "react";
+import { Component, useEffect, type ErrorInfo, type ReactNode } from "react";
 import { Layout } from "./components/Layout";
 import { match, navigate, useLocation } from "./lib/router";
 import { SessionProvider } from "./lib/session";
@@ -49,12 +49,33 @@ const ROUTES: Array<[string, (params: Params, search: URLSearchParams) => ReactN
   ["/account", () => <Account />],
 ];
 
+/** Shows a page's rendering error in place of the page, instead of a blank dashboard. */
+class PageBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+  state = { error: null as Error | null };
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  componentDidCatch(error: Error, info: ErrorInfo) {
+    console.error("page failed", error, info.componentStack);
+  }
+  render() {
+    if (!this.state.error) return this.props.children;
+    return (
+      <div className="error" role="alert">
+        <strong>This page failed</strong> <span className="message">{this.state.error.message}</span>
+      </div>
+    );
+  }
+}
+
+function Home() {
+  useEffect(() => navigate("/projects", true), []);
+  return null;
+}
+
 function Page() {
   const { path, search } = useLocation();
-  if (path === "/" || path === "") {
-    navigate("/projects", true);
-    return null;
-  }
+  if (path === "/" || path === "") return <Home />;
   for (const [pattern, render] of ROUTES) {
     const params = match(pattern, path);
     if (params) return <>{render(params, search)}</>;
@@ -66,11 +87,21 @@ function Page() {
   );
 }
 
+/** A fresh boundary per path, so that going elsewhere leaves a failed page behind. */
+function PathBoundary() {
+  const { path } = useLocation();
+  return (
+    <PageBoundary key={path}>
+      <Page />
+    </PageBoundary>
+  );
+}
+
 export function App() {
   return (
     <SessionProvider signedOut={(done) => <SignIn done={done} />}>
       <Layout>
-        <Page />
+        <PathBoundary />
       </Layout>
     </SessionProvider>
   );

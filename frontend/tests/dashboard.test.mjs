@@ -10,6 +10,9 @@ import { Client, canvasInk, launchBrowser, screenshot, startVerity } from "./har
 import { GRAD_NORM_SPIKE, GRAD_NORM_STEPS, seed } from "./seed.mjs";
 
 const ADMIN_PASSWORD = "admin-password-123";
+/** The chart palette's first two colours (src/lib/chart.ts PALETTE): one per run or side. */
+const FIRST = "#1d4ed8";
+const SECOND = "#c2410c";
 /** Words that start a write action's button or link; a viewer must see none of them. */
 const WRITE_WORDS =
   /^(new|create|add|set|move|delete|remove|rename|save|edit|run|acknowledge|resolve|grant|revoke|disable|enable|change|upload|register|retire|approve|reject|promote)\b/i;
@@ -63,10 +66,13 @@ async function signIn(page, user, password) {
 
 const password = (user) => world.users[user].password;
 
-/** Names of every enabled button and link in the main area that looks like a write action. */
+/**
+ * Names of every button (enabled or not), button-like link and disclosure in the main area
+ * that looks like a write action. Sort buttons in table headers and tabs are reads.
+ */
 async function writeControls(page) {
   const names = await page
-    .locator("main button:not([disabled]):not(.sort):not([role=tab]), main a.button, main [role=button]")
+    .locator("main button:not(.sort):not([role=tab]), main a.button, main [role=button], main summary")
     .evaluateAll((els) => els.map((el) => (el.getAttribute("aria-label") || el.textContent || "").trim()));
   return names.filter((name) => WRITE_WORDS.test(name));
 }
@@ -87,9 +93,16 @@ describe("dashboard", () => {
     assert.match(await who.textContent(), /admin/);
     await page.getByRole("link", { name: world.project }).waitFor();
     await screenshot(page, "02-projects");
-    // Signing out returns to the form, and the session is gone on the server too.
+    // Signing out returns to the form, and the session is gone on the server too: the old
+    // cookie, sent again, is refused.
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "verity_session");
+    assert.ok(session, "signed in with a session cookie");
+    const me = () => fetch(`${server.base}/api/v1/auth/me`, { headers: { cookie: `verity_session=${session.value}` } });
+    assert.equal((await me()).status, 200);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("User name").waitFor();
+    assert.equal((await me()).status, 401);
     await page.reload();
     await page.getByLabel("User name").waitFor();
     assert.deepEqual(page.problems, []);
@@ -124,8 +137,8 @@ describe("dashboard", () => {
       (sel) => [...document.querySelectorAll(sel)].some((c) => c.width > 0),
       "[data-testid=metric-chart-loss] canvas",
     );
-    const ink = await waitForInk(page, "[data-testid=metric-chart-loss] canvas");
-    assert.ok(ink > 500, `the loss chart has ink (${ink} pixels)`);
+    const ink = await waitForInk(page, "[data-testid=metric-chart-loss] canvas", FIRST);
+    assert.ok(ink > 500, `the loss line is drawn (${ink} pixels of its colour)`);
     // The drawn y range reaches the spike (25) although it lies inside one bucket.
     const yMax = Number(await chart.locator(".uplot").getAttribute("data-y-max"));
     assert.ok(yMax >= 25, `the y scale reaches the spike: ${yMax}`);
@@ -150,8 +163,10 @@ describe("dashboard", () => {
     await diff.waitFor();
     const text = await diff.textContent();
     assert.match(text, /lr/);
-    const ink = await waitForInk(page, "[data-testid=metric-chart-loss] canvas");
-    assert.ok(ink > 500, `the overlaid loss chart has ink (${ink})`);
+    for (const color of [FIRST, SECOND]) {
+      const ink = await waitForInk(page, "[data-testid=metric-chart-loss] canvas", color);
+      assert.ok(ink > 500, `both runs are drawn on the loss chart (${color}: ${ink} pixels)`);
+    }
     await screenshot(page, "06-compare-1920");
     assert.deepEqual(page.problems, []);
     await page.closeAll();
@@ -164,8 +179,10 @@ describe("dashboard", () => {
     const drift = page.getByTestId("drift-report");
     await drift.waitFor();
     assert.match(await drift.textContent(), /income/);
-    const ink = await waitForInk(page, "[data-testid^=drift-histogram-] canvas");
-    assert.ok(ink > 500, `drift histograms drawn (${ink})`);
+    for (const [side, color] of [["reference", FIRST], ["current", SECOND]]) {
+      const ink = await waitForInk(page, "[data-testid=drift-histogram-income] canvas", color);
+      assert.ok(ink > 500, `the income histogram draws its ${side} bars (${ink} pixels)`);
+    }
     await screenshot(page, "07-dataset-version");
     await page.goto(ui(`/projects/${world.project}/reports/${world.reports.drift}`));
     await page.getByTestId("drift-report").waitFor();
@@ -259,11 +276,11 @@ describe("dashboard", () => {
   });
 });
 
-/** Waits until the canvases matching `selector` hold ink; returns the pixel count. */
-async function waitForInk(page, selector) {
+/** Waits until the canvases matching `selector` hold ink (of `color`); returns the pixel count. */
+async function waitForInk(page, selector, color) {
   let ink = 0;
   for (let i = 0; i < 50 && ink <= 500; i++) {
-    ink = await canvasInk(page, selector);
+    ink = await canvasInk(page, selector, color);
     if (ink <= 500) await page.waitForTimeout(100);
   }
   return ink;

@@ -255,21 +255,31 @@ export async function screenshot(page, name) {
 
 /**
  * The number of painted pixels (alpha > 0) over every canvas matching `selector`: 0 means the
- * chart drew nothing. Each canvas is copied onto a scratch 2D canvas, so WebGL ones count too.
+ * chart drew nothing. With `color` (`#rrggbb`), only pixels of that colour count (each channel
+ * within 24), so axes and grid lines, drawn on the same canvas, do not: the series itself must
+ * have been drawn. Each canvas is copied onto a scratch 2D canvas, so WebGL ones count too.
  */
-export async function canvasInk(page, selector) {
-  return page.evaluate((sel) => {
-    let ink = 0;
-    for (const canvas of document.querySelectorAll(sel)) {
-      if (!(canvas instanceof HTMLCanvasElement) || !canvas.width || !canvas.height) continue;
-      const scratch = document.createElement("canvas");
-      scratch.width = canvas.width;
-      scratch.height = canvas.height;
-      const ctx = scratch.getContext("2d");
-      ctx.drawImage(canvas, 0, 0);
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-    }
-    return ink;
-  }, selector);
+export async function canvasInk(page, selector, color = null) {
+  return page.evaluate(
+    ([sel, hex]) => {
+      const want = hex ? [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) : null;
+      let ink = 0;
+      for (const canvas of document.querySelectorAll(sel)) {
+        if (!(canvas instanceof HTMLCanvasElement) || !canvas.width || !canvas.height) continue;
+        const scratch = document.createElement("canvas");
+        scratch.width = canvas.width;
+        scratch.height = canvas.height;
+        const ctx = scratch.getContext("2d");
+        ctx.drawImage(canvas, 0, 0);
+        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] === 0) continue;
+          if (want && want.some((v, c) => Math.abs(data[i + c] - v) > 24)) continue;
+          ink++;
+        }
+      }
+      return ink;
+    },
+    [selector, color],
+  );
 }

@@ -837,7 +837,7 @@ async fn tokens_revoked_expired_wrong_prefix_malformed_scoped_read_only() -> Res
     expect_status(&me, 200);
     assert_eq!(
         me.1,
-        json!({"username": "dana", "clearance": "internal", "admin": false, "credential": "token", "token_project": null, "token_read_only": false})
+        json!({"username": "dana", "clearance": "internal", "admin": false, "credential": "token", "token_project": null, "token_read_only": false, "csrf_token": null, "global_actions": []})
     );
     expect_status(&dana.experiment("p", "by-normal").await?, 201);
     // dana sees her own tokens, not other people's.

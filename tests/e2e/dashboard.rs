@@ -28,6 +28,18 @@ async fn dashboard_is_served_under_ui() -> Result<()> {
         assert_eq!(answer.status(), 307, "{from}");
         assert_eq!(header_text(answer.headers(), "location"), "/ui/");
     }
+    // The server's own open files (its SQLite database among them) behind /proc symlinks.
+    for fd in 0..24 {
+        let answer = client
+            .get(api.server.url(&format!("/ui/%2Fproc%2Fself%2Ffd%2F{fd}")))
+            .send()
+            .await?;
+        let bytes = answer.bytes().await?;
+        assert!(
+            !bytes.windows(15).any(|w| w == b"SQLite format 3"),
+            "fd {fd}: the database was served"
+        );
+    }
     let index = dist().join("index.html");
     let page = client
         .get(api.server.url("/ui/projects/demo"))
@@ -48,7 +60,14 @@ async fn dashboard_is_served_under_ui() -> Result<()> {
     }
     let built = std::fs::read(&index)?;
     // Pages of the dashboard (no file extension) all get index.html, with a strict policy.
-    for page in ["/ui/", "/ui/projects/demo", "/ui/runs/0123abcd"] {
+    // Names may hold dots: `team.ml` and `iris.csv` are pages, not files.
+    for page in [
+        "/ui/",
+        "/ui/projects/demo",
+        "/ui/runs/0123abcd",
+        "/ui/projects/team.ml",
+        "/ui/projects/p/datasets/iris.csv",
+    ] {
         let answer = client.get(api.server.url(page)).send().await?;
         assert_eq!(answer.status(), 200, "{page}");
         let headers = answer.headers().clone();
@@ -79,8 +98,19 @@ async fn dashboard_is_served_under_ui() -> Result<()> {
         .send()
         .await?;
     assert_eq!(again.status(), 304);
+    let weak = client
+        .get(api.server.url(script))
+        .header("if-none-match", format!("W/{etag}"))
+        .send()
+        .await?;
+    assert_eq!(weak.status(), 304);
     // A file that is not there is a 404 in the one error shape, not the page.
-    for missing in ["/ui/assets/nope.js", "/ui/favicon.ico", "/ui/.gitignore"] {
+    for missing in [
+        "/ui/assets/nope.js",
+        "/ui/assets/nope",
+        "/ui/favicon.ico",
+        "/ui/.gitignore",
+    ] {
         let answer = client.get(api.server.url(missing)).send().await?;
         assert_eq!(answer.status(), 404, "{missing}");
         let body: Value = answer.json().await?;
@@ -94,6 +124,22 @@ async fn dashboard_is_served_under_ui() -> Result<()> {
         .send()
         .await?;
     assert_eq!(put.status(), 405);
+    Ok(())
+}
+
+#[tokio::test]
+async fn stored_bytes_never_run_as_pages_of_the_dashboards_origin() -> Result<()> {
+    let api = Api::start(ServerOptions::default())?;
+    let (_, run) = api.project_with_run("p").await?;
+    let page = b"<html><script>alert(document.cookie)</script></html>".to_vec();
+    expect_status(&api.put_artifact(&run, "page.html", page).await?, 200);
+    let (status, headers, _) = api
+        .download(&format!("/api/v1/runs/{run}/artifacts/page.html"))
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(header_text(&headers, "x-content-type-options"), "nosniff");
+    assert_eq!(header_text(&headers, "content-security-policy"), "sandbox");
+    assert!(header_text(&headers, "content-disposition").starts_with("attachment"));
     Ok(())
 }
 
@@ -204,12 +250,28 @@ async fn access_and_me_tell_the_dashboard_what_to_offer() -> Result<()> {
     // A client of its own: the shared one sends the administrator's token.
     let session_me: Value = reqwest::Client::new()
         .get(api.server.url("/api/v1/auth/me"))
-        .header("cookie", cookie)
+        .header("cookie", &cookie)
         .send()
         .await?
         .json()
         .await?;
     assert_eq!(session_me["credential"], "session", "{session_me}");
+    // Another origin's page cannot read it: no CORS grant, and no cache keeps it.
+    let cross = reqwest::Client::new()
+        .get(api.server.url("/api/v1/auth/me"))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .send()
+        .await?;
+    assert_eq!(cross.status(), 200);
+    assert!(cross.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        cross
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    assert_eq!(header_text(cross.headers(), "cache-control"), "no-store");
     assert_eq!(session_me["csrf_token"], csrf.as_str());
     Ok(())
 }

@@ -171,6 +171,9 @@ pub async fn login(
         expires_at,
     })
     .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|_| ApiError::bad_request("bad cookie"))?,
@@ -307,7 +310,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
 /// Who the caller is and how they authenticated.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WhoAmI>> {
+pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     caller.authorize_self();
     let (credential, token_project, token_read_only, csrf_token) = match &caller.credential {
         Credential::Anonymous => ("anonymous", None, false, None),
@@ -329,7 +332,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
             .authorizer
             .roles(&caller.name, "*")
             .contains(&Role::Admin);
-    Ok(Json(WhoAmI {
+    let who = Json(WhoAmI {
         username: caller.name.clone(),
         clearance: if caller.credential == Credential::Anonymous {
             Sensitivity::Restricted.as_str().to_owned()
@@ -342,7 +345,13 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
         token_read_only,
         csrf_token,
         global_actions,
-    }))
+    });
+    // It can carry the session's CSRF token: never kept by a cache.
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        who,
+    )
+        .into_response())
 }
 
 /// The routes of this module.

@@ -70,15 +70,20 @@ export async function errorFrom(response: Response): Promise<ApiError> {
 /** Sends one request to `/api/v1{endpoint}` and returns the parsed JSON (undefined for 204). */
 export async function api<T>(method: string, endpoint: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  // Every change is sent as JSON (an empty object when it has no body): the server refuses
+  // untyped POSTs that act on a session or with authentication off (cross-site protection).
+  const change = method !== "GET";
+  if (change) {
+    headers["Content-Type"] = "application/json";
+    if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  }
   let response: Response;
   try {
     response = await fetch(`/api/v1${endpoint}`, {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: change ? JSON.stringify(body ?? {}) : undefined,
     });
   } catch (err) {
     throw new ApiError(0, "network_error", `the server could not be reached (${String(err)})`);

@@ -1,5 +1,5 @@
 // Small building blocks every page uses.
-import { useState, type ReactNode } from "react";
+import { cloneElement, useId, useState, type ReactElement, type ReactNode } from "react";
 import type { ApiError } from "../api/client";
 
 /** The API's error, as the server wrote it (never swallowed). */
@@ -109,14 +109,21 @@ export function Tabs({ tabs, initial }: { tabs: Array<{ id: string; label: strin
   );
 }
 
-/** A labelled form field. */
-export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
+/** A labelled form field; a hint is tied to the control as its description. */
+export function Field({ label, children, hint }: { label: string; children: ReactElement<{ "aria-describedby"?: string }>; hint?: string }) {
+  const hintId = useId();
   return (
-    <label className="field">
-      <span className="label">{label}</span>
-      {children}
-      {hint ? <span className="hint">{hint}</span> : null}
-    </label>
+    <div className="field">
+      <label className="field-label">
+        <span className="label">{label}</span>
+        {hint ? cloneElement(children, { "aria-describedby": children.props["aria-describedby"] ?? hintId }) : children}
+      </label>
+      {hint ? (
+        <span className="hint" id={hintId}>
+          {hint}
+        </span>
+      ) : null}
+    </div>
   );
 }
 

@@ -10,9 +10,15 @@ export type Loaded<T> = {
   reload: () => void;
 };
 
-/** Runs `load` when `key` changes (and on `reload`), keeping only the latest answer. */
+/**
+ * Runs `load` when `key` changes (and on `reload`), keeping only the latest answer. Data of an
+ * earlier key is never returned for a new one (a page must not show run A under run B's URL);
+ * a reload keeps the data on screen until the new answer arrives.
+ */
 export function useLoad<T>(load: () => Promise<T>, key: unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({
+  const keyText = JSON.stringify(key);
+  const [state, setState] = useState<{ key: string; data?: T; error?: ApiError; loading: boolean }>({
+    key: keyText,
     loading: true,
   });
   const [tick, setTick] = useState(0);
@@ -21,16 +27,17 @@ export function useLoad<T>(load: () => Promise<T>, key: unknown[]): Loaded<T> {
     const mine = ++generation.current;
     // Marking the load as under way is the point of this effect.
     // oxlint-disable-next-line react/set-state-in-effect
-    setState((s) => ({ data: s.data, loading: true }));
+    setState((s) => ({ key: keyText, data: s.key === keyText ? s.data : undefined, loading: true }));
     load().then(
-      (data) => mine === generation.current && setState({ data, loading: false }),
+      (data) => mine === generation.current && setState({ key: keyText, data, loading: false }),
       (error) =>
         mine === generation.current &&
-        setState({ error: asApiError(error), loading: false }),
+        setState({ key: keyText, error: asApiError(error), loading: false }),
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...key, tick]);
+  }, [keyText, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
+  if (state.key !== keyText) return { data: undefined, error: undefined, loading: true, reload };
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 

@@ -1,8 +1,9 @@
 // Who is signed in, and what they may do: the dashboard offers only actions the server would
 // allow (the server still decides every request).
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
-import { api, get, path, setCsrfToken, setOnUnauthenticated } from "../api/client";
+import { ApiError, api, get, path, setCsrfToken, setOnUnauthenticated } from "../api/client";
 import type { LoginResponse, ProjectAccess, WhoAmI } from "../api/schema.gen";
+import { ErrorBanner } from "../components/ui";
 
 type Session = {
   me: WhoAmI;
@@ -42,13 +43,17 @@ export function SessionProvider({
   signedOut: (done: () => void) => ReactNode;
 }) {
   const [me, setMe] = useState<WhoAmI | null | undefined>(undefined);
+  const [failure, setFailure] = useState<ApiError | null>(null);
   const refresh = async () => {
     try {
       const who = await get<WhoAmI>("/auth/me");
       setCsrfToken(who.csrf_token);
+      setFailure(null);
       setMe(who);
-    } catch {
-      setMe(null);
+    } catch (err) {
+      // Only a 401 means "nobody is signed in"; anything else is shown as it is.
+      if (err instanceof ApiError && err.status === 401) setMe(null);
+      else setFailure(err instanceof ApiError ? err : new ApiError(0, "client_error", String(err)));
     }
   };
   useEffect(() => {
@@ -57,14 +62,27 @@ export function SessionProvider({
     // oxlint-disable-next-line react/set-state-in-effect
     void refresh();
   }, []);
+  if (failure) {
+    return (
+      <main className="signin" id="main">
+        <div className="panel">
+          <ErrorBanner error={failure} />
+          <button type="button" onClick={() => void refresh()}>
+            Try again
+          </button>
+        </div>
+      </main>
+    );
+  }
   if (me === undefined) return <p className="loading">Loading…</p>;
-  if (me === null) return <>{signedOut(() => void refresh())}</>;
+  // After signing in, the page loads afresh: nothing cached for someone else survives.
+  if (me === null) return <>{signedOut(() => window.location.reload())}</>;
   const signOut = async () => {
     try {
       if (me.credential === "session") await api("POST", "/auth/logout");
     } finally {
       setCsrfToken(null);
-      setMe(null);
+      window.location.assign("/ui/");
     }
   };
   return <SessionContext.Provider value={{ me, signOut, refresh }}>{children}</SessionContext.Provider>;
@@ -78,17 +96,27 @@ export function forgetAccess(): void {
 }
 
 /** The caller's roles and actions in a project (`GET /projects/{p}/access`), cached. */
+export function accessFor(project: string): Promise<ProjectAccess> {
+  let pending = accessCache.get(project);
+  if (!pending) {
+    pending = get<ProjectAccess>(path`/projects/${project}/access`);
+    accessCache.set(project, pending);
+    pending.catch(() => accessCache.delete(project));
+  }
+  return pending;
+}
+
+/**
+ * The caller's access in a project; until it is known (or when it cannot be read: the
+ * project page shows that error) nothing is allowed.
+ */
 export function useAccess(project: string): ProjectAccess | undefined {
   const [access, setAccess] = useState<ProjectAccess | undefined>();
   useEffect(() => {
     let live = true;
-    let pending = accessCache.get(project);
-    if (!pending) {
-      pending = get<ProjectAccess>(path`/projects/${project}/access`);
-      accessCache.set(project, pending);
-      pending.catch(() => accessCache.delete(project));
-    }
-    pending.then(
+    // oxlint-disable-next-line react/set-state-in-effect
+    setAccess(undefined);
+    accessFor(project).then(
       (a) => live && setAccess(a),
       () => live && setAccess({ project, roles: [], actions: [], own_actions: [] }),
     );

@@ -68,7 +68,7 @@ export function Experiment({ project, experiment }: { project: string; experimen
         </>
       ) : null}
       {Number.isSafeInteger(id) ? (
-        info.data ? <Runs project={project} experiment={id} /> : null
+        info.data ? <Runs key={`${project}/${id}`} project={project} experiment={id} /> : null
       ) : (
         <ErrorBanner error={new ApiError(0, "client_error", `'${experiment}' is not an experiment id`)} />
       )}
@@ -92,6 +92,9 @@ function useRunSearch(project: string, experiment: number, filter: string, view:
     let live = true;
     (async () => {
       const rows: RunRow[] = [];
+      // Pages are offsets: a run created while pages load shifts later pages by one, so a run
+      // can come twice. Each is kept once.
+      const seen = new Set<string>();
       let cursor: string | null | undefined;
       do {
         const body: SearchRunsRequest = {
@@ -104,7 +107,11 @@ function useRunSearch(project: string, experiment: number, filter: string, view:
         };
         const page = await api<List<RunResponse>>("POST", path`/projects/${project}/runs/search`, body);
         if (!live) return;
-        for (const run of page.items) rows.push(runRow(run));
+        for (const run of page.items) {
+          if (seen.has(run.run_id)) continue;
+          seen.add(run.run_id);
+          rows.push(runRow(run));
+        }
         cursor = page.next_cursor;
         const done = !cursor || rows.length >= MAX_RUNS;
         setState({ key, rows: rows.slice(), more: Boolean(cursor), done });

@@ -1,6 +1,6 @@
 // One monitor: its facts and checks, its jobs and its reports; for those who manage monitors,
 // running it now, enabling or disabling it, and deleting it (after a confirmation).
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, get, getAll, path, query } from "../api/client";
 import type { JobResponse, MonitorResponse, ReportResponse } from "../api/schema.gen";
 import { ReportTable } from "../components/reports/ReportTable";
@@ -30,12 +30,33 @@ export function Monitor({ project, monitor }: { project: string; monitor: string
     jobs.reload();
     reports.reload();
   };
-  // While a job waits or runs, look again shortly: its state and report appear by themselves.
+  // While a job waits or runs (and the tab is visible), look at the jobs again, less often as
+  // time goes by; when the last one finishes, the monitor and its reports are read once more.
   const pending = jobs.data?.items.some((j) => j.state === "queued" || j.state === "running") ?? false;
+  const polls = useRef(0);
+  const wasPending = useRef(false);
   useEffect(() => {
-    if (!pending) return;
-    const timer = setTimeout(reloadAll, 1500);
-    return () => clearTimeout(timer);
+    if (wasPending.current && !pending) {
+      loaded.reload();
+      reports.reload();
+    }
+    wasPending.current = pending;
+    if (!pending) {
+      polls.current = 0;
+      return;
+    }
+    const delay = Math.min(1500 * 2 ** Math.floor(polls.current / 5), 30_000);
+    const timer = setTimeout(() => {
+      if (document.hidden) return;
+      polls.current += 1;
+      jobs.reload();
+    }, delay);
+    const onVisible = () => !document.hidden && jobs.reload();
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pending, jobs.data]);
   return (

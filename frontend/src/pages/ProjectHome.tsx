@@ -5,8 +5,8 @@ import { get, path } from "../api/client";
 import type { ProjectResponse } from "../api/schema.gen";
 import { LoadState, PageHeader, Tabs } from "../components/ui";
 import { useLoad } from "../lib/hooks";
-import { Link } from "../lib/router";
-import { useAccess } from "../lib/session";
+import { Link, useLocation } from "../lib/router";
+import { accessFor, useAccess } from "../lib/session";
 import { Audit } from "./Audit";
 import { ProjectDatasets } from "./project/Datasets";
 import { ProjectExperiments } from "./project/Experiments";
@@ -17,6 +17,7 @@ import { ProjectMonitoring } from "./project/Monitoring";
 export function ProjectHome({ project }: { project: string }) {
   const loaded = useLoad(() => get<ProjectResponse>(path`/projects/${project}`), [project]);
   const access = useAccess(project);
+  const accessLoad = useLoad(() => accessFor(project), [project]);
   const may = (action: string) => access?.actions.includes(action) ?? false;
   type Tab = { id: string; label: string; panel: () => ReactNode };
   const candidates: Array<Tab | false> = [
@@ -28,7 +29,7 @@ export function ProjectHome({ project }: { project: string }) {
     { id: "members", label: "Members", panel: () => <ProjectMembers project={project} /> },
   ];
   const tabs = candidates.filter((t): t is Tab => Boolean(t));
-  const tab = new URLSearchParams(window.location.search).get("tab") ?? undefined;
+  const tab = useLocation().search.get("tab") ?? undefined;
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumb">
@@ -48,7 +49,8 @@ export function ProjectHome({ project }: { project: string }) {
               </>
             }
           />
-          {access ? <Tabs key={project} tabs={tabs} initial={tab} /> : <p className="loading">Loading…</p>}
+          <LoadState loading={false} error={accessLoad.error} />
+          {access ? <Tabs key={`${project}/${tab}`} tabs={tabs} initial={tab} /> : <p className="loading">Loading…</p>}
         </>
       ) : null}
     </>

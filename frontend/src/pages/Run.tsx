@@ -62,9 +62,11 @@ function RunPage({ run, reload }: { run: RunResponse; reload: () => void }) {
           </>
         }
       >
-        <Link className="button" to={`/lineage?kind=run&id=${encodeURIComponent(run.run_id)}`}>
-          Lineage
-        </Link>
+        {access?.actions.includes("lineage.read") ? (
+          <Link className="button" to={`/lineage?kind=run&id=${encodeURIComponent(run.run_id)}`}>
+            Lineage
+          </Link>
+        ) : null}
       </PageHeader>
       <ErrorBanner error={experiment.error} />
       <div className="panel">
@@ -79,7 +81,7 @@ function RunPage({ run, reload }: { run: RunResponse; reload: () => void }) {
           ]}
         />
       </div>
-      {mayWrite ? <EditRun run={run} done={reload} /> : null}
+      {mayWrite ? <EditRun key={run.run_id} run={run} done={reload} /> : null}
       <Section title={`Metrics (${metrics.length})`}>
         {metrics.length === 0 ? (
           <Empty>This run has logged no metrics.</Empty>
@@ -87,7 +89,7 @@ function RunPage({ run, reload }: { run: RunResponse; reload: () => void }) {
           <div className="grid metric-grid">
             {metrics.map((m) => (
               <MetricChart
-                key={m.key}
+                key={`${run.run_id}/${m.key}`}
                 metric={m.key}
                 runs={[{ id: run.run_id, name: run.name }]}
                 title={
@@ -112,7 +114,7 @@ function RunPage({ run, reload }: { run: RunResponse; reload: () => void }) {
         </Section>
       </div>
       <Section title="Artifacts">
-        <Artifacts run={run.run_id} />
+        <Artifacts key={run.run_id} run={run.run_id} />
       </Section>
       <div className="grid">
         <Section title={`Inputs (${run.inputs.length})`}>
