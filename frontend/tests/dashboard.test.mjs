@@ -149,6 +149,24 @@ describe("dashboard", () => {
     const gradMax = Number(await grad.locator(".uplot").getAttribute("data-y-max"));
     assert.ok(GRAD_NORM_STEPS > 10 * (await grad.boundingBox()).width);
     assert.ok(gradMax >= GRAD_NORM_SPIKE.value, `grad_norm's spike is drawn: ${gradMax}`);
+    // Dragging across the chart zooms in: finer buckets of that step range are fetched, and
+    // the spike inside it is still drawn.
+    const over = grad.locator(".u-over");
+    const box = await over.boundingBox();
+    const finer = page.waitForRequest(
+      (r) => r.url().includes("key=grad_norm") && r.url().includes("start_step="),
+    );
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    const url = new URL((await finer).url());
+    const [start, end] = ["start_step", "end_step"].map((k) => Number(url.searchParams.get(k)));
+    assert.ok(start < GRAD_NORM_SPIKE.step && GRAD_NORM_SPIKE.step < end, `zoomed to ${start}..${end}`);
+    assert.ok(end - start < GRAD_NORM_STEPS / 3, `a narrower range: ${start}..${end}`);
+    await grad.getByRole("button", { name: "Reset zoom" }).waitFor();
+    const zoomedMax = Number(await grad.locator(".uplot").getAttribute("data-y-max"));
+    assert.ok(zoomedMax >= GRAD_NORM_SPIKE.value, `the spike is drawn after zooming: ${zoomedMax}`);
     await screenshot(page, "05-run");
     assert.deepEqual(page.problems, []);
     await page.closeAll();

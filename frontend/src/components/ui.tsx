@@ -136,3 +136,13 @@ export function Json({ value }: { value: unknown }) {
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
+
+/** Says that a list shows only its first items (the API had more than the page reads). */
+export function Truncated({ list, what }: { list?: { items: unknown[]; truncated: boolean }; what: string }) {
+  if (!list?.truncated) return null;
+  return (
+    <p className="notice" role="status">
+      Showing the first {list.items.length.toLocaleString("en")} {what}; there are more.
+    </p>
+  );
+}

@@ -6,7 +6,7 @@ import type { JobResponse, MonitorResponse, ReportResponse } from "../api/schema
 import { ReportTable } from "../components/reports/ReportTable";
 import { VersionLink } from "../components/reports/VersionLink";
 import { Table } from "../components/Table";
-import { ErrorBanner, Facts, Json, LoadState, PageHeader, Section, Status } from "../components/ui";
+import { ErrorBanner, Facts, Json, LoadState, PageHeader, Section, Status, Truncated } from "../components/ui";
 import { formatTime } from "../lib/format";
 import { scheduleText } from "../lib/monitoring";
 import { useAction, useLoad } from "../lib/hooks";
@@ -93,6 +93,7 @@ export function Monitor({ project, monitor }: { project: string; monitor: string
       ) : null}
       <Section title="Jobs" actions={<button type="button" onClick={jobs.reload}>Refresh</button>}>
         <LoadState loading={jobs.loading && !jobs.data} error={jobs.error} />
+        <Truncated list={jobs.data} what="jobs" />
         {jobs.data ? (
           <div data-testid="jobs-table">
             <Table<JobResponse>

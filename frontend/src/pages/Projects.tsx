@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { api, getAll } from "../api/client";
 import type { ProjectResponse } from "../api/schema.gen";
 import { Table } from "../components/Table";
-import { ErrorBanner, Field, LoadState, PageHeader } from "../components/ui";
+import { ErrorBanner, Field, LoadState, PageHeader, Truncated } from "../components/ui";
 import { formatTime } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
 import { Link, navigate, to } from "../lib/router";
@@ -17,6 +17,7 @@ export function Projects() {
       <PageHeader title="Projects" sub="Each project holds its datasets, experiments, models and monitors." />
       {mayCreate ? <CreateProject /> : null}
       <LoadState loading={projects.loading && !projects.data} error={projects.error} />
+      <Truncated list={projects.data} what="projects" />
       {projects.data ? (
         <Table
           caption="Projects"

@@ -3,7 +3,7 @@
 import { Fragment, useState } from "react";
 import { getAll, path } from "../api/client";
 import type { DeliveryResponse, WebhookResponse } from "../api/schema.gen";
-import { Empty, Facts, LoadState, PageHeader, Section, Status } from "../components/ui";
+import { Empty, Facts, LoadState, PageHeader, Section, Status, Truncated } from "../components/ui";
 import { formatDuration, formatTime } from "../lib/format";
 import { useLoad } from "../lib/hooks";
 import { prettyPayload } from "../lib/monitoring";
@@ -42,6 +42,7 @@ export function Webhook({ project, id }: { project: string; id: string }) {
       {hooks.data && !hook ? <p className="empty">No webhook #{id} among this project's webhooks.</p> : null}
       <Section title="Deliveries" actions={<button type="button" onClick={deliveries.reload}>Refresh</button>}>
         <LoadState loading={deliveries.loading && !deliveries.data} error={deliveries.error} />
+        <Truncated list={deliveries.data} what="deliveries" />
         {deliveries.data ? (
           deliveries.data.items.length ? (
             <Deliveries items={deliveries.data.items} />

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { api, getAll, path, query } from "../../api/client";
 import type { AlertResponse, MonitorResponse, WebhookResponse } from "../../api/schema.gen";
 import { Table } from "../../components/Table";
-import { ErrorBanner, Field, LoadState, Section, Status } from "../../components/ui";
+import { ErrorBanner, Field, LoadState, Section, Status, Truncated } from "../../components/ui";
 import { formatTime } from "../../lib/format";
 import { scheduleText } from "../../lib/monitoring";
 import { useAction, useLoad } from "../../lib/hooks";
@@ -98,6 +98,7 @@ function Alerts({ project, mayUpdate }: { project: string; mayUpdate: boolean })
     >
       <ErrorBanner error={action.error} onDismiss={action.clear} />
       <LoadState loading={alerts.loading && !alerts.data} error={alerts.error} />
+      <Truncated list={alerts.data} what="alerts" />
       {alerts.data ? (
         <div data-testid="alerts-table">
           <Table<AlertResponse>
