@@ -127,6 +127,29 @@ export function Field({ label, children, hint }: { label: string; children: Reac
   );
 }
 
+/** A drop-down of plain string options (use inside a `Field` for its label). */
+export function Choice({
+  value,
+  onChange,
+  options,
+  "aria-describedby": describedBy,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  options: readonly string[];
+  "aria-describedby"?: string;
+}) {
+  return (
+    <select value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={describedBy}>
+      {options.map((option) => (
+        <option key={option} value={option}>
+          {option}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** A JSON value, pretty-printed. */
 export function Json({ value }: { value: unknown }) {
   return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;

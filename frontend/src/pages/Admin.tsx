@@ -7,7 +7,7 @@ import type { CreatedUser, PoliciesResponse, PolicyRuleResponse, UserResponse } 
 import { Secret } from "../components/Secret";
 import { Table } from "../components/Table";
 import { TokenTable } from "../components/Tokens";
-import { ErrorBanner, Field, LoadState, PageHeader, Section, Status, Tabs } from "../components/ui";
+import { Choice, ErrorBanner, Field, LoadState, PageHeader, Section, Status, Tabs } from "../components/ui";
 import { SENSITIVITIES } from "../lib/clearance";
 import { formatTime } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
@@ -160,13 +160,7 @@ function CreateUser({ created }: { created: () => void }) {
             <input value={name} onChange={(e) => setName(e.target.value)} required autoComplete="off" />
           </Field>
           <Field label="Clearance">
-            <select value={clearance} onChange={(e) => setClearance(e.target.value)}>
-              {SENSITIVITIES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
+            <Choice value={clearance} onChange={setClearance} options={SENSITIVITIES} />
           </Field>
           <Field label="Password (optional)" hint="At least 12 characters; leave empty to have one generated.">
             <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
@@ -332,13 +326,7 @@ function AddRule({ added }: { added: () => void }) {
         {ptype === "p" ? (
           <>
             <Field label="Role">
-              <select value={v0} onChange={(e) => setV0(e.target.value)}>
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
+              <Choice value={v0} onChange={setV0} options={ROLES} />
             </Field>
             <Field label="Action">
               <input value={v1} onChange={(e) => setV1(e.target.value)} list="rule-actions" required placeholder="e.g. model.alias or *" />
@@ -364,13 +352,7 @@ function AddRule({ added }: { added: () => void }) {
               <input value={v0} onChange={(e) => setV0(e.target.value)} required autoComplete="off" />
             </Field>
             <Field label="Role">
-              <select value={v1} onChange={(e) => setV1(e.target.value)}>
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
+              <Choice value={v1} onChange={setV1} options={ROLES} />
             </Field>
             <Field label="Domain" hint="A project name, or * (admin only)">
               <input value={v2} onChange={(e) => setV2(e.target.value)} required placeholder={v1 === "admin" ? "*" : "project"} />

@@ -6,7 +6,7 @@ import type { DatasetResponse, DatasetVersionResponse } from "../api/schema.gen"
 import { VersionLink } from "../components/reports/VersionLink";
 import { Sensitivity } from "../components/Sensitivity";
 import { Table } from "../components/Table";
-import { ErrorBanner, Facts, Field, LoadState, PageHeader, Section } from "../components/ui";
+import { Choice, ErrorBanner, Facts, Field, LoadState, PageHeader, Section } from "../components/ui";
 import { SENSITIVITIES } from "../lib/clearance";
 import { formatBytes, formatNumber, formatTime, shortHash } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
@@ -132,13 +132,7 @@ function EditDataset({ dataset, onSaved }: { dataset: DatasetResponse; onSaved: 
           <input value={description} onChange={(e) => setDescription(e.target.value)} size={50} />
         </Field>
         <Field label="Sensitivity">
-          <select value={sensitivity} onChange={(e) => setSensitivity(e.target.value)}>
-            {SENSITIVITIES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
+          <Choice value={sensitivity} onChange={setSensitivity} options={SENSITIVITIES} />
         </Field>
         <button type="submit" className="primary" disabled={busy}>
           Save

@@ -1,12 +1,12 @@
 // Every project the caller may read, and creating one where allowed.
-import { useState, type FormEvent } from "react";
 import { api, getAll } from "../api/client";
 import type { ProjectResponse } from "../api/schema.gen";
+import { CreateNamed } from "../components/CreateNamed";
 import { Table } from "../components/Table";
-import { ErrorBanner, Field, LoadState, PageHeader, Truncated } from "../components/ui";
+import { LoadState, PageHeader, Truncated } from "../components/ui";
 import { formatTime } from "../lib/format";
-import { useAction, useLoad } from "../lib/hooks";
-import { Link, navigate, to } from "../lib/router";
+import { useLoad } from "../lib/hooks";
+import { Link, to } from "../lib/router";
 import { useGlobal } from "../lib/session";
 
 export function Projects() {
@@ -37,29 +37,11 @@ export function Projects() {
 }
 
 function CreateProject() {
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const { error, busy, run } = useAction();
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const made = await run(() => api<ProjectResponse>("POST", "/projects", { name, description }));
-    if (made) navigate(to("projects", made.name));
-  };
   return (
-    <details className="panel">
-      <summary>New project</summary>
-      <form onSubmit={submit} className="inline-form">
-        <ErrorBanner error={error} />
-        <Field label="Name">
-          <input value={name} onChange={(e) => setName(e.target.value)} required />
-        </Field>
-        <Field label="Description">
-          <input value={description} onChange={(e) => setDescription(e.target.value)} />
-        </Field>
-        <button type="submit" className="primary" disabled={busy}>
-          Create project
-        </button>
-      </form>
-    </details>
+    <CreateNamed
+      summary="New project"
+      submitLabel="Create project"
+      create={async (fields) => to("projects", (await api<ProjectResponse>("POST", "/projects", fields)).name)}
+    />
   );
 }

@@ -13,7 +13,7 @@ import type {
 } from "../api/schema.gen";
 import { MetricChart } from "../components/MetricChart";
 import { Table } from "../components/Table";
-import { Empty, ErrorBanner, Facts, Field, LoadState, PageHeader, Section, Status } from "../components/ui";
+import { Choice, Empty, ErrorBanner, Facts, Field, LoadState, PageHeader, Section, Status } from "../components/ui";
 import { formatBytes, formatDuration, formatNumber, formatTime, shortHash } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
 import { Link, to } from "../lib/router";
@@ -296,13 +296,7 @@ function EditRun({ run, done }: { run: RunResponse; done: () => void }) {
         </form>
         <form className="inline-form" onSubmit={(e) => save(e, { status })}>
           <Field label="Status">
-            <select value={status} onChange={(e) => setStatus(e.target.value)}>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
+            <Choice value={status} onChange={setStatus} options={STATUSES} />
           </Field>
           <button type="submit" disabled={action.busy || status === run.status}>
             Set status

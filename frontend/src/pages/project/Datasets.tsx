@@ -1,15 +1,16 @@
 // A project's datasets (name, sensitivity, versions, created), each linking to its page, and
 // creating one where the caller may.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { api, getAll, path } from "../../api/client";
 import type { DatasetResponse } from "../../api/schema.gen";
+import { CreateNamed } from "../../components/CreateNamed";
 import { Sensitivity } from "../../components/Sensitivity";
 import { Table } from "../../components/Table";
-import { ErrorBanner, Field, LoadState } from "../../components/ui";
+import { Choice, Field, LoadState } from "../../components/ui";
 import { SENSITIVITIES } from "../../lib/clearance";
 import { formatNumber, formatTime } from "../../lib/format";
-import { useAction, useLoad } from "../../lib/hooks";
-import { Link, navigate, to } from "../../lib/router";
+import { useLoad } from "../../lib/hooks";
+import { Link, to } from "../../lib/router";
 import { allows, useAccess } from "../../lib/session";
 
 export function ProjectDatasets({ project }: { project: string }) {
@@ -47,41 +48,19 @@ export function ProjectDatasets({ project }: { project: string }) {
 }
 
 function CreateDataset({ project }: { project: string }) {
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
   const [sensitivity, setSensitivity] = useState("internal");
-  const { error, busy, run } = useAction();
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const made = await run(() =>
-      api<DatasetResponse>("POST", path`/projects/${project}/datasets`, { name, description, sensitivity }),
-    );
-    if (made) navigate(to("projects", project, "datasets", made.name));
-  };
   return (
-    <details className="panel">
-      <summary>New dataset</summary>
-      <form onSubmit={submit} className="inline-form">
-        <ErrorBanner error={error} />
-        <Field label="Name">
-          <input value={name} onChange={(e) => setName(e.target.value)} required />
-        </Field>
-        <Field label="Description">
-          <input value={description} onChange={(e) => setDescription(e.target.value)} size={40} />
-        </Field>
-        <Field label="Sensitivity" hint="The clearance needed to read its rows">
-          <select value={sensitivity} onChange={(e) => setSensitivity(e.target.value)}>
-            {SENSITIVITIES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <button type="submit" className="primary" disabled={busy}>
-          Create dataset
-        </button>
-      </form>
-    </details>
+    <CreateNamed
+      summary="New dataset"
+      submitLabel="Create dataset"
+      create={async (fields) => {
+        const made = await api<DatasetResponse>("POST", path`/projects/${project}/datasets`, { ...fields, sensitivity });
+        return to("projects", project, "datasets", made.name);
+      }}
+    >
+      <Field label="Sensitivity" hint="The clearance needed to read its rows">
+        <Choice value={sensitivity} onChange={setSensitivity} options={SENSITIVITIES} />
+      </Field>
+    </CreateNamed>
   );
 }

@@ -1,13 +1,14 @@
 // A project's experiments (active or deleted), each linking to its runs; a form to start a new
 // one for those allowed `experiment.create`, and restore for deleted ones where allowed.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { api, getAll, path, query } from "../../api/client";
 import type { ExperimentResponse } from "../../api/schema.gen";
+import { CreateNamed } from "../../components/CreateNamed";
 import { Table, type Column } from "../../components/Table";
 import { ErrorBanner, Field, LoadState } from "../../components/ui";
 import { formatTime } from "../../lib/format";
 import { useAction, useLoad } from "../../lib/hooks";
-import { Link, navigate, to } from "../../lib/router";
+import { Link, to } from "../../lib/router";
 import { allows, useAccess } from "../../lib/session";
 
 type View = "active_only" | "deleted_only";
@@ -94,31 +95,14 @@ export function ProjectExperiments({ project }: { project: string }) {
 }
 
 function CreateExperiment({ project }: { project: string }) {
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const { error, busy, run } = useAction();
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const made = await run(() =>
-      api<ExperimentResponse>("POST", path`/projects/${project}/experiments`, { name, description }),
-    );
-    if (made) navigate(to("projects", project, "experiments", made.id));
-  };
   return (
-    <details className="panel">
-      <summary>New experiment</summary>
-      <form onSubmit={submit} className="inline-form">
-        <ErrorBanner error={error} />
-        <Field label="Name">
-          <input value={name} onChange={(e) => setName(e.target.value)} required />
-        </Field>
-        <Field label="Description">
-          <input value={description} onChange={(e) => setDescription(e.target.value)} />
-        </Field>
-        <button type="submit" className="primary" disabled={busy}>
-          Create experiment
-        </button>
-      </form>
-    </details>
+    <CreateNamed
+      summary="New experiment"
+      submitLabel="Create experiment"
+      create={async (fields) => {
+        const made = await api<ExperimentResponse>("POST", path`/projects/${project}/experiments`, fields);
+        return to("projects", project, "experiments", made.id);
+      }}
+    />
   );
 }

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { api, get, getAll, path } from "../../api/client";
 import type { Member, MembersResponse, UserResponse } from "../../api/schema.gen";
 import { Table } from "../../components/Table";
-import { ErrorBanner, Field, LoadState } from "../../components/ui";
+import { Choice, ErrorBanner, Field, LoadState } from "../../components/ui";
 import { useAction, useLoad } from "../../lib/hooks";
 import { PROJECT_ROLES, ROLE_HINTS } from "../../lib/roles";
 import { allows, forgetAccess, useAccess, useGlobal, useSession } from "../../lib/session";
@@ -138,13 +138,7 @@ function AddMember({ project, added }: { project: string; added: () => void }) {
         ))}
       </datalist>
       <Field label="Role">
-        <select value={role} onChange={(e) => setRole(e.target.value)}>
-          {PROJECT_ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
+        <Choice value={role} onChange={setRole} options={PROJECT_ROLES} />
       </Field>
       <button type="submit" className="primary" disabled={busy || !user.trim()}>
         Grant role

@@ -1,13 +1,13 @@
 // A project's registered models (latest version, aliases, last change), and registering a new
 // model where the caller may.
-import { useState, type FormEvent } from "react";
 import { api, getAll, path } from "../../api/client";
 import type { ModelResponse } from "../../api/schema.gen";
+import { CreateNamed } from "../../components/CreateNamed";
 import { Table } from "../../components/Table";
-import { ErrorBanner, Field, LoadState } from "../../components/ui";
+import { LoadState } from "../../components/ui";
 import { formatTime } from "../../lib/format";
-import { useAction, useLoad } from "../../lib/hooks";
-import { Link, navigate, to } from "../../lib/router";
+import { useLoad } from "../../lib/hooks";
+import { Link, to } from "../../lib/router";
 import { allows, useAccess } from "../../lib/session";
 
 export function ProjectModels({ project }: { project: string }) {
@@ -72,29 +72,15 @@ export function ProjectModels({ project }: { project: string }) {
 }
 
 function CreateModel({ project }: { project: string }) {
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const { error, busy, run } = useAction();
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const made = await run(() => api<ModelResponse>("POST", path`/projects/${project}/models`, { name, description }));
-    if (made) navigate(to("projects", project, "models", made.name));
-  };
   return (
-    <details className="panel">
-      <summary>New model</summary>
-      <form onSubmit={submit} className="inline-form" data-testid="new-model">
-        <ErrorBanner error={error} />
-        <Field label="Name">
-          <input value={name} onChange={(e) => setName(e.target.value)} required />
-        </Field>
-        <Field label="Description">
-          <input value={description} onChange={(e) => setDescription(e.target.value)} />
-        </Field>
-        <button type="submit" className="primary" disabled={busy}>
-          Register model
-        </button>
-      </form>
-    </details>
+    <CreateNamed
+      summary="New model"
+      submitLabel="Register model"
+      testId="new-model"
+      create={async (fields) => {
+        const made = await api<ModelResponse>("POST", path`/projects/${project}/models`, fields);
+        return to("projects", project, "models", made.name);
+      }}
+    />
   );
 }
