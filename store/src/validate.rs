@@ -27,7 +27,9 @@ fn check_text(what: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-/// An entity name: 1..=256 characters, no control characters, no `/`, no surrounding spaces.
+/// An entity name: 1..=256 characters, no control characters, no `/`, no surrounding spaces,
+/// not `.` or `..` (as a URL path segment those mean "here" and "the parent", so browsers and
+/// HTTP clients rewrite them and the thing could never be addressed).
 pub fn name(what: &str, value: &str) -> Result<()> {
     if value.is_empty() {
         return Err(Error::invalid(format!("{what} must not be empty")));
@@ -40,6 +42,11 @@ pub fn name(what: &str, value: &str) -> Result<()> {
     }
     if value.contains('/') {
         return Err(Error::invalid(format!("{what} must not contain '/'")));
+    }
+    if value == "." || value == ".." {
+        return Err(Error::invalid(format!(
+            "{what} must not be '{value}': it cannot be addressed in a URL"
+        )));
     }
     Ok(())
 }
@@ -205,6 +212,10 @@ mod tests {
         assert!(name("name", &"x".repeat(MAX_NAME_LEN + 1)).is_err());
         assert!(name("name", "bad\u{7}bell").is_err());
         assert!(name("name", "a/b").is_err());
+        assert!(name("name", ".").is_err());
+        assert!(name("name", "..").is_err());
+        assert!(name("name", "...").is_ok());
+        assert!(name("name", "team.ml").is_ok());
         assert!(name("name", " padded").is_err());
     }
 

@@ -219,6 +219,11 @@ async fn access_and_me_tell_the_dashboard_what_to_offer() -> Result<()> {
         201,
     );
     expect_error(&access(&tokens[0], "other").await?, 403, "forbidden");
+    // Names a URL cannot address (`.` and `..` are rewritten by browsers) are refused.
+    for name in [".", ".."] {
+        let refused = api.post("/api/v1/projects", json!({"name": name})).await?;
+        expect_error(&refused, 400, "invalid_argument");
+    }
     let long = access(&tokens[0], &"p".repeat(300)).await?;
     assert_eq!(long.0, 400, "{}", long.1);
     let anonymous = api
