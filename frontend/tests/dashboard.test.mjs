@@ -167,6 +167,21 @@ describe("dashboard", () => {
     await grad.getByRole("button", { name: "Reset zoom" }).waitFor();
     const zoomedMax = Number(await grad.locator(".uplot").getAttribute("data-y-max"));
     assert.ok(zoomedMax >= GRAD_NORM_SPIKE.value, `the spike is drawn after zooming: ${zoomedMax}`);
+    // The keyboard does the same: Escape shows every step again, + halves the range.
+    const focus = grad.locator(".chart-focus");
+    await focus.focus();
+    await focus.press("Escape");
+    await grad.getByRole("button", { name: "Reset zoom" }).waitFor({ state: "detached" });
+    const keyed = page.waitForRequest(
+      (r) => r.url().includes("key=grad_norm") && r.url().includes("start_step="),
+    );
+    await focus.press("+");
+    const halved = new URL((await keyed).url()).searchParams;
+    assert.deepEqual(
+      [Number(halved.get("start_step")), Number(halved.get("end_step"))],
+      [4999, 15000],
+      "+ zooms to the middle half of steps 0..19999",
+    );
     await screenshot(page, "05-run");
     assert.deepEqual(page.problems, []);
     await page.closeAll();
@@ -240,6 +255,13 @@ describe("dashboard", () => {
     await graph.locator("[data-key]").nth(1).waitFor();
     assert.ok((await graph.locator("[data-key]").count()) >= 2);
     await screenshot(page, "12-lineage");
+    // One tab stop, the centre; the left arrow moves focus to the run's training data.
+    assert.equal(await graph.locator('[data-key][tabindex="0"]').count(), 1);
+    const centre = graph.locator('[data-key][aria-label*="(centre)"]');
+    await centre.focus();
+    await centre.press("ArrowLeft");
+    const focusedLabel = await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? "");
+    assert.match(focusedLabel, /^Dataset version/);
     // Clicking the run's training data re-centres the graph on it.
     await graph.locator('[data-key][aria-label^="Dataset version"]').first().click();
     await page.waitForURL(/kind=dataset_version/);

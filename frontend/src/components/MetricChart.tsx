@@ -1,11 +1,12 @@
 // One metric of one or more runs, drawn from the server's downsampled buckets: a value line per
 // run plus a shaded min–max band, so a spike inside a bucket is never lost. Dragging across the
-// chart zooms in and fetches finer buckets for that step range; "Reset zoom" goes back.
-import { useLayoutEffect, useMemo, useRef, useState, type ReactNode } from "react";
+// chart zooms in and fetches finer buckets for that step range; "Reset zoom" goes back. With the
+// chart focused, + and - zoom, ←/→ move, 0 or Escape go back (lib/chart.ts keyZoom).
+import { useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import type uPlot from "uplot";
 import { get, path, query } from "../api/client";
 import type { DownsampleResponse } from "../api/schema.gen";
-import { alignSeries, bucketColumns, PALETTE, zoomRange } from "../lib/chart";
+import { alignSeries, bucketColumns, keyZoom, PALETTE, zoomRange, type StepRange } from "../lib/chart";
 import { formatNumber } from "../lib/format";
 import { useLoad } from "../lib/hooks";
 import { Chart } from "./Chart";
@@ -122,6 +123,16 @@ export function MetricChart({
   }, [runsKey, colorKey, height, multi]);
 
   const steps = data ? (data[0] as number[]) : [];
+  // The whole step range, as first drawn unzoomed: keyboard zoom stays inside it.
+  const whole = useRef<StepRange | null>(null);
+  if (!zoom && steps.length > 1) whole.current = { start: steps[0], end: steps[steps.length - 1] };
+  const onKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (!whole.current) return;
+    const next = keyZoom(event.key, zoom ?? whole.current, whole.current);
+    if (next === null) return;
+    event.preventDefault();
+    setZoom(next === "reset" ? null : next);
+  };
   const label = chartLabel(metric, runs, data);
   const points = loaded.data?.reduce((n, a) => n + a.buckets.reduce((m, b) => m + b.count, 0), 0);
   const at = hover !== null && hover < steps.length ? hover : null;
@@ -145,7 +156,15 @@ export function MetricChart({
       </div>
       <ErrorBanner error={loaded.error} />
       {data ? (
-        <Chart options={options} data={data} label={label} />
+        <div
+          className="chart-focus"
+          tabIndex={0}
+          onKeyDown={onKey}
+          aria-label={`${label}. Keys: + and - zoom, left and right arrows move, 0 shows every step.`}
+          aria-keyshortcuts="+ - ArrowLeft ArrowRight 0 Escape"
+        >
+          <Chart options={options} data={data} label={label} />
+        </div>
       ) : loaded.loading ? (
         <div className="chart-placeholder" style={{ height }} />
       ) : null}
@@ -171,7 +190,7 @@ export function MetricChart({
         })}
         <li className="muted">
           {at !== null ? `step ${steps[at]} · ` : ""}
-          line: value, band: min–max per bucket{points !== undefined ? ` · ${points} points` : ""} · drag to zoom
+          line: value, band: min–max per bucket{points !== undefined ? ` · ${points} points` : ""} · drag (or +, −, ←, →) to zoom
         </li>
       </ul>
     </div>

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { alignSeries, bucketColumns, histogramColumns, plottable, zoomRange } from "./chart";
+import { alignSeries, bucketColumns, histogramColumns, keyZoom, plottable, zoomRange } from "./chart";
 
 describe("chart data", () => {
   test("buckets keep their spikes as a min/max band", () => {
@@ -39,5 +39,27 @@ describe("chart data", () => {
   });
   test("histograms drop counts without edges", () => {
     expect(histogramColumns([0, 1, 2], [5, 6, 7])).toEqual({ x: [0, 1], y: [5, 6] });
+  });
+});
+
+describe("keyboard zoom", () => {
+  const whole = { start: 0, end: 1000 };
+  test("plus halves the range around its middle, minus doubles it", () => {
+    expect(keyZoom("+", whole, whole)).toEqual({ start: 250, end: 750 });
+    expect(keyZoom("=", { start: 250, end: 750 }, whole)).toEqual({ start: 375, end: 625 });
+    expect(keyZoom("-", { start: 375, end: 625 }, whole)).toEqual({ start: 250, end: 750 });
+    expect(keyZoom("-", { start: 250, end: 750 }, whole)).toBe("reset");
+  });
+  test("arrows move by a quarter and stop at the edges with the same width", () => {
+    expect(keyZoom("ArrowRight", { start: 250, end: 750 }, whole)).toEqual({ start: 375, end: 875 });
+    expect(keyZoom("ArrowRight", { start: 400, end: 900 }, whole)).toEqual({ start: 500, end: 1000 });
+    expect(keyZoom("ArrowLeft", { start: 0, end: 500 }, whole)).toBeNull();
+    expect(keyZoom("ArrowLeft", { start: 100, end: 600 }, whole)).toEqual({ start: 0, end: 500 });
+  });
+  test("0 and Escape reset; other keys and a one-step view do nothing", () => {
+    expect(keyZoom("0", { start: 1, end: 2 }, whole)).toBe("reset");
+    expect(keyZoom("Escape", { start: 1, end: 2 }, whole)).toBe("reset");
+    expect(keyZoom("a", whole, whole)).toBeNull();
+    expect(keyZoom("+", { start: 5, end: 6 }, whole)).toBeNull();
   });
 });

@@ -101,3 +101,44 @@ export const PALETTE = [
   "#4d7c0f",
   "#475569",
 ];
+
+/** A step range. */
+export type StepRange = { start: number; end: number };
+
+/**
+ * The range a key asks for, from the range in view within the metric's whole range: `+`/`=`
+ * halves it around its middle, `-` doubles it, ←/→ move it by a quarter, `0`/Escape go back to
+ * everything (`"reset"`). Ranges stay whole steps inside `whole`; null for other keys or when
+ * nothing would change.
+ */
+export function keyZoom(key: string, view: StepRange, whole: StepRange): StepRange | "reset" | null {
+  if (key === "0" || key === "Escape") return "reset";
+  const width = view.end - view.start;
+  const middle = (view.start + view.end) / 2;
+  let next: StepRange;
+  switch (key) {
+    case "+":
+    case "=":
+      if (width < 2) return null;
+      next = { start: Math.floor(middle - width / 4), end: Math.ceil(middle + width / 4) };
+      break;
+    case "-":
+      next = { start: Math.floor(middle - width), end: Math.ceil(middle + width) };
+      break;
+    case "ArrowLeft":
+      next = { start: view.start - Math.max(1, Math.round(width / 4)), end: view.end - Math.max(1, Math.round(width / 4)) };
+      break;
+    case "ArrowRight":
+      next = { start: view.start + Math.max(1, Math.round(width / 4)), end: view.end + Math.max(1, Math.round(width / 4)) };
+      break;
+    default:
+      return null;
+  }
+  // Keep the width when a move meets an edge; clamp a zoom-out to the whole range.
+  const span = Math.min(next.end - next.start, whole.end - whole.start);
+  if (next.start < whole.start) next = { start: whole.start, end: whole.start + span };
+  if (next.end > whole.end) next = { start: whole.end - span, end: whole.end };
+  if (next.start <= whole.start && next.end >= whole.end) return "reset";
+  if (next.start === view.start && next.end === view.end) return null;
+  return next;
+}

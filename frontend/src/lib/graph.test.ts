@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { assignLayers, countCrossings, DEFAULT_LAYOUT, layoutGraph, nodeKey, orderLayers, type LayoutEdge, type LayoutNode } from "./graph";
+import { assignLayers, countCrossings, DEFAULT_LAYOUT, layoutGraph, neighbour, nodeKey, orderLayers, type LayoutEdge, type LayoutNode } from "./graph";
 
 const node = (kind: string, id: string, depth = 0): LayoutNode => ({ kind, id, label: `${kind} ${id}`, depth });
 const edge = (from: LayoutNode, to: LayoutNode, relation = "input"): LayoutEdge => ({
@@ -128,5 +128,26 @@ describe("long edges", () => {
     expect(y < bBox.y || y > bBox.y + DEFAULT_LAYOUT.nodeHeight).toBe(true);
     // Only real nodes are placed.
     expect(layout.nodes).toHaveLength(3);
+  });
+});
+
+describe("keyboard moves between nodes", () => {
+  const nodes = [
+    { key: "a", x: 0, y: 0 },
+    { key: "b", x: 300, y: 0 },
+    { key: "c", x: 300, y: 90 },
+    { key: "d", x: 600, y: 90 },
+  ];
+  test("arrows go to the nearest node on that side", () => {
+    expect(neighbour(nodes, "a", "ArrowRight")).toBe("b");
+    expect(neighbour(nodes, "b", "ArrowDown")).toBe("c");
+    expect(neighbour(nodes, "c", "ArrowUp")).toBe("b");
+    expect(neighbour(nodes, "c", "ArrowRight")).toBe("d");
+    expect(neighbour(nodes, "d", "ArrowLeft")).toBe("c");
+  });
+  test("nothing beyond the edge or from an unknown node", () => {
+    expect(neighbour(nodes, "a", "ArrowLeft")).toBeNull();
+    expect(neighbour(nodes, "a", "ArrowUp")).toBeNull();
+    expect(neighbour(nodes, "zz", "ArrowRight")).toBeNull();
   });
 });

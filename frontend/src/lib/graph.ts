@@ -359,3 +359,28 @@ export function layoutGraph<N extends LayoutNode, E extends LayoutEdge>(
   }
   return { nodes: [...placed.values()], edges: placedEdges, width, height, minLayer, maxLayer };
 }
+
+/**
+ * The node that an arrow key moves keyboard focus to: the nearest placed node on that side of
+ * `from` (left/right across layers, up/down within one), or null at the edge.
+ */
+export function neighbour(
+  nodes: Array<{ key: string; x: number; y: number }>,
+  from: string,
+  direction: "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown",
+): string | null {
+  const here = nodes.find((n) => n.key === from);
+  if (!here) return null;
+  const horizontal = direction === "ArrowLeft" || direction === "ArrowRight";
+  const sign = direction === "ArrowRight" || direction === "ArrowDown" ? 1 : -1;
+  let best: { key: string; cost: number } | null = null;
+  for (const n of nodes) {
+    const along = (horizontal ? n.x - here.x : n.y - here.y) * sign;
+    const across = Math.abs(horizontal ? n.y - here.y : n.x - here.x);
+    if (along <= 0) continue;
+    // Mostly along the arrow: sideways distance counts double.
+    const cost = along + 2 * across;
+    if (!best || cost < best.cost) best = { key: n.key, cost };
+  }
+  return best?.key ?? null;
+}

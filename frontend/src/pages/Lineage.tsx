@@ -7,7 +7,7 @@ import type { EdgeResponse, GraphResponse, NodeResponse } from "../api/schema.ge
 import { Table } from "../components/Table";
 import { Field, LoadState, PageHeader, Section } from "../components/ui";
 import { formatTime } from "../lib/format";
-import { DEFAULT_LAYOUT, layoutGraph, nodeKey, type Layout } from "../lib/graph";
+import { DEFAULT_LAYOUT, layoutGraph, neighbour, nodeKey, type Layout } from "../lib/graph";
 import { useLoad } from "../lib/hooks";
 import { isKind, KIND_NAMES, KINDS, lineagePath, nodePage, type LineageKind } from "../lib/lineage";
 import { Link, navigate, useLocation } from "../lib/router";
@@ -227,8 +227,18 @@ function GraphSvg({
   }, []);
   const scale = fit && room > 0 ? Math.min(1, Math.max(0.7, room / layout.width)) : 1;
   const lit = (from: string, to: string) => hover !== null && (hover === from || hover === to);
+  // One tab stop for the whole graph (the last focused node, first the centre); arrows move
+  // between nodes.
+  const [focused, setFocused] = useState<string | null>(null);
+  const tabStop = focused && layout.nodes.some((p) => p.key === focused) ? focused : start;
   const onKey = (event: KeyboardEvent, node: NodeResponse) => {
-    if (event.key === "Enter") {
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight" || event.key === "ArrowUp" || event.key === "ArrowDown") {
+      const next = neighbour(layout.nodes, nodeKey(node.kind, node.id), event.key);
+      if (!next) return;
+      event.preventDefault();
+      setFocused(next);
+      box.current?.querySelector<SVGGElement>(`[data-key="${CSS.escape(next)}"]`)?.focus();
+    } else if (event.key === "Enter") {
       event.preventDefault();
       open(node);
     } else if (event.key === " ") {
@@ -306,7 +316,7 @@ function GraphSvg({
                 key={p.key}
                 transform={`translate(${p.x},${p.y})`}
                 className={`lineage-node${isStart ? " start" : ""}`}
-                tabIndex={0}
+                tabIndex={p.key === tabStop ? 0 : -1}
                 role="button"
                 aria-label={`${KIND_NAMES[node.kind]} ${node.label}${isStart ? " (centre)" : ""}. Enter opens its page, Space centres the graph on it.`}
                 data-key={p.key}
@@ -314,7 +324,10 @@ function GraphSvg({
                 onKeyDown={(e) => onKey(e, node)}
                 onMouseEnter={() => setHover(p.key)}
                 onMouseLeave={() => setHover(null)}
-                onFocus={() => setHover(p.key)}
+                onFocus={() => {
+                  setHover(p.key);
+                  setFocused(p.key);
+                }}
                 onBlur={() => setHover(null)}
               >
                 <title>{`${KIND_NAMES[node.kind]}: ${node.label} (id ${node.id}, ${node.depth} hop${node.depth === 1 ? "" : "s"} away)`}</title>
