@@ -72,6 +72,9 @@ pub enum Error {
         /// The quota.
         quota: u64,
     },
+    /// A differentially private release that no budget allows (or would pass one).
+    #[error("{0}")]
+    BudgetExceeded(String),
     /// The object store holding a registered url did not answer (the detail is logged).
     #[error("reading '{path}' from its object store failed: try again later")]
     SourceUnavailable {
@@ -114,7 +117,7 @@ impl Error {
         match self {
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::Conflict(_) | Self::BudgetExceeded(_) => ErrorKind::Conflict,
             Self::InvalidArgument(_) | Self::InvalidFilter(_) => ErrorKind::InvalidArgument,
             Self::TooLarge { .. } | Self::QuotaExceeded { .. } => ErrorKind::TooLarge,
             Self::SourceUnavailable { .. } => ErrorKind::Unavailable,
@@ -143,6 +146,7 @@ impl Error {
             Self::NotFound { entity, .. } => format!("{entity}_not_found"),
             Self::AlreadyExists { entity, .. } => format!("{entity}_already_exists"),
             Self::Conflict(_) => "conflict".into(),
+            Self::BudgetExceeded(_) => "privacy_budget_exceeded".into(),
             Self::InvalidArgument(_) => "invalid_argument".into(),
             Self::InvalidFilter(_) => "invalid_filter".into(),
             Self::TooLarge { .. } => "payload_too_large".into(),

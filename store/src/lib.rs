@@ -24,6 +24,7 @@ pub mod monitoring;
 mod monitors;
 mod page;
 pub mod policies;
+pub mod privacy;
 mod projects;
 mod quota;
 mod reports;

@@ -221,6 +221,8 @@ contract_tests!(
     monitoring_alert_cycle_and_deliveries,
     monitoring_alert_acknowledge_and_resolve,
     monitoring_webhooks_and_deliveries,
+    privacy_budgets_charges_and_refusals,
+    privacy_concurrent_charges_never_overspend,
 );
 
 // ---------------------------------------------------------------------------
@@ -446,12 +448,15 @@ mod audit_cases;
 mod mlflow_cases;
 #[path = "contract/monitoring.rs"]
 mod monitoring_cases;
+#[path = "contract/privacy.rs"]
+mod privacy_cases;
 
 mod cases {
     use super::*;
     pub use crate::audit_cases::*;
     pub use crate::mlflow_cases::*;
     pub use crate::monitoring_cases::*;
+    pub use crate::privacy_cases::*;
 
     // --- projects ---------------------------------------------------------
 

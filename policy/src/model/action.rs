@@ -26,6 +26,13 @@ pub enum Action {
     DatasetWrite,
     /// Read a dataset's raw rows or bytes (requires clearance for its sensitivity).
     DatasetReadData,
+    /// Ask differentially private questions of a dataset, charged to its privacy budget
+    /// (no clearance needed: only noisy aggregates are released).
+    DatasetQueryDp,
+    /// Set a dataset's privacy budgets.
+    PrivacyManage,
+    /// Read a dataset's privacy budgets and ledger.
+    PrivacyRead,
     /// Change a dataset's description or sensitivity.
     DatasetUpdate,
     /// Read experiments.
@@ -89,6 +96,9 @@ named_enum!(Action, "action", {
     DatasetCreate => "dataset.create",
     DatasetWrite => "dataset.write",
     DatasetReadData => "dataset.read_data",
+    DatasetQueryDp => "dataset.query_dp",
+    PrivacyManage => "privacy.manage",
+    PrivacyRead => "privacy.read",
     DatasetUpdate => "dataset.update",
     ExperimentRead => "experiment.read",
     ExperimentCreate => "experiment.create",
@@ -128,6 +138,9 @@ impl Action {
         Action::DatasetCreate,
         Action::DatasetWrite,
         Action::DatasetReadData,
+        Action::DatasetQueryDp,
+        Action::PrivacyManage,
+        Action::PrivacyRead,
         Action::DatasetUpdate,
         Action::ExperimentRead,
         Action::ExperimentCreate,
@@ -170,6 +183,7 @@ impl Action {
                 | Action::AuditRead
                 | Action::ReportRead
                 | Action::MonitorRead
+                | Action::PrivacyRead
                 | Action::AuditReadAll
         )
     }
@@ -205,7 +219,7 @@ mod tests {
             assert!(names.insert(a.as_str()), "duplicate {a}");
             assert!(a.as_str().contains('.'));
         }
-        assert_eq!(Action::ALL.len(), 34);
+        assert_eq!(Action::ALL.len(), 37);
         assert!("run.fly".parse::<Action>().is_err());
     }
 
@@ -216,7 +230,7 @@ mod tests {
             let n = a.as_str();
             assert!(n.ends_with(".read") || n.ends_with(".read_data") || n.ends_with(".read_all"));
         }
-        assert_eq!(reads.len(), 11);
+        assert_eq!(reads.len(), 12);
         assert!(Action::AuditReadAll.is_global() && Action::AuditReadAll.is_read());
         assert!(!Action::RunWrite.is_read() && !Action::RunWrite.is_global());
         let globals = Action::ALL.iter().filter(|a| a.is_global()).count();

@@ -36,6 +36,7 @@ const VIEW: &[(Action, Condition)] = &[
     (Action::LineageRead, Condition::Always),
     (Action::ReportRead, Condition::Clearance),
     (Action::MonitorRead, Condition::Always),
+    (Action::DatasetQueryDp, Condition::Always),
 ];
 
 /// What a contributor may do on top of viewing.
@@ -70,6 +71,8 @@ const OWN: &[Action] = &[
     Action::MembersManage,
     Action::AuditRead,
     Action::WebhookManage,
+    Action::PrivacyManage,
+    Action::PrivacyRead,
 ];
 
 /// The documented action × role table as rules. Admin holds `*` with the clearance condition:
@@ -95,6 +98,7 @@ pub fn default_permissions() -> Vec<Permission> {
         grant(&all_members, *action, *condition);
     }
     grant(&[Role::Auditor], Action::AuditRead, Condition::Always);
+    grant(&[Role::Auditor], Action::PrivacyRead, Condition::Always);
     for action in CONTRIBUTE {
         grant(&contributors, *action, Condition::Always);
     }
@@ -230,28 +234,16 @@ mod tests {
         }
     }
 
-    /// Databases seeded before the monitoring actions existed get their rules from migration
-    /// 0004; its rows must be exactly the defaults for those actions, in both dialects.
-    #[test]
-    fn monitoring_rules_migration_matches_the_defaults() {
-        let monitoring = [
-            Action::ReportRead,
-            Action::CheckRun,
-            Action::MonitorRead,
-            Action::MonitorManage,
-            Action::AlertUpdate,
-            Action::WebhookManage,
-        ];
+    /// Databases seeded before an action existed get its rules from a migration; its rows
+    /// must be exactly the defaults for those actions, in both dialects.
+    fn assert_migration_matches_the_defaults(actions: &[Action], migrations: [&str; 2]) {
         let mut expected: Vec<String> = default_permissions()
             .into_iter()
-            .filter(|p| monitoring.iter().any(|a| a.as_str() == p.action))
+            .filter(|p| actions.iter().any(|a| a.as_str() == p.action))
             .map(|p| format!("('p', '{}', '{}', '{}')", p.role, p.action, p.condition))
             .collect();
         expected.sort();
-        for sql in [
-            include_str!("../../../migrations/sqlite/0004_monitoring_rules.sql"),
-            include_str!("../../../migrations/postgres/0004_monitoring_rules.sql"),
-        ] {
+        for sql in migrations {
             let mut rows: Vec<String> = sql
                 .lines()
                 .map(|l| l.trim().trim_end_matches(','))
@@ -261,6 +253,39 @@ mod tests {
             rows.sort();
             assert_eq!(rows, expected);
         }
+    }
+
+    #[test]
+    fn monitoring_rules_migration_matches_the_defaults() {
+        assert_migration_matches_the_defaults(
+            &[
+                Action::ReportRead,
+                Action::CheckRun,
+                Action::MonitorRead,
+                Action::MonitorManage,
+                Action::AlertUpdate,
+                Action::WebhookManage,
+            ],
+            [
+                include_str!("../../../migrations/sqlite/0004_monitoring_rules.sql"),
+                include_str!("../../../migrations/postgres/0004_monitoring_rules.sql"),
+            ],
+        );
+    }
+
+    #[test]
+    fn privacy_rules_migration_matches_the_defaults() {
+        assert_migration_matches_the_defaults(
+            &[
+                Action::DatasetQueryDp,
+                Action::PrivacyManage,
+                Action::PrivacyRead,
+            ],
+            [
+                include_str!("../../../migrations/sqlite/0009_privacy.sql"),
+                include_str!("../../../migrations/postgres/0009_privacy.sql"),
+            ],
+        );
     }
 
     #[test]
