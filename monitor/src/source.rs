@@ -260,10 +260,7 @@ impl Session {
     }
 
     /// The schema of a registered table.
-    pub(crate) async fn schema(
-        &self,
-        name: &str,
-    ) -> Result<datafusion::arrow::datatypes::SchemaRef> {
+    pub async fn schema(&self, name: &str) -> Result<datafusion::arrow::datatypes::SchemaRef> {
         let table = self.ctx.table(name).await.map_err(df_error)?;
         Ok(Arc::new(table.schema().as_arrow().clone()))
     }

@@ -346,9 +346,9 @@ impl Store {
         actor: &Actor,
     ) -> Result<(PrivacyCharge, Remaining)> {
         let cost = charge.loss;
-        if !(cost.epsilon.is_finite() && cost.epsilon > 0.0)
-            || !(cost.delta.is_finite() && (0.0..1.0).contains(&cost.delta))
-        {
+        let epsilon_ok = cost.epsilon.is_finite() && cost.epsilon > 0.0;
+        let delta_ok = cost.delta.is_finite() && (0.0..1.0).contains(&cost.delta);
+        if !epsilon_ok || !delta_ok {
             return Err(Error::invalid(
                 "a charge needs epsilon > 0 and delta in [0, 1)",
             ));

@@ -45,6 +45,7 @@ pub(crate) fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_r
         "lineage.read",
         "report.read",
         "monitor.read",
+        "dataset.query_dp",
     ];
     const CONTRIBUTE: &[&str] = &[
         "dataset.create",
@@ -71,6 +72,8 @@ pub(crate) fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_r
         "project.manage_members",
         "audit.read",
         "webhook.manage",
+        "privacy.manage",
+        "privacy.read",
     ];
     if role == "anonymous" {
         return action == "public";
@@ -96,7 +99,7 @@ pub(crate) fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_r
         "maintainer" => has(VIEW) || has(CONTRIBUTE) || has(RUN_CHANGES) || has(MAINTAIN),
         "contributor" => has(VIEW) || has(CONTRIBUTE) || (own_run && has(RUN_CHANGES)),
         "viewer" | "approver" => has(VIEW),
-        "auditor" => has(VIEW) || action == "audit.read",
+        "auditor" => has(VIEW) || matches!(action, "audit.read" | "privacy.read"),
         _ => false,
     }
 }
@@ -739,6 +742,39 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
                 Body::None
             })
         }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/privacy/budgets") => {
+            per_dataset("privacy.read", M::GET, "/privacy/budgets", &|_| Body::None)
+        }
+        ("PUT", "/api/v1/projects/{project}/datasets/{dataset}/privacy/budgets") => {
+            per_dataset("privacy.manage", M::PUT, "/privacy/budgets", &|_| {
+                j(json!({"scope": "total", "epsilon": 1000.0}))
+            })
+        }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/privacy/ledger") => {
+            per_dataset("privacy.read", M::GET, "/privacy/ledger", &|_| Body::None)
+        }
+        ("POST", "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/dp") => Some(
+            SENSITIVITIES
+                .iter()
+                .map(|s| Row {
+                    action: "dataset.query_dp",
+                    sensitivity: Some(*s),
+                    run_owner: None,
+                    hides: false,
+                    // A budget that every attempt can pay from.
+                    setup: vec![req(
+                        M::PUT,
+                        format!("/api/v1/projects/p/datasets/{s}/privacy/budgets"),
+                        j(json!({"scope": "total", "epsilon": 1000.0})),
+                    )],
+                    request: req(
+                        M::POST,
+                        format!("/api/v1/projects/p/datasets/{s}/versions/1/dp"),
+                        j(json!({"query": {"kind": "count"}, "epsilon": 0.01})),
+                    ),
+                })
+                .collect(),
+        ),
         ("GET", "/api/v1/dataset-versions/{id}") => one(Row {
             hides: true,
             ..row(

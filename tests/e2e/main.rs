@@ -23,6 +23,7 @@ mod mlflow_matrix;
 mod mlflow_multipart;
 mod mlflow_routes;
 mod monitoring;
+mod privacy;
 mod projects_datasets;
 mod raw_http;
 mod runs;
@@ -55,6 +56,23 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/projects/{project}"),
     // dashboard::access_and_me_tell_the_dashboard_what_to_offer
     ("GET", "/api/v1/projects/{project}/access"),
+    // privacy::sqlite_viewer_gets_dp_answers_not_rows
+    (
+        "GET",
+        "/api/v1/projects/{project}/datasets/{dataset}/privacy/budgets",
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{project}/datasets/{dataset}/privacy/budgets",
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{project}/datasets/{dataset}/privacy/ledger",
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/dp",
+    ),
     // projects_datasets::experiments_lifecycle
     ("POST", "/api/v1/projects/{project}/experiments"),
     ("GET", "/api/v1/projects/{project}/experiments"),

@@ -12,6 +12,7 @@ mod lineage;
 mod members;
 mod models;
 mod monitors;
+mod privacy;
 mod projects;
 mod runs;
 mod session;
@@ -54,6 +55,7 @@ use crate::state::AppState;
         (name = "access", description = "Project members and casbin rules"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "monitoring", description = "Checks and their reports, monitors, jobs, alerts and webhooks"),
+        (name = "privacy", description = "Differentially private questions, privacy budgets and their ledger"),
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -107,6 +109,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(evaluations::router())
         .merge(monitors::router())
         .merge(alerts::router())
+        .merge(privacy::router())
 }
 
 /// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the
