@@ -286,6 +286,47 @@ describe("dashboard", () => {
     await page.closeAll();
   });
 
+  test("differential privacy: an owner sets a budget, a viewer asks, the ledger shows it", async () => {
+    const dataset = `/projects/${world.project}/datasets/${world.dataset.name}`;
+    const owner = await newPage();
+    await signIn(owner, "olivia", password("olivia"));
+    await owner.goto(ui(dataset));
+    const form = owner.getByTestId("set-budget");
+    await form.getByLabel("Epsilon limit").fill("2");
+    await form.getByRole("button", { name: "Set budget" }).click();
+    await owner.getByTestId("budgets-table").getByText("0 / 2").waitFor();
+
+    const viewer = await newPage();
+    await signIn(viewer, "vic", password("vic"));
+    await viewer.goto(ui(`${dataset}/versions/2`));
+    const ask = viewer.getByTestId("dp-form");
+    await ask.getByLabel("Epsilon").fill("0.5");
+    await ask.getByRole("button", { name: "Ask" }).click();
+    const answer = viewer.getByTestId("dp-answer");
+    await answer.waitFor();
+    assert.match(await answer.textContent(), /count: -?\d+/);
+    assert.match(await answer.textContent(), /left to you: ε 1\.5/);
+    // Over budget: the server's refusal is shown, nothing released.
+    await ask.getByLabel("Epsilon").fill("5");
+    await ask.getByRole("button", { name: "Ask" }).click();
+    await ask.getByRole("alert").filter({ hasText: "nothing was released" }).waitFor();
+    await screenshot(viewer, "19-dp-question");
+    // Viewers do not see budgets or the ledger.
+    await viewer.goto(ui(dataset));
+    await viewer.getByRole("heading", { level: 1 }).waitFor();
+    assert.equal(await viewer.getByTestId("ledger-table").count(), 0);
+
+    await owner.reload();
+    const ledger = owner.getByTestId("ledger-table");
+    await ledger.getByText("vic").waitFor();
+    await owner.getByTestId("budgets-table").getByText("0.5 / 2").waitFor();
+    await screenshot(owner, "20-privacy-budget");
+    assert.deepEqual(owner.problems, []);
+    assert.deepEqual(viewer.problems, []);
+    await owner.closeAll();
+    await viewer.closeAll();
+  });
+
   test("a viewer is offered no write action anywhere", async () => {
     const page = await newPage();
     await signIn(page, "vic", password("vic"));

@@ -12,6 +12,7 @@ import { formatBytes, formatNumber, formatTime, shortHash } from "../lib/format"
 import { useAction, useLoad } from "../lib/hooks";
 import { Link, to } from "../lib/router";
 import { allows, useAccess } from "../lib/session";
+import { PrivacyBudgets } from "../components/Privacy";
 
 export function Dataset({ project, dataset }: { project: string; dataset: string }) {
   const loaded = useLoad(() => get<DatasetResponse>(path`/projects/${project}/datasets/${dataset}`), [project, dataset]);
@@ -51,6 +52,9 @@ export function Dataset({ project, dataset }: { project: string; dataset: string
             />
             {allows(access, "dataset.update") ? <EditDataset dataset={d} onSaved={loaded.reload} /> : null}
           </Section>
+          {allows(access, "privacy.read") ? (
+            <PrivacyBudgets project={project} dataset={dataset} mayManage={allows(access, "privacy.manage")} />
+          ) : null}
           <Section title="Versions">
             <LoadState loading={versions.loading && !versions.data} error={versions.error} />
             {versions.data ? (

@@ -15,6 +15,7 @@ import { formatBytes, formatDuration, formatNumber, formatTime } from "../lib/fo
 import { useAction, useLoad } from "../lib/hooks";
 import { latestByKind } from "../lib/reports";
 import { Link, to } from "../lib/router";
+import { DpQuestion } from "../components/Privacy";
 import { allows, useAccess, useSession } from "../lib/session";
 
 type SchemaField = { name: string; data_type: string; nullable?: boolean };
@@ -91,6 +92,14 @@ export function DatasetVersion({ project, dataset, version }: { project: string;
             ) : null}
           </Section>
           <SchemaSection project={project} dataset={dataset} version={v} />
+          {allows(access, "dataset.query_dp") ? (
+            <DpQuestion
+              project={project}
+              dataset={dataset}
+              version={v.version}
+              columns={(fieldsOf(v.schema) ?? []).map((f) => f.name)}
+            />
+          ) : null}
           <Reports project={project} dataset={dataset} version={v} mayRun={readable && allows(access, "check.run")} />
         </>
       ) : null}
