@@ -120,7 +120,7 @@ function Comparison({ runs }: { runs: RunResponse[] }) {
           <div className="grid metric-grid">
             {metrics.map((m) => (
               <MetricChart
-                key={`${m.key}/${chartRuns.filter((_, i) => m.values[i] !== undefined).map((r) => r.id).join(",")}`}
+                key={m.key}
                 metric={m.key}
                 runs={chartRuns.filter((_, i) => m.values[i] !== undefined)}
               />

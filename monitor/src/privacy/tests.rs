@@ -824,36 +824,3 @@ async fn privacy_noise_has_the_stated_scale() {
     let sd = (squares / N as f64).sqrt();
     assert!((sd / sigma - 1.0).abs() < 0.1, "sd {sd} at sigma {sigma}");
 }
-
-/// The benchmark of issue 16: a DP mean over 1,000,000 rows of one f64 column.
-/// `cargo test -p verity-monitor --release privacy_mean_of_a_million_rows -- --ignored
-/// --nocapture` (the goal is 200 ms in release on two cores).
-#[tokio::test]
-#[ignore = "benchmark"]
-async fn privacy_mean_of_a_million_rows() {
-    let n = 1_000_000;
-    let bytes = parquet(vec![(
-        "v",
-        Arc::new(Float64Array::from(
-            (0..n)
-                .map(|i| f64::from(i % 1000) / 10.0)
-                .collect::<Vec<_>>(),
-        )),
-    )]);
-    let session = session_with(bytes, DataFormat::Parquet, Limits::default()).await;
-    let req = laplace(
-        json!({"kind": "mean", "column": "v", "lower": 0.0, "upper": 100.0}),
-        1.0,
-    );
-    let mut times = Vec::new();
-    for _ in 0..5 {
-        let start = std::time::Instant::now();
-        let out = release(&session, TABLE, &req).await.unwrap();
-        times.push(start.elapsed());
-        let DpResult::Mean { value } = out.result else {
-            panic!("{out:?}")
-        };
-        assert!((value - 49.95).abs() < 0.1, "{value}");
-    }
-    println!("DP mean over {n} rows: {times:?}");
-}
