@@ -10,6 +10,7 @@ pub mod check;
 pub mod drift;
 mod error;
 pub mod fairness;
+pub mod masking;
 pub mod model;
 pub mod privacy;
 pub mod profile;

@@ -17,6 +17,7 @@ pub mod identity;
 mod jobs;
 mod lineage;
 mod logged_models;
+pub mod masking;
 mod metrics;
 pub mod model;
 mod models;

@@ -223,6 +223,7 @@ contract_tests!(
     monitoring_webhooks_and_deliveries,
     privacy_budgets_charges_and_refusals,
     privacy_concurrent_charges_never_overspend,
+    masking_set_inherit_and_keys,
 );
 
 // ---------------------------------------------------------------------------

@@ -204,3 +204,94 @@ pub async fn privacy_concurrent_charges_never_overspend(ctx: Ctx) -> TestResult 
     assert_eq!(ledger.items.len(), 33);
     Ok(())
 }
+
+pub async fn masking_set_inherit_and_keys(ctx: Ctx) -> TestResult {
+    use verity_store::masking::{ColumnMasks, MaskMode};
+    let owner: Actor = "olivia".into();
+    let store = &ctx.store;
+    store.create_project("p", "", &owner).await?;
+    store
+        .create_dataset("p", "d", "", "confidential", &owner)
+        .await?;
+
+    // Nothing masked at first; a dataset without a version cannot name columns.
+    assert!(store.dataset_masking("p", "d").await?.columns.is_empty());
+    let masks: ColumnMasks = [
+        ("name".to_owned(), MaskMode::Masked),
+        ("score".to_owned(), MaskMode::Hidden),
+    ]
+    .into();
+    let early = store
+        .set_dataset_masking("p", "d", &masks, &owner)
+        .await
+        .unwrap_err();
+    assert_eq!(early.kind(), ErrorKind::InvalidArgument, "{early}");
+    upload(&ctx, "p", "d", CSV).await?;
+
+    let set = store.set_dataset_masking("p", "d", &masks, &owner).await?;
+    assert_eq!(set.columns, masks);
+    assert_eq!(set.updated_by.as_deref(), Some("olivia"));
+    assert_eq!(store.dataset_masking("p", "d").await?.columns, masks);
+
+    // An unknown column is refused and changes nothing.
+    let mut bad = masks.clone();
+    bad.insert("nope".into(), MaskMode::Masked);
+    let refused = store
+        .set_dataset_masking("p", "d", &bad, &owner)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::InvalidArgument);
+    assert!(refused.to_string().contains("nope"), "{refused}");
+    assert_eq!(store.dataset_masking("p", "d").await?.columns, masks);
+
+    // A derived dataset inherits the masks of the columns it copies, keeping its own.
+    store
+        .create_dataset("p", "preds", "", "confidential", &owner)
+        .await?;
+    let inherited = store
+        .inherit_masking(
+            "p",
+            "d",
+            "preds",
+            &[("name", "name"), ("id", "id"), ("score", "label")],
+            &owner,
+        )
+        .await?;
+    assert_eq!(
+        inherited.columns,
+        ColumnMasks::from([
+            ("name".to_owned(), MaskMode::Masked),
+            ("label".to_owned(), MaskMode::Hidden),
+        ])
+    );
+
+    // Clearing.
+    let cleared = store
+        .set_dataset_masking("p", "d", &ColumnMasks::new(), &owner)
+        .await?;
+    assert!(cleared.columns.is_empty());
+
+    // The key is stable per project and differs between projects.
+    let key = store.mask_key("p").await?;
+    assert_eq!(store.mask_key("p").await?, key);
+    store.create_project("q", "", &owner).await?;
+    assert_ne!(store.mask_key("q").await?, key);
+    assert_eq!(
+        store.mask_key("nope").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
+    let events = store
+        .list_audit_events(
+            &verity_store::AuditFilter::default(),
+            &PageRequest::new(Some(1000), None)?,
+        )
+        .await?;
+    let changes = events
+        .items
+        .iter()
+        .filter(|e| e.action == "dataset.masking")
+        .count();
+    assert_eq!(changes, 3, "set, inherited, cleared");
+    Ok(())
+}
