@@ -364,6 +364,8 @@ async fn store_predictions(
         Err(e) => return Err(e.into()),
     };
     check_sensitivity(&target, &input)?;
+    // Before the version exists, so it is never readable in clear through a masked view.
+    inherit_masks(store, request, actor).await?;
     let file = tokio::fs::File::open(path).await.map_err(internal)?;
     let staged = store
         .blobs()
@@ -389,6 +391,34 @@ async fn store_predictions(
         )
         .await?;
     Ok(added.version)
+}
+
+/// Gives the predictions dataset the evaluated dataset's masks on what it copies: the
+/// sensitive columns under their names, and the label as `label`, with `predicted` and
+/// `residual`, which follow its values.
+async fn inherit_masks(
+    store: &Store,
+    request: &EvaluationRequest,
+    actor: &Actor,
+) -> Result<(), CheckError> {
+    let label = request.config.label.as_str();
+    let mut copies: Vec<(&str, &str)> = request
+        .config
+        .sensitive
+        .iter()
+        .map(|c| (c.as_str(), c.as_str()))
+        .collect();
+    copies.extend([(label, "label"), (label, "predicted"), (label, "residual")]);
+    store
+        .inherit_masking(
+            &request.dataset.project,
+            &request.dataset.dataset,
+            &request.predictions_dataset,
+            &copies,
+            actor,
+        )
+        .await?;
+    Ok(())
 }
 
 /// A comparison that ran: both evaluations and the comparison report.

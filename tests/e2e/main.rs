@@ -17,6 +17,7 @@ mod evaluation;
 mod evaluation_refusals;
 mod hostile_walk;
 mod lineage;
+mod masking;
 mod mlflow;
 mod mlflow_history;
 mod mlflow_matrix;

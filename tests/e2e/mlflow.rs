@@ -168,26 +168,37 @@ pub(crate) async fn server_with_members(
     );
     let mut tokens = Vec::new();
     for (user, role) in members {
-        let password = format!("{user}-password-1234");
-        expect_status(
-            &api.post(
-                "/api/v1/users",
-                json!({"name": user, "password": password, "clearance": "internal"}),
-            )
-            .await?,
-            201,
-        );
-        expect_status(
-            &api.put(
-                &format!("/api/v1/projects/default/members/{user}"),
-                json!({"role": role}),
-            )
-            .await?,
-            200,
-        );
-        tokens.push(api.server.login_token(user, &password).await?);
+        tokens.push(member_token(&api, "default", user, role).await?);
     }
     Ok((api, tokens))
+}
+
+/// Creates `user` (clearance internal) as the signed-in administrator, makes them a `role` of
+/// `project`, and returns their API token.
+pub(crate) async fn member_token(
+    api: &Api,
+    project: &str,
+    user: &str,
+    role: &str,
+) -> Result<String> {
+    let password = format!("{user}-password-1234");
+    expect_status(
+        &api.post(
+            "/api/v1/users",
+            json!({"name": user, "password": password, "clearance": "internal"}),
+        )
+        .await?,
+        201,
+    );
+    expect_status(
+        &api.put(
+            &format!("/api/v1/projects/{project}/members/{user}"),
+            json!({"role": role}),
+        )
+        .await?,
+        200,
+    );
+    api.server.login_token(user, &password).await
 }
 
 #[tokio::test]

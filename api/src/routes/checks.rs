@@ -9,15 +9,19 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use verity_monitor::check::CheckSpec;
+use verity_monitor::masking::{ColumnMasks, Masker, mask_report};
 use verity_policy::Action;
 use verity_store::model::DatasetVersion;
 use verity_store::{Report, ReportFilter};
 
 use crate::auth::{Caller, Target};
 use crate::checks::{self, Inputs};
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
-use crate::routes::clearance::{authorize_datasets, report_dataset_names, report_datasets};
+use crate::routes::clearance::{
+    DataView, authorize_datasets, data_view, merge_masks, report_dataset_names, report_datasets,
+    visible_masks,
+};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 
@@ -76,6 +80,9 @@ pub struct ReportResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
+    /// Whether this is the masked view (the reader lacks clearance for a dataset whose owner
+    /// masked or hid columns): their values appear as pseudonyms, or not at all.
+    pub masked: bool,
 }
 
 impl ReportResponse {
@@ -103,7 +110,19 @@ impl ReportResponse {
             output_version_id: r.models.output_version_id,
             config: r.config,
             result: with_result.then_some(r.result),
+            masked: false,
         }
+    }
+
+    /// The masked view of this report under `masker`; `None` for a kind without one.
+    fn masked(mut self, masker: &Masker) -> Option<Self> {
+        let mut result = self.result.take().unwrap_or(serde_json::Value::Null);
+        mask_report(&self.kind, &mut self.config, &mut result, masker).ok()?;
+        if !result.is_null() {
+            self.result = Some(result);
+        }
+        self.masked = true;
+        Some(self)
     }
 }
 
@@ -237,30 +256,38 @@ pub async fn list_reports(
         model: query.model,
     };
     let mut found = state.list_reports(&project, &filter, &page).await?;
-    let mut allowed: HashMap<String, bool> = HashMap::new();
+    // Per dataset: in clear (no masks), through its masks, or not at all (`None`).
+    let mut visible: HashMap<String, Option<ColumnMasks>> = HashMap::new();
+    let mut key = None;
     let mut items = Vec::with_capacity(found.items.len());
-    for report in found.items.drain(..) {
-        let mut may = true;
-        for dataset in report_dataset_names(&state, &report).await? {
-            let may_read = match allowed.get(&dataset) {
-                Some(may) => *may,
-                None => {
-                    let found = state.get_dataset(&project, &dataset).await?;
-                    let may = caller.can(&state, Action::ReportRead, &Target::dataset(&found))?;
-                    allowed.insert(dataset, may);
-                    may
-                }
-            };
-            may &= may_read;
+    'reports: for report in found.items.drain(..) {
+        let mut union = ColumnMasks::new();
+        for name in report_dataset_names(&state, &report).await? {
+            if !visible.contains_key(&name) {
+                let dataset = state.get_dataset(&project, &name).await?;
+                let masks = visible_masks(&state, &caller, Action::ReportRead, &dataset).await?;
+                visible.insert(name.clone(), masks);
+            }
+            match visible.get(&name).cloned().flatten() {
+                Some(masks) => merge_masks(&mut union, masks),
+                None => continue 'reports,
+            }
         }
-        if may {
-            items.push(report);
+        let response = ReportResponse::new(report, false);
+        if union.is_empty() {
+            items.push(response);
+            continue;
         }
+        let key = match key {
+            Some(key) => key,
+            None => *key.insert(state.mask_key(&project).await?),
+        };
+        items.extend(response.masked(&Masker::new(key, union)));
     }
-    found.items = items;
-    Ok(Json(ListResponse::from_page(found, |r| {
-        ReportResponse::new(r, false)
-    })))
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: found.next_cursor,
+    }))
 }
 
 /// Reads a report with its figures (needs clearance for the judged dataset, and for the
@@ -279,8 +306,22 @@ pub async fn get_report(
         .await?;
     let report = state.report(&project, id).await?;
     let datasets = report_datasets(&state, &report).await?;
-    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
-    Ok(Json(ReportResponse::new(report, true)))
+    let kind = report.kind.clone();
+    match data_view(&state, &caller, Action::ReportRead, &datasets).await? {
+        DataView::Clear => Ok(Json(ReportResponse::new(report, true))),
+        DataView::Masked(masker) => match ReportResponse::new(report, true).masked(&masker) {
+            Some(masked) => Ok(Json(masked)),
+            // A kind without a masked view is not shown: the refusal is recorded.
+            None => {
+                authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!("reports of kind '{kind}' have no masked view"),
+                ))
+            }
+        },
+    }
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

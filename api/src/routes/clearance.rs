@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use verity_monitor::masking::{ColumnMasks, Masker};
 use verity_policy::Action;
 use verity_store::model::Dataset;
 use verity_store::{Monitor, Report};
@@ -152,4 +153,82 @@ pub(crate) fn may_see_all(
         }
     }
     Ok(true)
+}
+
+/// What a caller sees of the data of one or more datasets.
+pub(crate) enum DataView {
+    /// Everything: the caller has clearance for every dataset.
+    Clear,
+    /// The masked view: the caller lacks clearance for some dataset, each of which has
+    /// masked or hidden columns (their union, under the project's key).
+    Masked(Masker),
+}
+
+impl DataView {
+    /// Whether values are masked.
+    pub fn is_masked(&self) -> bool {
+        matches!(self, DataView::Masked(_))
+    }
+}
+
+/// Adds `more` to `union`; `hidden` wins over `masked`.
+pub(crate) fn merge_masks(union: &mut ColumnMasks, more: ColumnMasks) {
+    for (column, mode) in more {
+        let slot = union.entry(column).or_insert(mode);
+        *slot = (*slot).max(mode);
+    }
+}
+
+/// What `caller` may see of `dataset`'s data for `action` (`dataset.read_data` or
+/// `report.read`), nothing recorded: `Some` of no masks in clear; `Some` of the dataset's masks
+/// through the masked view, when the only thing missing is clearance and the owner has masked
+/// or hidden columns; `None` when refused.
+pub(crate) async fn visible_masks(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    dataset: &Dataset,
+) -> ApiResult<Option<ColumnMasks>> {
+    let target = Target::dataset(dataset);
+    if caller.can(state, action, &target)? {
+        return Ok(Some(ColumnMasks::new()));
+    }
+    let mut at_own_clearance = target;
+    at_own_clearance.sensitivity = caller.effective_clearance();
+    if !caller.can(state, action, &at_own_clearance)? {
+        return Ok(None);
+    }
+    let masks = state
+        .dataset_masking(&dataset.project, &dataset.name)
+        .await?
+        .columns;
+    Ok((!masks.is_empty()).then_some(masks))
+}
+
+/// Decides `action` on every dataset ([`visible_masks`]): in clear, or through the masked
+/// view of the union of their masks; a refusal is recorded and answered 403.
+pub(crate) async fn data_view(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    datasets: &[Dataset],
+) -> ApiResult<DataView> {
+    let mut union = ColumnMasks::new();
+    for dataset in datasets {
+        match visible_masks(state, caller, action, dataset).await? {
+            Some(masks) => merge_masks(&mut union, masks),
+            None => {
+                caller
+                    .authorize(state, action, &Target::dataset(dataset))
+                    .await?
+            }
+        }
+    }
+    match datasets.first() {
+        Some(first) if !union.is_empty() => Ok(DataView::Masked(Masker::new(
+            state.mask_key(&first.project).await?,
+            union,
+        ))),
+        _ => Ok(DataView::Clear),
+    }
 }

@@ -16,7 +16,8 @@ use verity_store::{DataFormat, NewDatasetVersion, NewEvent, VersionSource};
 use crate::auth::{Caller, Credential, Target};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
-use crate::routes::{download, is_json, read_json_body, stage_body};
+use crate::routes::clearance::{DataView, data_view};
+use crate::routes::{download, is_json, masked_download, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{ListResponse, PageQuery};
 
@@ -418,9 +419,12 @@ pub async fn download_dataset_version(
     let found = state.get_dataset(&project, &dataset).await?;
     let mut target = Target::dataset(&found);
     target.resource = format!("{}/version/{version}", target.resource);
-    caller
-        .authorize(&state, Action::DatasetReadData, &target)
-        .await?;
+    // Readers below the sensitivity get the masked copy when the owner has masked columns.
+    let view = if caller.can(&state, Action::DatasetReadData, &target)? {
+        DataView::Clear
+    } else {
+        data_view(&state, &caller, Action::DatasetReadData, &[found]).await?
+    };
     let v = state
         .get_dataset_version(&project, &dataset, version)
         .await?;
@@ -429,12 +433,21 @@ pub async fn download_dataset_version(
             Action::DatasetReadData.as_str(),
             target.resource.clone(),
             Some(&project),
-            json!({"sensitivity": target.sensitivity.as_str(), "content_hash": v.content_hash, "byte_size": v.byte_size}),
+            json!({"sensitivity": target.sensitivity.as_str(), "content_hash": v.content_hash,
+                "byte_size": v.byte_size, "masked": view.is_masked()}),
         );
         state.record_event(&caller.actor, event).await?;
     }
-    let file_name = format!("{}-v{}.{}", v.dataset, v.version, v.format.as_str());
-    download(&state, &v.content_hash, v.format.content_type(), &file_name).await
+    match view {
+        DataView::Clear => {
+            let file_name = format!("{}-v{}.{}", v.dataset, v.version, v.format.as_str());
+            download(&state, &v.content_hash, v.format.content_type(), &file_name).await
+        }
+        DataView::Masked(masker) => {
+            let file_name = format!("{}-v{}-masked.{}", v.dataset, v.version, v.format.as_str());
+            masked_download(&state, &v, masker, &file_name).await
+        }
+    }
 }
 
 /// Reads a dataset version by its global id.

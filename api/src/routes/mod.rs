@@ -9,6 +9,7 @@ mod datasets;
 mod evaluations;
 mod experiments;
 mod lineage;
+mod masking;
 mod members;
 mod models;
 mod monitors;
@@ -110,6 +111,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(monitors::router())
         .merge(alerts::router())
         .merge(privacy::router())
+        .merge(masking::router())
 }
 
 /// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the
@@ -299,6 +301,43 @@ pub(crate) async fn stage_body_beside(
     }
 }
 
+/// Streams a masked copy of a dataset version as a download (made as it is sent; the first
+/// chunk is made before the answer starts, so a version that cannot be read is a clear error).
+pub(crate) async fn masked_download(
+    state: &AppState,
+    version: &verity_store::model::DatasetVersion,
+    masker: verity_monitor::masking::Masker,
+    file_name: &str,
+) -> ApiResult<Response> {
+    use futures::StreamExt;
+    use verity_monitor::masking::MaskedExport;
+    use verity_monitor::source::{Session, Source};
+    let session = Session::sequential_with_limits(
+        state.blobs().object_store(),
+        8192,
+        state.check_limits.clone(),
+    )?;
+    let mut export = MaskedExport::open(&session, &Source::of_version(version), masker).await?;
+    let first = export.next_chunk().await?;
+    let rest = futures::stream::unfold(Some(export), |export| async move {
+        let mut export = export?;
+        match export.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(bytes::Bytes::from(chunk)), Some(export))),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    });
+    let head = futures::stream::iter(first.map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c))));
+    let body = Body::from_stream(head.chain(rest));
+    let mut response = Response::new(body);
+    download_headers(
+        response.headers_mut(),
+        version.format.content_type(),
+        file_name,
+    );
+    Ok(response)
+}
+
 /// Streams a stored blob as a download.
 pub(crate) async fn download(
     state: &AppState,
@@ -310,15 +349,21 @@ pub(crate) async fn download(
     let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
     let mut response = Response::new(body);
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{content_hash}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    download_headers(headers, content_type, file_name);
+    Ok(response)
+}
+
+/// The headers of every download: its type, an attachment name, and no way to run it here.
+fn download_headers(headers: &mut axum::http::HeaderMap, content_type: &str, file_name: &str) {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{content_hash}\"")) {
-        headers.insert(header::ETAG, etag);
-    }
     // Stored bytes are never run as a page or script of this origin (the dashboard's), even
     // when opened directly: no type sniffing, and a sandbox without scripts.
     headers.insert(
@@ -343,7 +388,6 @@ pub(crate) async fn download(
     {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
-    Ok(response)
 }
 
 #[cfg(test)]

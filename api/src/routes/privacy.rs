@@ -127,7 +127,7 @@ impl From<PrivacyCharge> for ChargeResponse {
 
 /// Authorizes `action` on a dataset, found inside its project (outside it, whether the
 /// dataset exists is not told).
-async fn authorize_dataset(
+pub(crate) async fn authorize_dataset(
     state: &AppState,
     caller: &Caller,
     action: Action,
