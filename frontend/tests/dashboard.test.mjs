@@ -327,6 +327,58 @@ describe("dashboard", () => {
     await viewer.closeAll();
   });
 
+  test("masking: an administrator masks columns, a viewer gets only pseudonyms", async () => {
+    const admin = await Client.login(server.base, "admin", ADMIN_PASSWORD);
+    const p = `/projects/${world.project}`;
+    await admin.post(`${p}/datasets`, { name: "patients", sensitivity: "confidential" });
+    const emails = ["ann@example.org", "bob@example.org", "cyd@example.org"];
+    let csv = "email,ssn,region,age\n";
+    for (let i = 0; i < 30; i++) csv += `${emails[i % 3]},${100 + i}-55-${7000 + i},region-${i % 2 ? "north" : "south"},${20 + i}\n`;
+    await admin.upload(`${p}/datasets/patients/versions`, Buffer.from(csv), "text/csv");
+    await admin.post(`${p}/checks`, { check: { kind: "profile" }, dataset: "patients", version: 1 });
+
+    const owner = await newPage();
+    await signIn(owner, "admin", ADMIN_PASSWORD);
+    await owner.goto(ui(`${p}/datasets/patients`));
+    const form = owner.getByTestId("set-masking");
+    await form.getByLabel("email").selectOption("masked");
+    await form.getByLabel("region").selectOption("masked");
+    await form.getByLabel("ssn").selectOption("hidden");
+    await form.getByRole("button", { name: "Save masking" }).click();
+    const table = owner.getByTestId("masking-table");
+    await table.getByText("ssn").waitFor();
+    assert.equal(await table.getByText("pseudonyms").count(), 2);
+    await screenshot(owner, "21-masking-settings");
+
+    const viewer = await newPage();
+    await signIn(viewer, "vic", password("vic"));
+    await viewer.goto(ui(`${p}/datasets/patients/versions/1`));
+    await viewer.getByTestId("masked-view").waitFor();
+    await viewer.getByTestId("report-masked").waitFor();
+    const download = viewer.getByTestId("download-masked");
+    assert.equal(await viewer.getByTestId("download-version").count(), 0);
+    const copy = await viewer.request.get(new URL(await download.getAttribute("href"), server.base).href);
+    assert.equal(copy.status(), 200);
+    const text = await copy.text();
+    assert.equal(text.split("\n")[0], "email,region,age");
+    assert.match(text.split("\n")[1], /^[0-9a-f]{32},[0-9a-f]{32},20$/);
+    const page = await viewer.locator("main").textContent();
+    for (const clear of [...emails, "region-north", "region-south", "7000"]) {
+      assert.ok(!text.includes(clear), `the masked copy shows ${clear}`);
+      assert.ok(!page.includes(clear), `the page shows ${clear}`);
+    }
+    await screenshot(viewer, "22-masked-version");
+    // The viewer reads the masking but cannot change it.
+    await viewer.goto(ui(`${p}/datasets/patients`));
+    await viewer.getByTestId("masking-table").getByText("ssn").waitFor();
+    assert.equal(await viewer.getByTestId("set-masking").count(), 0);
+    await screenshot(viewer, "23-masking-as-viewer");
+    assert.deepEqual(owner.problems, []);
+    assert.deepEqual(viewer.problems, []);
+    await owner.closeAll();
+    await viewer.closeAll();
+  });
+
   test("a viewer is offered no write action anywhere", async () => {
     const page = await newPage();
     await signIn(page, "vic", password("vic"));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { dpQuery } from "./privacy";
+import { dpQuery, maskingBody, modesOf } from "./privacy";
 
 describe("DP question", () => {
   test("each kind takes only its own fields", () => {
@@ -17,5 +17,22 @@ describe("DP question", () => {
   });
   test("numbers that do not parse are sent as they are, for the server to refuse", () => {
     expect(dpQuery("sum", "age", "x", "100", "")).toEqual({ kind: "sum", column: "age", lower: Number.NaN, upper: 100 });
+  });
+});
+
+describe("masking", () => {
+  test("the form starts from the stored masking, unlisted columns in clear", () => {
+    expect(modesOf(["email", "age", "ssn"], [{ column: "ssn", mode: "hidden" }])).toEqual({ email: "clear", age: "clear", ssn: "hidden" });
+    // A masked column the latest version no longer has stays listed, so saving keeps it visible to the server's check.
+    expect(modesOf(["a"], [{ column: "gone", mode: "masked" }])).toEqual({ a: "clear", gone: "masked" });
+  });
+  test("only columns not in clear are sent, by name", () => {
+    expect(maskingBody({ z: "masked", a: "hidden", m: "clear" })).toEqual({
+      columns: [
+        { column: "a", mode: "hidden" },
+        { column: "z", mode: "masked" },
+      ],
+    });
+    expect(maskingBody({ a: "clear" })).toEqual({ columns: [] });
   });
 });

@@ -17,3 +17,23 @@ export function dpQuery(kind: string, column: string, lower: string, upper: stri
   }
 }
 
+
+/** How a column can be shown to readers below a dataset's sensitivity. */
+export const MASK_MODES = ["clear", "masked", "hidden"] as const;
+
+/** The form's mode per column, from the stored masking (columns not listed are in clear). */
+export function modesOf(columns: string[], masked: Array<{ column: string; mode: string }>): Record<string, string> {
+  const modes: Record<string, string> = Object.fromEntries(columns.map((c) => [c, "clear"]));
+  for (const m of masked) modes[m.column] = m.mode;
+  return modes;
+}
+
+/** The `PUT .../masking` body: every column not in clear, by name. */
+export function maskingBody(modes: Record<string, string>): { columns: Array<{ column: string; mode: string }> } {
+  return {
+    columns: Object.entries(modes)
+      .filter(([, mode]) => mode !== "clear")
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([column, mode]) => ({ column, mode })),
+  };
+}

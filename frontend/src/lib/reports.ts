@@ -52,7 +52,9 @@ export type DriftHistogram =
       current: number[];
       other: { categories: number; reference: number; current: number } | null;
     }
-  | { type: "empty" };
+  | { type: "empty" }
+  /** A masked numeric column's (its bin edges would be values of the column). */
+  | { type: "masked" };
 
 export type ColumnDrift = {
   column: string;

@@ -7,12 +7,19 @@ import { VersionLink } from "../components/reports/VersionLink";
 import { Sensitivity } from "../components/Sensitivity";
 import { Table } from "../components/Table";
 import { Choice, ErrorBanner, Facts, Field, LoadState, PageHeader, Section } from "../components/ui";
-import { SENSITIVITIES } from "../lib/clearance";
+import { SENSITIVITIES, clearanceReaches } from "../lib/clearance";
 import { formatBytes, formatNumber, formatTime, shortHash } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
 import { Link, to } from "../lib/router";
-import { allows, useAccess } from "../lib/session";
+import { allows, useAccess, useSession } from "../lib/session";
 import { PrivacyBudgets } from "../components/Privacy";
+import { MaskingSection } from "../components/Masking";
+
+/** The column names of a stored schema (`{"fields": [{"name"}]}`). */
+function columnsOf(schema: unknown): string[] {
+  const fields = (schema as { fields?: unknown } | null | undefined)?.fields;
+  return Array.isArray(fields) ? fields.map((f) => String((f as { name?: unknown }).name ?? "")).filter(Boolean) : [];
+}
 
 export function Dataset({ project, dataset }: { project: string; dataset: string }) {
   const loaded = useLoad(() => get<DatasetResponse>(path`/projects/${project}/datasets/${dataset}`), [project, dataset]);
@@ -21,6 +28,7 @@ export function Dataset({ project, dataset }: { project: string; dataset: string
     [project, dataset],
   );
   const access = useAccess(project);
+  const { me } = useSession();
   const d = loaded.data;
   const items = versions.data?.items ?? [];
   const latest = items.reduce<DatasetVersionResponse | undefined>((a, v) => (!a || v.version > a.version ? v : a), undefined);
@@ -55,6 +63,13 @@ export function Dataset({ project, dataset }: { project: string; dataset: string
           {allows(access, "privacy.read") ? (
             <PrivacyBudgets project={project} dataset={dataset} mayManage={allows(access, "privacy.manage")} />
           ) : null}
+          <MaskingSection
+            project={project}
+            dataset={dataset}
+            columns={columnsOf(latest?.schema)}
+            // Masking opens a view to readers below the sensitivity: it needs clearance for it.
+            mayManage={allows(access, "privacy.manage") && clearanceReaches(me.clearance, d.sensitivity)}
+          />
           <Section title="Versions">
             <LoadState loading={versions.loading && !versions.data} error={versions.error} />
             {versions.data ? (

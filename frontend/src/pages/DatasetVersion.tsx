@@ -3,7 +3,7 @@
 // every report on it, and running a profile or drift check where allowed.
 import { useState, type FormEvent } from "react";
 import { api, get, getAll, path, query } from "../api/client";
-import type { DatasetResponse, DatasetVersionResponse, ReportResponse } from "../api/schema.gen";
+import type { DatasetResponse, DatasetVersionResponse, MaskingResponse, ReportResponse } from "../api/schema.gen";
 import { ReportResult } from "../components/reports/ReportResult";
 import { VersionLink } from "../components/reports/VersionLink";
 import { Sensitivity } from "../components/Sensitivity";
@@ -45,6 +45,9 @@ export function DatasetVersion({ project, dataset, version }: { project: string;
   );
   const v = loaded.data;
   const readable = Boolean(ds.data) && allows(access, "dataset.read_data") && clearanceReaches(me.clearance, ds.data?.sensitivity);
+  const masking = useLoad(() => get<MaskingResponse>(path`/projects/${project}/datasets/${dataset}/masking`), [project, dataset]);
+  // Below the sensitivity, a masked copy where the owner has masked or hidden columns.
+  const maskedView = Boolean(ds.data) && !readable && allows(access, "dataset.read_data") && (masking.data?.columns.length ?? 0) > 0;
   const content = `/api/v1${path`/projects/${project}/datasets/${dataset}/versions/${version}/content`}`;
   return (
     <>
@@ -61,6 +64,11 @@ export function DatasetVersion({ project, dataset, version }: { project: string;
             {readable ? (
               <a className="button primary" href={content} download data-testid="download-version">
                 Download ({v.format}, {formatBytes(v.byte_size)})
+              </a>
+            ) : null}
+            {maskedView ? (
+              <a className="button primary" href={content} download data-testid="download-masked">
+                Download masked copy ({v.format})
               </a>
             ) : null}
             {allows(access, "lineage.read") ? (
@@ -84,7 +92,14 @@ export function DatasetVersion({ project, dataset, version }: { project: string;
                 ["Id", String(v.id)],
               ]}
             />
-            {!readable && ds.data ? (
+            {!readable && ds.data && maskedView ? (
+              <p className="notice" data-testid="masked-view">
+                You see the masked view (clearance {me.clearance}, dataset {ds.data.sensitivity}): the columns{" "}
+                {masking.data?.columns.map((c) => `${c.column} (${c.mode})`).join(", ")} appear as pseudonyms or not at all, in the
+                download and in reports.
+              </p>
+            ) : null}
+            {!readable && ds.data && !maskedView ? (
               <p className="muted">
                 Downloading the rows needs <code>dataset.read_data</code> and clearance {ds.data.sensitivity} (yours:{" "}
                 {me.clearance}).

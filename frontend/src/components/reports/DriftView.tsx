@@ -109,7 +109,13 @@ export function DriftHistogram({ column }: { column: ColumnDrift }) {
         </span>{" "}
         {column.drifted ? <span className="status status-fail">drifted</span> : null}
       </h3>
-      {data ? <HistogramChart column={column.column} data={data} /> : <Empty>Neither side has a value.</Empty>}
+      {data ? (
+        <HistogramChart column={column.column} data={data} />
+      ) : column.histogram.type === "masked" ? (
+        <Empty>Masked: the bins of a masked column are not shown.</Empty>
+      ) : (
+        <Empty>Neither side has a value.</Empty>
+      )}
     </div>
   );
 }

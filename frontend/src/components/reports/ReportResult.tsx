@@ -11,6 +11,20 @@ import { ProfileView } from "./ProfileView";
 import { QualityView } from "./QualityView";
 
 export function ReportResult({ report }: { report: ReportResponse }) {
+  const drawn = <ReportBody report={report} />;
+  if (!report.masked) return drawn;
+  return (
+    <>
+      <p className="notice" data-testid="report-masked">
+        Masked view: values of masked columns appear as pseudonyms, hidden columns are left out, and statistics that are
+        values of a masked column are not shown.
+      </p>
+      {drawn}
+    </>
+  );
+}
+
+function ReportBody({ report }: { report: ReportResponse }) {
   const result: unknown = report.result;
   if (result === undefined || result === null) return <p className="empty">This report has no result.</p>;
   const error = errorOf(result);
