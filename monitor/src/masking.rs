@@ -8,9 +8,9 @@ mod report;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, StringBuilder};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::ArrowWriter;
 use futures::StreamExt;
@@ -21,6 +21,9 @@ pub use verity_store::masking::{ColumnMasks, MaskMode};
 use crate::read::stream;
 use crate::source::{Session, Source, df_error};
 use crate::{Error, Result};
+
+/// Why a version with every column hidden has no masked view (the end of its error message).
+pub const ALL_HIDDEN: &str = "every column of this version is hidden: there is nothing to show";
 
 /// Hex characters of a pseudonym (16 bytes of the keyed hash).
 pub const PSEUDONYM_LEN: usize = 32;
@@ -89,7 +92,7 @@ impl Masker {
     /// their values as text (nulls stay null).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when a masked column's type has no text form.
+    /// [`Error::InvalidArgument`] when every column is hidden.
     pub fn mask_batch(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         let schema = batch.schema();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
@@ -100,27 +103,33 @@ impl Masker {
                 Some(MaskMode::Hidden) => {}
             }
         }
+        if columns.is_empty() && schema.fields().is_empty() {
+            return Ok(batch.clone());
+        }
+        if columns.is_empty() {
+            return Err(Error::invalid(ALL_HIDDEN));
+        }
         let masked_schema = self.mask_schema(&schema);
         RecordBatch::try_new(masked_schema, columns)
             .map_err(|e| Error::Internal(format!("a masked batch does not fit its schema: {e}")))
     }
 
     fn mask_array(&self, name: &str, column: &ArrayRef) -> Result<ArrayRef> {
-        let text = cast(column, &DataType::Utf8).map_err(|e| {
-            Error::invalid(format!(
-                "column '{name}' ({}) cannot be masked: its values have no text form ({e})",
-                column.data_type()
-            ))
-        })?;
-        let text = text
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| Error::Internal("a cast to Utf8 gave another type".into()))?;
-        let mut out = StringBuilder::with_capacity(text.len(), text.len() * PSEUDONYM_LEN);
-        for value in text.iter() {
-            match value {
-                Some(v) => out.append_value(self.pseudonym(v)),
-                None => out.append_null(),
+        // Arrow's display form: a string as it is, a number in its usual notation, binary in
+        // hex, lists and maps spelled out; every type has one.
+        let text =
+            ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).map_err(|e| {
+                Error::invalid(format!(
+                    "column '{name}' ({}) cannot be masked: {e}",
+                    column.data_type()
+                ))
+            })?;
+        let mut out = StringBuilder::with_capacity(column.len(), column.len() * PSEUDONYM_LEN);
+        for row in 0..column.len() {
+            if column.is_null(row) {
+                out.append_null();
+            } else {
+                out.append_value(self.pseudonym(&text.value(row).to_string()));
             }
         }
         Ok(Arc::new(out.finish()))
@@ -172,6 +181,9 @@ impl MaskedExport {
         let schema = session.schema(TABLE).await?;
         let rows = stream(session, &format!("SELECT * FROM {TABLE}")).await?;
         let masked_schema = masker.mask_schema(&schema);
+        if masked_schema.fields().is_empty() && !schema.fields().is_empty() {
+            return Err(Error::invalid(ALL_HIDDEN));
+        }
         let encoder = match source.format {
             DataFormat::Csv => Encoder::Csv {
                 header_written: false,

@@ -427,3 +427,94 @@ fn evaluation_groups_and_classes_are_pseudonyms() {
     );
     assert_eq!(result["overall"]["classes"][1], m.pseudonym("region-south"));
 }
+
+#[test]
+fn masked_labels_hide_regression_errors_and_thresholds() {
+    let m = Masker::new(
+        [3; 32],
+        [
+            ("income".to_owned(), MaskMode::Masked),
+            ("p".to_owned(), MaskMode::Masked),
+            ("s".to_owned(), MaskMode::Hidden),
+        ]
+        .into(),
+    );
+    let mut config = json!({"evaluation": {"label": "income"}});
+    let mut result = json!({"overall": {"task": "regression", "rows": 9, "mae": 1200.5, "rmse": 1500.0,
+        "r2": 0.7, "residual_quantiles": [{"q": 0.5, "value": 10.0}], "max_error": 9000.0}});
+    mask_report("evaluation", &mut config, &mut result, &m).unwrap();
+    let overall = &result["overall"];
+    for figure in ["mae", "rmse", "residual_quantiles", "max_error"] {
+        assert!(overall[figure].is_null(), "{figure}: {overall}");
+    }
+    assert_eq!(overall["r2"], 0.7, "a ratio without units stays");
+    assert_eq!(overall["rows"], 9);
+
+    let mut comparison = json!({"comparison": {"overall": [
+        {"metric": "rmse", "challenger": 1.0, "champion": 2.0, "difference": -1.0},
+        {"metric": "r2", "challenger": 0.5, "champion": 0.4, "difference": 0.1}]}});
+    mask_report("comparison", &mut config, &mut comparison, &m).unwrap();
+    assert!(comparison["comparison"]["overall"][0]["challenger"].is_null());
+    assert_eq!(comparison["comparison"]["overall"][1]["challenger"], 0.5);
+
+    let mut fairness = json!({"label": "y", "prediction": "p", "score": "s", "threshold": 0.37,
+        "positive_label": "approved"});
+    mask_report("fairness", &mut fairness, &mut json!({}), &m).unwrap();
+    assert_eq!(fairness["positive_label"], m.pseudonym("approved"));
+    assert!(fairness["threshold"].is_null());
+}
+
+#[tokio::test]
+async fn hiding_every_column_is_refused_not_a_crash() {
+    let everything = Masker::new(
+        [1; 32],
+        ["email", "ssn", "region", "age"]
+            .map(|c| (c.to_owned(), MaskMode::Hidden))
+            .into(),
+    );
+    let session = session(vec![("data", csv_people())], true).await;
+    let refused = MaskedExport::open(&session, &source("data", DataFormat::Csv), everything)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), verity_monitor::ErrorKind::InvalidArgument);
+}
+
+#[tokio::test]
+async fn columns_of_any_type_can_be_masked() {
+    use datafusion::arrow::array::{BinaryArray, ListArray};
+    use datafusion::arrow::datatypes::Int32Type;
+    let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        None,
+    ]));
+    let binary: ArrayRef = Arc::new(BinaryArray::from_vec(vec![b"\xff\x00", b"ok"]));
+    let m = Masker::new(
+        [2; 32],
+        [
+            ("l".to_owned(), MaskMode::Masked),
+            ("b".to_owned(), MaskMode::Masked),
+        ]
+        .into(),
+    );
+    let batch = read_parquet(
+        export(
+            parquet(vec![("l", list), ("b", binary)]),
+            DataFormat::Parquet,
+            m,
+        )
+        .await,
+    );
+    let l = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    assert_eq!(l.value(0).len(), 32);
+    assert!(l.is_null(1), "nulls stay null");
+    let b = batch
+        .column(1)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    assert_ne!(b.value(0), b.value(1));
+}

@@ -88,20 +88,24 @@ fn schema_columns(schema_json: &str) -> Result<Vec<String>> {
         .unwrap_or_default())
 }
 
-/// The columns of the dataset's latest version; refused when it has none.
-async fn latest_columns(conn: &mut AnyConnection, dataset: i64, name: &str) -> Result<Vec<String>> {
-    let schema: Option<String> = sqlx::query_scalar(
-        "SELECT schema_json FROM dataset_versions WHERE dataset_id = $1 ORDER BY version DESC LIMIT 1",
-    )
-    .bind(dataset)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match schema {
-        Some(schema) => schema_columns(&schema),
-        None => Err(Error::invalid(format!(
-            "dataset '{name}' has no version yet: masking names columns of its latest version"
-        ))),
+/// The columns of any of the dataset's versions (a column renamed or dropped later can still
+/// be masked in the versions that have it); refused when it has no version.
+async fn known_columns(conn: &mut AnyConnection, dataset: i64, name: &str) -> Result<Vec<String>> {
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT schema_json FROM dataset_versions WHERE dataset_id = $1")
+            .bind(dataset)
+            .fetch_all(&mut *conn)
+            .await?;
+    if schemas.is_empty() {
+        return Err(Error::invalid(format!(
+            "dataset '{name}' has no version yet: masking names columns of its versions"
+        )));
     }
+    let mut known = std::collections::BTreeSet::new();
+    for schema in &schemas {
+        known.extend(schema_columns(schema)?);
+    }
+    Ok(known.into_iter().collect())
 }
 
 async fn masks_of(conn: &mut AnyConnection, dataset: i64) -> Result<DatasetMasking> {
@@ -139,8 +143,8 @@ impl Store {
         masks_of(&mut conn, ds).await
     }
 
-    /// Replaces a dataset's masking. Every column must be one of its latest version's (an
-    /// empty set clears the masking). Audited as `dataset.masking`.
+    /// Replaces a dataset's masking. Every column must be one of its versions' (an empty set
+    /// clears the masking). Audited as `dataset.masking`.
     pub async fn set_dataset_masking(
         &self,
         project: &str,
@@ -159,7 +163,7 @@ impl Store {
         let ds = dataset_id(&mut tx, project, dataset).await?;
         lock_row(&mut tx, self.inner.backend, LockTable::Datasets, ds).await?;
         if !columns.is_empty() {
-            let known = latest_columns(&mut tx, ds, dataset).await?;
+            let known = known_columns(&mut tx, ds, dataset).await?;
             let unknown: Vec<&str> = columns
                 .keys()
                 .filter(|c| !known.contains(c))
@@ -167,7 +171,7 @@ impl Store {
                 .collect();
             if !unknown.is_empty() {
                 return Err(Error::invalid(format!(
-                    "unknown column{} to mask: {} (the latest version of '{dataset}' has: {})",
+                    "unknown column{} to mask: {} (the versions of '{dataset}' have: {})",
                     if unknown.len() == 1 { "" } else { "s" },
                     unknown.join(", "),
                     known.join(", ")
@@ -178,29 +182,8 @@ impl Store {
             .bind(ds)
             .execute(&mut *tx)
             .await?;
-        for (column, mode) in columns {
-            sqlx::query(
-                "INSERT INTO dataset_column_masks (dataset_id, column_name, mode, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(ds)
-            .bind(column)
-            .bind(mode.as_str())
-            .bind(&actor.principal)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let listed: BTreeMap<&str, &str> = columns
-            .iter()
-            .map(|(c, m)| (c.as_str(), m.as_str()))
-            .collect();
-        let event = NewEvent::success(
-            "dataset.masking",
-            format!("project/{project}/dataset/{dataset}"),
-            Some(project),
-            json!({ "columns": listed }),
-        );
+        insert_masks(&mut tx, ds, columns, actor, now).await?;
+        let event = masking_event(project, dataset, columns, None);
         append(&mut tx, self.inner.backend, actor, event).await?;
         let masking = masks_of(&mut tx, ds).await?;
         tx.commit().await?;
@@ -209,8 +192,8 @@ impl Store {
 
     /// Gives `to` the masks `from` has on the columns it copies (a derived dataset such as an
     /// evaluation's predictions): `copies` pairs a column of `from` with the column of `to`
-    /// that holds its values. Masks `to` already has stay. Audited as `dataset.masking` when
-    /// anything is added.
+    /// that holds its values. A copied column's mode is raised to the source's, never lowered.
+    /// Audited as `dataset.masking` when anything changes.
     pub async fn inherit_masking(
         &self,
         project: &str,
@@ -225,45 +208,36 @@ impl Store {
         lock_row(&mut tx, self.inner.backend, LockTable::Datasets, target).await?;
         let inherited = masks_of(&mut tx, source).await?.columns;
         let mut existing = masks_of(&mut tx, target).await?;
-        let mut added = ColumnMasks::new();
+        // Each copied column is raised (never lowered) to the source's mode.
+        let mut changed = ColumnMasks::new();
         for (source_column, target_column) in copies {
-            if let Some(mode) = inherited.get(*source_column)
-                && !existing.columns.contains_key(*target_column)
-            {
-                let slot = added.entry((*target_column).to_owned()).or_insert(*mode);
-                *slot = (*slot).max(*mode);
+            let Some(mode) = inherited.get(*source_column) else {
+                continue;
+            };
+            let shown = changed
+                .get(*target_column)
+                .or_else(|| existing.columns.get(*target_column));
+            if shown.is_none_or(|shown| shown < mode) {
+                changed.insert((*target_column).to_owned(), *mode);
             }
         }
-        if added.is_empty() {
+        if changed.is_empty() {
             return Ok(existing);
         }
-        let now = now_ms();
-        for (column, mode) in &added {
+        for column in changed.keys() {
             sqlx::query(
-                "INSERT INTO dataset_column_masks (dataset_id, column_name, mode, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "DELETE FROM dataset_column_masks WHERE dataset_id = $1 AND column_name = $2",
             )
             .bind(target)
             .bind(column)
-            .bind(mode.as_str())
-            .bind(&actor.principal)
-            .bind(now)
             .execute(&mut *tx)
             .await?;
         }
-        let listed: BTreeMap<&str, &str> = added
-            .iter()
-            .map(|(c, m)| (c.as_str(), m.as_str()))
-            .collect();
-        let event = NewEvent::success(
-            "dataset.masking",
-            format!("project/{project}/dataset/{to}"),
-            Some(project),
-            json!({ "inherited_from": from, "columns": listed }),
-        );
+        insert_masks(&mut tx, target, &changed, actor, now_ms()).await?;
+        let event = masking_event(project, to, &changed, Some(from));
         append(&mut tx, self.inner.backend, actor, event).await?;
         tx.commit().await?;
-        existing.columns.extend(added);
+        existing.columns.extend(changed);
         Ok(existing)
     }
 
@@ -293,6 +267,52 @@ impl Store {
         tx.commit().await?;
         key.ok_or_else(|| Error::Internal("the masking key was not stored".into()))
     }
+}
+
+async fn insert_masks(
+    conn: &mut AnyConnection,
+    dataset: i64,
+    columns: &ColumnMasks,
+    actor: &Actor,
+    now: i64,
+) -> Result<()> {
+    for (column, mode) in columns {
+        sqlx::query(
+            "INSERT INTO dataset_column_masks (dataset_id, column_name, mode, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(dataset)
+        .bind(column)
+        .bind(mode.as_str())
+        .bind(&actor.principal)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The audit event of a masking change (`inherited_from`: the dataset it came from).
+fn masking_event(
+    project: &str,
+    dataset: &str,
+    columns: &ColumnMasks,
+    inherited_from: Option<&str>,
+) -> NewEvent {
+    let listed: BTreeMap<&str, &str> = columns
+        .iter()
+        .map(|(c, m)| (c.as_str(), m.as_str()))
+        .collect();
+    let details = match inherited_from {
+        Some(from) => json!({ "columns": listed, "inherited_from": from }),
+        None => json!({ "columns": listed }),
+    };
+    NewEvent::success(
+        "dataset.masking",
+        format!("project/{project}/dataset/{dataset}"),
+        Some(project),
+        details,
+    )
 }
 
 async fn stored_key(conn: &mut AnyConnection, project: i64) -> Result<Option<[u8; 32]>> {

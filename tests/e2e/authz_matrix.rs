@@ -78,6 +78,11 @@ pub(crate) fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_r
     if role == "anonymous" {
         return action == "public";
     }
+    // Masking opens a view to readers below the sensitivity: owners need clearance for it.
+    if action == "privacy.manage+clearance" {
+        return allowed(role, "privacy.manage", sensitivity, own_run)
+            && allowed(role, "dataset.read_data", sensitivity, own_run);
+    }
     if action == "public" || action == "self" {
         return true;
     }
@@ -748,6 +753,15 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
         ("PUT", "/api/v1/projects/{project}/datasets/{dataset}/privacy/budgets") => {
             per_dataset("privacy.manage", M::PUT, "/privacy/budgets", &|_| {
                 j(json!({"scope": "total", "epsilon": 1000.0}))
+            })
+        }
+        ("GET", "/api/v1/projects/{project}/datasets/{dataset}/masking") => {
+            per_dataset("dataset.read", M::GET, "/masking", &|_| Body::None)
+        }
+        ("PUT", "/api/v1/projects/{project}/datasets/{dataset}/masking") => {
+            // Empty: the datasets stay unmasked for the other rows' expectations.
+            per_dataset("privacy.manage+clearance", M::PUT, "/masking", &|_| {
+                j(json!({"columns": []}))
             })
         }
         ("GET", "/api/v1/projects/{project}/datasets/{dataset}/privacy/ledger") => {

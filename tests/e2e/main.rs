@@ -57,6 +57,15 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/projects/{project}"),
     // dashboard::access_and_me_tell_the_dashboard_what_to_offer
     ("GET", "/api/v1/projects/{project}/access"),
+    // masking::sqlite_masked_reads
+    (
+        "GET",
+        "/api/v1/projects/{project}/datasets/{dataset}/masking",
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{project}/datasets/{dataset}/masking",
+    ),
     // privacy::sqlite_viewer_gets_dp_answers_not_rows
     (
         "GET",

@@ -80,11 +80,18 @@ async fn download_as(api: &Api, token: &str, path: &str) -> Result<(u16, String,
     Ok((status, disposition, resp.bytes().await?.to_vec()))
 }
 
-/// Owner `olga` and viewer `vera` (both clearance internal) in `default`, and the
-/// confidential dataset `patients` with two versions; returns (api, olga, vera).
-async fn setup(options: ServerOptions) -> Result<(Api, String, String)> {
-    let (api, tokens) =
-        server_with_members(options, &[("olga", "owner"), ("vera", "viewer")]).await?;
+/// Owner `olga`, viewer `vera` and contributor `carl` (all clearance internal) in `default`,
+/// and the confidential dataset `patients` with two versions; returns (api, [olga, vera, carl]).
+async fn setup(options: ServerOptions) -> Result<(Api, Vec<String>)> {
+    let (api, tokens) = server_with_members(
+        options,
+        &[
+            ("olga", "owner"),
+            ("vera", "viewer"),
+            ("carl", "contributor"),
+        ],
+    )
+    .await?;
     expect_status(
         &api.post(
             "/api/v1/projects/default/datasets",
@@ -108,7 +115,7 @@ async fn setup(options: ServerOptions) -> Result<(Api, String, String)> {
             201,
         );
     }
-    Ok((api, tokens[0].clone(), tokens[1].clone()))
+    Ok((api, tokens))
 }
 
 async fn bad_masking_changes_nothing(api: &Api, olga: &str, vera: &str) -> Result<()> {
@@ -190,11 +197,12 @@ async fn bad_masking_changes_nothing(api: &Api, olga: &str, vera: &str) -> Resul
 }
 
 async fn masked_reads(options: ServerOptions) -> Result<()> {
-    let (api, olga, vera) = setup(options).await?;
+    let (api, tokens) = setup(options).await?;
+    let (olga, vera, carl) = (&tokens[0], &tokens[1], &tokens[2]);
     let content = format!("{DATASET}/versions/2/content");
     // Without masking a viewer below the sensitivity reads nothing of the rows.
-    assert_eq!(download_as(&api, &vera, &content).await?.0, 403);
-    bad_masking_changes_nothing(&api, &olga, &vera).await?;
+    assert_eq!(download_as(&api, vera, &content).await?.0, 403);
+    bad_masking_changes_nothing(&api, olga, vera).await?;
 
     let set = api
         .put(
@@ -206,7 +214,7 @@ async fn masked_reads(options: ServerOptions) -> Result<()> {
         )
         .await?;
     expect_status(&set, 200);
-    let seen = api.get_as(&vera, MASKING).await?;
+    let seen = api.get_as(vera, MASKING).await?;
     expect_status(&seen, 200);
     assert_eq!(seen.1["columns"].as_array().map(Vec::len), Some(3));
     assert_eq!(seen.1["updated_by"], "admin");
@@ -232,8 +240,32 @@ async fn masked_reads(options: ServerOptions) -> Result<()> {
         );
     }
 
+    // A contributor below the sensitivity may no longer add versions: the masked copy of their
+    // own rows would pair chosen values with pseudonyms.
+    let write = reqwest::Client::new()
+        .post(api.server.url(&format!("{DATASET}/versions")))
+        .bearer_auth(carl)
+        .header("content-type", "text/csv")
+        .body(patients_csv(9))
+        .send()
+        .await?;
+    assert_eq!(write.status().as_u16(), 403);
+    // DP questions cannot name a hidden column (refused before any budget is looked at).
+    let dp = api
+        .send_as(
+            Some(vera),
+            Method::POST,
+            &format!("{DATASET}/versions/2/dp"),
+            Some(
+                &json!({"query": {"kind": "count_by", "column": "ssn", "categories": [ssn(0)]},
+                "epsilon": 0.5}),
+            ),
+        )
+        .await?;
+    expect_error(&dp, 400, "invalid_argument");
+
     // The masked download: hidden column left out, masked ones as pseudonyms, rows in order.
-    let (status, disposition, bytes) = download_as(&api, &vera, &content).await?;
+    let (status, disposition, bytes) = download_as(&api, vera, &content).await?;
     assert_eq!(status, 200);
     assert!(
         disposition.contains("patients-v2-masked.csv"),
@@ -254,9 +286,7 @@ async fn masked_reads(options: ServerOptions) -> Result<()> {
     assert!(String::from_utf8(clear)?.contains("ann@example.org"));
 
     // Reports: listed and read through the masked view.
-    let listed = api
-        .get_as(&vera, "/api/v1/projects/default/reports")
-        .await?;
+    let listed = api.get_as(vera, "/api/v1/projects/default/reports").await?;
     expect_status(&listed, 200);
     let reports = items(&listed);
     assert_eq!(reports.len(), 3, "{}", listed.1);
@@ -265,7 +295,7 @@ async fn masked_reads(options: ServerOptions) -> Result<()> {
         assert_eq!(report["masked"], true);
         let id = report["id"].as_i64().context("id")?;
         let read = api
-            .get_as(&vera, &format!("/api/v1/projects/default/reports/{id}"))
+            .get_as(vera, &format!("/api/v1/projects/default/reports/{id}"))
             .await?;
         expect_status(&read, 200);
         assert_eq!(read.1["masked"], true);
@@ -291,12 +321,21 @@ async fn masked_reads(options: ServerOptions) -> Result<()> {
             .await?;
         assert_eq!(clear.1["masked"], false);
     }
+    // Hiding every column leaves nothing to show: a clear 400, not a crash.
+    let everything: Vec<Value> = ["email", "ssn", "region", "age", "label"]
+        .iter()
+        .map(|c| json!({"column": c, "mode": "hidden"}))
+        .collect();
+    expect_status(
+        &api.put(MASKING, json!({"columns": everything})).await?,
+        200,
+    );
+    let (status, _, body) = download_as(&api, vera, &content).await?;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
     // Clearing the masking closes the view again.
     expect_status(&api.put(MASKING, json!({"columns": []})).await?, 200);
-    assert_eq!(download_as(&api, &vera, &content).await?.0, 403);
-    let after = api
-        .get_as(&vera, "/api/v1/projects/default/reports")
-        .await?;
+    assert_eq!(download_as(&api, vera, &content).await?.0, 403);
+    let after = api.get_as(vera, "/api/v1/projects/default/reports").await?;
     assert_eq!(items(&after).len(), 0);
     Ok(())
 }
@@ -322,7 +361,7 @@ async fn masked_evaluation(options: ServerOptions) -> Result<()> {
         .await?,
         200,
     );
-    let vera = crate::mlflow::member_token(&api, "p", "vera", "viewer").await?;
+    let vera = &crate::mlflow::member_token(&api, "p", "vera", "viewer").await?;
     let evaluated = api
         .post(
             "/api/v1/projects/p/evaluations",
@@ -337,7 +376,7 @@ async fn masked_evaluation(options: ServerOptions) -> Result<()> {
     );
     let id = evaluated.1["id"].as_i64().context("id")?;
     let inherited = api
-        .get_as(&vera, "/api/v1/projects/p/datasets/clf-predictions/masking")
+        .get_as(vera, "/api/v1/projects/p/datasets/clf-predictions/masking")
         .await?;
     assert_eq!(
         inherited.1["columns"],
@@ -345,7 +384,7 @@ async fn masked_evaluation(options: ServerOptions) -> Result<()> {
     );
 
     let read = api
-        .get_as(&vera, &format!("/api/v1/projects/p/reports/{id}"))
+        .get_as(vera, &format!("/api/v1/projects/p/reports/{id}"))
         .await?;
     expect_status(&read, 200);
     assert_eq!(read.1["masked"], true);
@@ -372,7 +411,7 @@ async fn masked_evaluation(options: ServerOptions) -> Result<()> {
         "/api/v1/projects/p/datasets/clf-predictions/versions/{}/content",
         version.1["version"]
     );
-    let (status, _, bytes) = download_as(&api, &vera, &path).await?;
+    let (status, _, bytes) = download_as(&api, vera, &path).await?;
     assert_eq!(status, 200);
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
         bytes::Bytes::from(bytes),

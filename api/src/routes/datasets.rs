@@ -298,9 +298,27 @@ pub async fn create_dataset_version(
         .authorize(&state, Action::DatasetRead, &Target::project(&project))
         .await?;
     let found = state.get_dataset(&project, &dataset).await?;
+    let target = Target::dataset(&found);
     caller
-        .authorize(&state, Action::DatasetWrite, &Target::dataset(&found))
+        .authorize(&state, Action::DatasetWrite, &target)
         .await?;
+    // Below the sensitivity, the masked copy of one's own version would pair chosen values with
+    // their pseudonyms: a dictionary for every masked column. Writing needs clearance then.
+    if !caller.can(&state, Action::DatasetReadData, &target)?
+        && !state
+            .dataset_masking(&project, &dataset)
+            .await?
+            .columns
+            .is_empty()
+    {
+        let reason = format!(
+            "adding a version to a dataset with masked columns needs clearance {}",
+            target.sensitivity
+        );
+        return Err(caller
+            .refuse(&state, Action::DatasetWrite.as_str(), &target, &reason)
+            .await);
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -317,14 +317,29 @@ pub(crate) async fn masked_download(
         8192,
         state.check_limits.clone(),
     )?;
-    let mut export = MaskedExport::open(&session, &Source::of_version(version), masker).await?;
-    let first = export.next_chunk().await?;
+    // A reading error can quote a cell, which may be a masked one: its text is withheld.
+    let withheld = |e: verity_monitor::Error| -> ApiError {
+        let all_hidden = e.to_string().ends_with(verity_monitor::masking::ALL_HIDDEN);
+        if e.kind() == verity_monitor::ErrorKind::InvalidArgument && !all_hidden {
+            ApiError::bad_request(
+                "the masked copy cannot be made: the data cannot be read (the reason is withheld \
+                 from the masked view, since it can quote a value)",
+            )
+        } else {
+            e.into()
+        }
+    };
+    let mut export = MaskedExport::open(&session, &Source::of_version(version), masker)
+        .await
+        .map_err(withheld)?;
+    let first = export.next_chunk().await.map_err(withheld)?;
     let rest = futures::stream::unfold(Some(export), |export| async move {
         let mut export = export?;
         match export.next_chunk().await {
             Ok(Some(chunk)) => Some((Ok(bytes::Bytes::from(chunk)), Some(export))),
             Ok(None) => None,
-            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            // Cut short; the reason (which can quote a value) stays in the server.
+            Err(_) => Some((Err(std::io::Error::other("the masked copy failed")), None)),
         }
     });
     let head = futures::stream::iter(first.map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c))));

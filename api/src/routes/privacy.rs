@@ -274,6 +274,7 @@ pub async fn query_dp(
 ) -> ApiResult<Json<DpAnswer>> {
     authorize_dataset(&state, &caller, Action::DatasetQueryDp, &project, &dataset).await?;
     let request = dp_request(body)?;
+    refuse_hidden_column(&state, &caller, &project, &dataset, &request).await?;
     let found = state
         .get_dataset_version(&project, &dataset, version)
         .await?;
@@ -304,6 +305,31 @@ pub async fn query_dp(
         remaining_epsilon: remaining.epsilon,
         remaining_delta: remaining.delta,
     }))
+}
+
+/// Refuses a DP question about a column its owner hid from readers below the dataset's
+/// sensitivity, when the caller is one of them (nothing charged).
+async fn refuse_hidden_column(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    dataset: &str,
+    request: &DpRequest,
+) -> ApiResult<()> {
+    let Some(column) = request.query.column() else {
+        return Ok(());
+    };
+    let found = state.get_dataset(project, dataset).await?;
+    if caller.can(state, Action::DatasetReadData, &Target::dataset(&found))? {
+        return Ok(());
+    }
+    let masking = state.dataset_masking(project, dataset).await?;
+    if masking.columns.get(column) == Some(&verity_store::masking::MaskMode::Hidden) {
+        return Err(ApiError::bad_request(format!(
+            "column '{column}' is hidden from readers below the dataset's sensitivity"
+        )));
+    }
+    Ok(())
 }
 
 /// The table name a DP question reads its version as.

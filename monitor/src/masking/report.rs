@@ -1,9 +1,12 @@
 //! Masked views of stored reports. Each report kind puts column values in known places
 //! (a profile's top values, a quality result's unexpected values, drift categories, fairness
-//! and evaluation groups, positive labels); in a masked view those of masked or hidden columns
-//! become pseudonyms, statistics that are values of such a column (min, max, mean, quartiles,
-//! numeric bin edges) are removed, and what concerns only a hidden column is left out. A kind
-//! without a masked view is refused, never shown in clear.
+//! and evaluation groups, positive labels and class names); in a masked view those of masked
+//! or hidden columns become pseudonyms, and statistics that are values of such a column (min,
+//! max, mean, quartiles, numeric bin edges, a regression's errors in the label's units, a
+//! score threshold) are removed. Profile, quality and drift entries about a hidden column are
+//! left out; fairness and evaluation groups of a hidden sensitive column keep the column's
+//! name with pseudonymous values. A kind without a masked view is refused, never shown in
+//! clear.
 
 use serde_json::{Map, Value, json};
 
@@ -48,8 +51,14 @@ pub fn mask_report(
             mask_evaluation_config(at(config, &["evaluation"]), masker);
             mask_evaluation(result, label.as_deref(), masker);
         }
-        // Figures and metric names only; the evaluation options may name a positive label.
-        "comparison" => mask_evaluation_config(at(config, &["evaluation"]), masker),
+        // Figures and metric names; the evaluation options may name a positive label.
+        "comparison" => {
+            let covered = label_column(&config["evaluation"]).is_some_and(|l| masker.covers(l));
+            mask_evaluation_config(at(config, &["evaluation"]), masker);
+            if covered {
+                mask_comparison(result);
+            }
+        }
         other => {
             return Err(Error::invalid(format!(
                 "reports of kind '{other}' have no masked view"
@@ -282,7 +291,17 @@ fn mask_positive_label(config: &mut Value, masker: &Masker) {
 }
 
 fn mask_fairness_config(config: &mut Value, masker: &Masker) {
-    mask_positive_label(config, masker);
+    // The positive label is a value of the label and of the prediction column; the threshold
+    // one of the score column.
+    let covered = ["label", "prediction"]
+        .iter()
+        .any(|key| config[*key].as_str().is_some_and(|c| masker.covers(c)));
+    if let Some(positive) = at(config, &["positive_label"]).filter(|p| covered && !p.is_null()) {
+        pseudonymise(positive, masker);
+    }
+    if config["score"].as_str().is_some_and(|c| masker.covers(c)) {
+        clear(config, "threshold");
+    }
     mask_value_maps(at(config, &["privileged"]), masker);
 }
 
@@ -381,10 +400,47 @@ fn mask_class_fields(map: &mut Map<String, Value>, masker: &Masker) {
     }
 }
 
+/// A regression's error figures are in the label's units: values of a masked label.
+const REGRESSION_ERRORS: [&str; 6] = [
+    "mae",
+    "mse",
+    "rmse",
+    "mean_residual",
+    "residual_quantiles",
+    "max_error",
+];
+
+/// Masks a model's metrics when its label is masked or hidden.
+fn mask_label_metrics(metrics: &mut Value, masker: &Masker) {
+    mask_classes(metrics, masker);
+    if metrics["task"] == "regression" {
+        for figure in REGRESSION_ERRORS {
+            clear(metrics, figure);
+        }
+    }
+}
+
+/// A comparison of models whose label is masked: regression error figures removed.
+fn mask_comparison(result: &mut Value) {
+    for side in ["overall", "fairness"] {
+        let figures = at(result, &["comparison", side]).and_then(Value::as_array_mut);
+        for figure in figures.into_iter().flatten() {
+            if figure["metric"]
+                .as_str()
+                .is_some_and(|m| REGRESSION_ERRORS.contains(&m))
+            {
+                for value in ["challenger", "champion", "difference"] {
+                    clear(figure, value);
+                }
+            }
+        }
+    }
+}
+
 fn mask_evaluation(result: &mut Value, label: Option<&str>, masker: &Masker) {
     let label_covered = label.is_some_and(|l| masker.covers(l));
     if let Some(overall) = at(result, &["overall"]).filter(|_| label_covered) {
-        mask_classes(overall, masker);
+        mask_label_metrics(overall, masker);
     }
     if let Some(columns) = at(result, &["by_group"]).and_then(Value::as_array_mut) {
         for column in columns {
@@ -397,7 +453,7 @@ fn mask_evaluation(result: &mut Value, label: Option<&str>, masker: &Masker) {
                     pseudonymise(value, masker);
                 }
                 if let Some(metrics) = at(group, &["metrics"]).filter(|_| label_covered) {
-                    mask_classes(metrics, masker);
+                    mask_label_metrics(metrics, masker);
                 }
             }
         }

@@ -265,6 +265,25 @@ pub async fn masking_set_inherit_and_keys(ctx: Ctx) -> TestResult {
         ])
     );
 
+    // A column only older versions have can be masked too; inherited modes are raised, never
+    // lowered.
+    upload(&ctx, "p", "d", "id,fullname\n1,x\n").await?;
+    let older: ColumnMasks = [
+        ("name".to_owned(), MaskMode::Hidden),
+        ("fullname".to_owned(), MaskMode::Masked),
+    ]
+    .into();
+    store.set_dataset_masking("p", "d", &older, &owner).await?;
+    let raised = store
+        .inherit_masking("p", "d", "preds", &[("name", "name")], &owner)
+        .await?;
+    assert_eq!(raised.columns.get("name"), Some(&MaskMode::Hidden));
+    assert_eq!(raised.columns.get("label"), Some(&MaskMode::Hidden));
+    let unchanged = store
+        .inherit_masking("p", "d", "preds", &[("fullname", "name")], &owner)
+        .await?;
+    assert_eq!(unchanged.columns.get("name"), Some(&MaskMode::Hidden));
+
     // Clearing.
     let cleared = store
         .set_dataset_masking("p", "d", &ColumnMasks::new(), &owner)
@@ -292,6 +311,6 @@ pub async fn masking_set_inherit_and_keys(ctx: Ctx) -> TestResult {
         .iter()
         .filter(|e| e.action == "dataset.masking")
         .count();
-    assert_eq!(changes, 3, "set, inherited, cleared");
+    assert_eq!(changes, 5, "set, inherited, set again, raised, cleared");
     Ok(())
 }
