@@ -11,6 +11,7 @@ mod evaluations;
 mod extract;
 mod guard;
 mod mlflow;
+mod promotion;
 mod routes;
 mod serve;
 mod signature;

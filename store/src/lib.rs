@@ -27,6 +27,7 @@ mod page;
 pub mod policies;
 pub mod privacy;
 mod projects;
+pub mod promotion;
 mod quota;
 mod reports;
 mod runs;

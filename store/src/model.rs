@@ -310,6 +310,8 @@ pub struct ModelVersion {
     pub created_at: i64,
     /// Last change time.
     pub updated_at: i64,
+    /// Why and when it was retired, if it was (it then takes no alias).
+    pub retired: Option<crate::promotion::Retirement>,
 }
 
 /// A current alias.
@@ -340,6 +342,8 @@ pub struct AliasEvent {
     pub actor: String,
     /// When.
     pub at: i64,
+    /// What the move relied on: the gate's verdict when a gate guarded the alias.
+    pub evidence: Option<serde_json::Value>,
 }
 
 /// Kinds of lineage nodes.

@@ -14,6 +14,7 @@ use crate::model::{
     AliasEvent, KeyValue, ModelAlias, ModelVersion, NodeKind, Page, RegisteredModel, StoredFile,
 };
 use crate::projects::project_id;
+use crate::promotion::{Retirement, retirement_of};
 use crate::runs::{TagOwner, active_run, upsert_tags, validate_pairs};
 use crate::tags::tags_by_owner;
 use crate::{Error, PageRequest, Result, StagedBlob, Store, now_ms, validate};
@@ -197,9 +198,11 @@ async fn load_versions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Mode
     }
     let sql = format!(
         "SELECT v.id, p.name AS project, m.name AS model, v.version, r.uuid AS run_uuid, v.source_path, v.description, \
-         v.status, v.created_by, v.created_at, v.updated_at FROM model_versions v \
+         v.status, v.created_by, v.created_at, v.updated_at, rt.reason AS retired_reason, \
+         rt.retired_by, rt.retired_at FROM model_versions v \
          JOIN registered_models m ON m.id = v.model_id JOIN projects p ON p.id = m.project_id \
-         LEFT JOIN runs r ON r.id = v.source_run_id WHERE v.id IN ({list})"
+         LEFT JOIN runs r ON r.id = v.source_run_id \
+         LEFT JOIN model_version_retirements rt ON rt.model_version_id = v.id WHERE v.id IN ({list})"
     );
     let mut versions: HashMap<i64, ModelVersion> = HashMap::new();
     for row in sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -224,6 +227,14 @@ async fn load_versions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Mode
                 created_by: row.try_get("created_by")?,
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
+                retired: match row.try_get::<Option<String>, _>("retired_reason")? {
+                    Some(reason) => Some(Retirement {
+                        reason,
+                        retired_by: row.try_get("retired_by")?,
+                        retired_at: row.try_get("retired_at")?,
+                    }),
+                    None => None,
+                },
             },
         );
     }
@@ -574,6 +585,12 @@ impl Store {
         load_version(&mut conn, id).await
     }
 
+    /// Reads a model version by its global id.
+    pub async fn get_model_version_by_id(&self, id: i64) -> Result<ModelVersion> {
+        let mut conn = self.inner.read.acquire().await?;
+        load_version(&mut conn, id).await
+    }
+
     /// Lists a model's versions, oldest first.
     pub async fn list_model_versions(
         &self,
@@ -653,6 +670,21 @@ impl Store {
         target: VersionRef,
         actor: &Actor,
     ) -> Result<ModelVersion> {
+        self.set_alias_with_evidence(project, model, alias, target, None, actor)
+            .await
+    }
+
+    /// [`Store::set_alias`], recording in the alias history the evidence the move relied on (a
+    /// gate's verdict). A retired version is refused.
+    pub async fn set_alias_with_evidence(
+        &self,
+        project: &str,
+        model: &str,
+        alias: &str,
+        target: VersionRef,
+        evidence: Option<&serde_json::Value>,
+        actor: &Actor,
+    ) -> Result<ModelVersion> {
         validate::alias(alias)?;
         let now = now_ms();
         let mut tx = self.begin_write().await?;
@@ -683,6 +715,12 @@ impl Store {
                 }
             }
         };
+        if let Some(retired) = retirement_of(&mut tx, new_id).await? {
+            return Err(Error::Conflict(format!(
+                "that version of '{model}' is retired ({}): it can take no alias",
+                retired.reason
+            )));
+        }
         let old_id: Option<i64> = sqlx::query_scalar(
             "SELECT model_version_id FROM model_aliases WHERE model_id = $1 AND alias = $2",
         )
@@ -703,16 +741,14 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            record_alias_event(
-                &mut tx,
-                row.id,
+            let change = AliasChange {
+                model_id: row.id,
                 alias,
-                old_id,
-                Some(new_id),
-                &actor.principal,
-                now,
-            )
-            .await?;
+                old: old_id,
+                new: Some(new_id),
+                evidence,
+            };
+            record_alias_event(&mut tx, &change, &actor.principal, now).await?;
         }
         let version = load_version(&mut tx, new_id).await?;
         let event = NewEvent::success(
@@ -758,16 +794,14 @@ impl Store {
             .bind(alias)
             .execute(&mut *tx)
             .await?;
-        record_alias_event(
-            &mut tx,
-            row.id,
+        let change = AliasChange {
+            model_id: row.id,
             alias,
-            Some(old_id),
-            None,
-            &actor.principal,
-            now_ms(),
-        )
-        .await?;
+            old: Some(old_id),
+            new: None,
+            evidence: None,
+        };
+        record_alias_event(&mut tx, &change, &actor.principal, now_ms()).await?;
         let event = NewEvent::success(
             "model.alias",
             format!("project/{project}/model/{model}/alias/{alias}"),
@@ -824,7 +858,7 @@ impl Store {
         let mut conn = self.inner.read.acquire().await?;
         let row = model_row(&mut conn, project, model).await?;
         let rows = sqlx::query(
-            "SELECT h.id, h.alias, ov.version AS old_version, nv.version AS new_version, h.created_by, h.created_at \
+            "SELECT h.id, h.alias, ov.version AS old_version, nv.version AS new_version, h.created_by, h.created_at, h.evidence \
              FROM model_alias_history h LEFT JOIN model_versions ov ON ov.id = h.old_version_id \
              LEFT JOIN model_versions nv ON nv.id = h.new_version_id \
              WHERE h.model_id = $1 AND ($2 = '' OR h.alias = $2) AND h.id > $3 ORDER BY h.id LIMIT $4",
@@ -845,6 +879,9 @@ impl Store {
                     new_version: r.try_get("new_version")?,
                     actor: r.try_get("created_by")?,
                     at: r.try_get("created_at")?,
+                    evidence: r
+                        .try_get::<Option<String>, _>("evidence")?
+                        .map(|e| serde_json::from_str(&e).unwrap_or(serde_json::Value::String(e))),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -863,25 +900,32 @@ fn check_run_project(run: &crate::model::Run, project: &str) -> Result<()> {
     Ok(())
 }
 
-async fn record_alias_event(
-    conn: &mut AnyConnection,
+/// One alias move: the model, the alias, from and to which version, and its evidence.
+struct AliasChange<'a> {
     model_id: i64,
-    alias: &str,
+    alias: &'a str,
     old: Option<i64>,
     new: Option<i64>,
+    evidence: Option<&'a serde_json::Value>,
+}
+
+async fn record_alias_event(
+    conn: &mut AnyConnection,
+    change: &AliasChange<'_>,
     actor: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO model_alias_history (model_id, alias, old_version_id, new_version_id, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO model_alias_history (model_id, alias, old_version_id, new_version_id, created_by, created_at, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(model_id)
-    .bind(alias)
-    .bind(old)
-    .bind(new)
+    .bind(change.model_id)
+    .bind(change.alias)
+    .bind(change.old)
+    .bind(change.new)
     .bind(actor)
     .bind(now)
+    .bind(change.evidence.map(|e| e.to_string()))
     .execute(conn)
     .await?;
     Ok(())

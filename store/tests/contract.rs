@@ -224,6 +224,7 @@ contract_tests!(
     privacy_budgets_charges_and_refusals,
     privacy_concurrent_charges_never_overspend,
     masking_set_inherit_and_keys,
+    promotion_gates_reviews_and_retirement,
 );
 
 // ---------------------------------------------------------------------------
@@ -2776,6 +2777,181 @@ mod cases {
                 .collect::<Vec<_>>(),
             vec!["staging"]
         );
+        Ok(())
+    }
+
+    pub async fn promotion_gates_reviews_and_retirement(ctx: Ctx) -> TestResult {
+        use serde_json::json;
+        use verity_store::promotion::Decision;
+        let owner: verity_store::Actor = "olivia".into();
+        ctx.store.create_project("p", "", &owner).await?;
+        ctx.store.create_model("p", "m", "", &owner).await?;
+        ctx.store.create_model("p", "other", "", &owner).await?;
+        upload_version(&ctx, "m", b"one", None).await?;
+        upload_version(&ctx, "m", b"two", None).await?;
+
+        // Gates: project-wide and per model; the model's own wins.
+        assert!(ctx.store.gate_for("p", "m", "production").await?.is_none());
+        let wide = ctx
+            .store
+            .set_gate("p", None, "production", &json!({"approvals": 1}), &owner)
+            .await?;
+        assert_eq!(wide.model, None);
+        let own = ctx
+            .store
+            .set_gate(
+                "p",
+                Some("m"),
+                "production",
+                &json!({"approvals": 2}),
+                &owner,
+            )
+            .await?;
+        assert_eq!(own.model.as_deref(), Some("m"));
+        let replaced = ctx
+            .store
+            .set_gate(
+                "p",
+                Some("m"),
+                "production",
+                &json!({"approvals": 3}),
+                &owner,
+            )
+            .await?;
+        assert_eq!(replaced.id, own.id, "replacing keeps the gate");
+        let found = ctx.store.gate_for("p", "m", "production").await?;
+        assert_eq!(found.map(|g| g.requirements), Some(json!({"approvals": 3})));
+        let fallback = ctx.store.gate_for("p", "other", "production").await?;
+        assert_eq!(fallback.map(|g| g.id), Some(wide.id));
+        assert_eq!(ctx.store.gates("p").await?.len(), 2);
+        let bad_alias = ctx
+            .store
+            .set_gate("p", None, "", &json!({}), &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(bad_alias.kind(), ErrorKind::InvalidArgument);
+        let no_model = ctx
+            .store
+            .set_gate("p", Some("nope"), "production", &json!({}), &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(no_model.kind(), ErrorKind::NotFound);
+        ctx.store
+            .delete_gate("p", None, "production", &owner)
+            .await?;
+        let gone = ctx
+            .store
+            .delete_gate("p", None, "production", &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(gone.kind(), ErrorKind::NotFound);
+
+        // Reviews: once per reviewer, version and alias; a comment is required.
+        let bob: verity_store::Actor = "bob".into();
+        let approved = ctx
+            .store
+            .add_review(
+                "p",
+                "m",
+                2,
+                "production",
+                Decision::Approve,
+                "looks right",
+                &bob,
+            )
+            .await?;
+        assert_eq!(approved.reviewer, "bob");
+        let twice = ctx
+            .store
+            .add_review(
+                "p",
+                "m",
+                2,
+                "production",
+                Decision::Reject,
+                "changed my mind",
+                &bob,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(twice.kind(), ErrorKind::Conflict);
+        ctx.store
+            .add_review("p", "m", 2, "staging", Decision::Reject, "not yet", &bob)
+            .await?;
+        let empty = ctx
+            .store
+            .add_review(
+                "p",
+                "m",
+                2,
+                "production",
+                Decision::Approve,
+                " ",
+                &"carol".into(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(empty.kind(), ErrorKind::InvalidArgument);
+        let reviews = ctx.store.reviews("p", "m", 2).await?;
+        assert_eq!(reviews.len(), 2);
+        assert_eq!(reviews[1].decision, Decision::Reject);
+
+        // Evidence is kept with the alias move.
+        let verdict = json!({"satisfied": true, "checks": []});
+        ctx.store
+            .set_alias_with_evidence(
+                "p",
+                "m",
+                "production",
+                VersionRef::Number(1),
+                Some(&verdict),
+                &owner,
+            )
+            .await?;
+        let history = ctx
+            .store
+            .alias_history("p", "m", Some("production"), &PageRequest::new(None, None)?)
+            .await?;
+        assert_eq!(history.items[0].evidence, Some(verdict));
+
+        // Retirement: not while an alias points at it, once only, with a reason; a retired
+        // version takes no alias.
+        let held = ctx
+            .store
+            .retire_version("p", "m", 1, "superseded", &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(held.kind(), ErrorKind::Conflict);
+        assert!(held.to_string().contains("@production"), "{held}");
+        let no_reason = ctx
+            .store
+            .retire_version("p", "m", 2, "", &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(no_reason.kind(), ErrorKind::InvalidArgument);
+        let retired = ctx
+            .store
+            .retire_version("p", "m", 2, "leaks the label", &owner)
+            .await?;
+        assert_eq!(retired.retired_by, "olivia");
+        assert_eq!(
+            ctx.store.get_model_version("p", "m", 2).await?.retired,
+            Some(retired.clone())
+        );
+        assert_eq!(ctx.store.retirement("p", "m", 2).await?, Some(retired));
+        let again = ctx
+            .store
+            .retire_version("p", "m", 2, "again", &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Conflict);
+        let promoted = ctx
+            .store
+            .set_alias("p", "m", "production", VersionRef::Number(2), &owner)
+            .await
+            .unwrap_err();
+        assert_eq!(promoted.kind(), ErrorKind::Conflict);
+        assert!(promoted.to_string().contains("retired"), "{promoted}");
         Ok(())
     }
 

@@ -74,9 +74,14 @@ pub(crate) fn allowed(role: &str, action: &str, sensitivity: Option<&str>, own_r
         "webhook.manage",
         "privacy.manage",
         "privacy.read",
+        "gate.manage",
     ];
     if role == "anonymous" {
         return action == "public";
+    }
+    // Four eyes: the matrix's model versions are the administrator's, who may not review them.
+    if action == "model_version.approve (not own)" {
+        return matches!(role, "approver" | "owner");
     }
     // Masking opens a view to readers below the sensitivity: owners need clearance for it.
     if action == "privacy.manage+clearance" {
@@ -1033,6 +1038,84 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
                 Body::None,
             )
         }),
+        ("GET", "/api/v1/projects/{project}/gates") => one(row(
+            "model.read",
+            M::GET,
+            "/api/v1/projects/p/gates".into(),
+            Body::None,
+        )),
+        ("PUT", "/api/v1/projects/{project}/gates") => one(row(
+            "gate.manage",
+            M::PUT,
+            "/api/v1/projects/p/gates".into(),
+            j(json!({"alias": format!("g{n}"), "requirements": {}})),
+        )),
+        ("DELETE", "/api/v1/projects/{project}/gates/{alias}") => one(Row {
+            setup: vec![req(
+                M::PUT,
+                "/api/v1/projects/p/gates",
+                j(json!({"alias": format!("d{n}"), "requirements": {}})),
+            )],
+            ..row(
+                "gate.manage",
+                M::DELETE,
+                format!("/api/v1/projects/p/gates/d{n}"),
+                Body::None,
+            )
+        }),
+        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}/gates/{alias}") => {
+            one(Row {
+                setup: vec![req(
+                    M::PUT,
+                    "/api/v1/projects/p/gates",
+                    j(json!({"model": "m", "alias": format!("gv{n}"), "requirements": {}})),
+                )],
+                ..row(
+                    "model.read",
+                    M::GET,
+                    format!("/api/v1/projects/p/models/m/versions/1/gates/gv{n}"),
+                    Body::None,
+                )
+            })
+        }
+        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}/reviews") => {
+            one(row(
+                "model.read",
+                M::GET,
+                "/api/v1/projects/p/models/m/versions/1/reviews".into(),
+                Body::None,
+            ))
+        }
+        ("POST", "/api/v1/projects/{project}/models/{model}/versions/{version}/reviews") => {
+            one(row(
+                "model_version.approve (not own)",
+                M::POST,
+                "/api/v1/projects/p/models/m/versions/1/reviews".into(),
+                j(json!({"alias": format!("r{n}"), "decision": "approve", "comment": "ok"})),
+            ))
+        }
+        ("POST", "/api/v1/projects/{project}/models/{model}/versions/{version}/retire") => {
+            one(Row {
+                setup: vec![
+                    req(
+                        M::POST,
+                        "/api/v1/projects/p/models",
+                        j(json!({"name": format!("retire{n}")})),
+                    ),
+                    req(
+                        M::POST,
+                        format!("/api/v1/projects/p/models/retire{n}/versions"),
+                        Body::Bytes("application/octet-stream", format!("r{n}").into_bytes()),
+                    ),
+                ],
+                ..row(
+                    "model_version.update",
+                    M::POST,
+                    format!("/api/v1/projects/p/models/retire{n}/versions/1/retire"),
+                    j(json!({"reason": "superseded"})),
+                )
+            })
+        }
         ("GET", "/api/v1/projects/{project}/models/{model}/alias-history") => one(row(
             "model.read",
             M::GET,

@@ -26,6 +26,7 @@ mod mlflow_routes;
 mod monitoring;
 mod privacy;
 mod projects_datasets;
+mod promotion;
 mod raw_http;
 mod runs;
 mod search;
@@ -57,6 +58,26 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/projects/{project}"),
     // dashboard::access_and_me_tell_the_dashboard_what_to_offer
     ("GET", "/api/v1/projects/{project}/access"),
+    // promotion::sqlite_gated_promotion
+    ("GET", "/api/v1/projects/{project}/gates"),
+    ("PUT", "/api/v1/projects/{project}/gates"),
+    ("DELETE", "/api/v1/projects/{project}/gates/{alias}"),
+    (
+        "GET",
+        "/api/v1/projects/{project}/models/{model}/versions/{version}/gates/{alias}",
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{project}/models/{model}/versions/{version}/reviews",
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{project}/models/{model}/versions/{version}/reviews",
+    ),
+    (
+        "POST",
+        "/api/v1/projects/{project}/models/{model}/versions/{version}/retire",
+    ),
     // masking::sqlite_masked_reads
     (
         "GET",

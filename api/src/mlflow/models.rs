@@ -655,12 +655,17 @@ pub(super) async fn set_alias(State(state): State<AppState>, c: Caller, body: By
     let project = authorized(&state, &c, Action::AliasWrite).await?;
     let req: Alias = wire::body(&body)?;
     let version = version_number(req.version.as_deref().unwrap_or_default())?;
+    let target = VersionRef::Number(version);
+    let evidence =
+        crate::routes::promotion::guard_alias(&state, &project, &req.name, &req.alias, &target)
+            .await?;
     state
-        .set_alias(
+        .set_alias_with_evidence(
             &project,
             &req.name,
             &req.alias,
-            VersionRef::Number(version),
+            target,
+            evidence.as_ref(),
             &c.actor,
         )
         .await?;

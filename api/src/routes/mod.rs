@@ -15,6 +15,7 @@ mod models;
 mod monitors;
 mod privacy;
 mod projects;
+pub(crate) mod promotion;
 mod runs;
 mod session;
 mod users;
@@ -112,6 +113,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(alerts::router())
         .merge(privacy::router())
         .merge(masking::router())
+        .merge(promotion::router())
 }
 
 /// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the

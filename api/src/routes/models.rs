@@ -18,6 +18,7 @@ use verity_policy::Action;
 
 use crate::auth::{Caller, Target};
 use crate::extract::{Json, Path, Query};
+use crate::routes::promotion::guard_alias;
 use crate::routes::{download, is_json, read_json_body, stage_body};
 use crate::state::AppState;
 use crate::wire::{KeyValue, ListResponse, PageQuery};
@@ -116,6 +117,9 @@ pub struct ModelVersionResponse {
     pub created_at: i64,
     /// Last change (ms).
     pub updated_at: i64,
+    /// Why, by whom and when it was retired, if it was (it then takes no alias).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired: Option<crate::routes::promotion::RetirementResponse>,
 }
 
 impl From<ModelVersion> for ModelVersionResponse {
@@ -135,6 +139,7 @@ impl From<ModelVersion> for ModelVersionResponse {
             created_by: v.created_by,
             created_at: v.created_at,
             updated_at: v.updated_at,
+            retired: v.retired.map(Into::into),
         }
     }
 }
@@ -154,6 +159,10 @@ pub struct AliasEventResponse {
     pub actor: String,
     /// When (ms).
     pub at: i64,
+    /// The gate's verdict the move relied on, when a gate guarded the alias.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub evidence: Option<serde_json::Value>,
 }
 
 impl From<AliasEvent> for AliasEventResponse {
@@ -165,6 +174,7 @@ impl From<AliasEvent> for AliasEventResponse {
             new_version: e.new_version,
             actor: e.actor,
             at: e.at,
+            evidence: e.evidence,
         }
     }
 }
@@ -560,7 +570,7 @@ pub async fn resolve_alias(
 #[utoipa::path(put, path = "/api/v1/projects/{project}/models/{model}/aliases/{alias}", tag = "models", request_body = SetAlias,
     params(("project" = String, Path), ("model" = String, Path), ("alias" = String, Path)),
     responses((status = 200, body = ModelVersionResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "the version belongs to another model", body = ErrorBody)))]
+        (status = 409, description = "the version belongs to another model or is retired, or the alias's gate is not met (`gate_unmet`)", body = ErrorBody)))]
 pub async fn set_alias(
     State(state): State<AppState>,
     caller: Caller,
@@ -579,9 +589,18 @@ pub async fn set_alias(
             ));
         }
     };
+    // A gated alias moves only on met requirements; the verdict is kept with the move.
+    let evidence = guard_alias(&state, &project, &model, &alias, &target).await?;
     Ok(Json(
         state
-            .set_alias(&project, &model, &alias, target, &caller.actor)
+            .set_alias_with_evidence(
+                &project,
+                &model,
+                &alias,
+                target,
+                evidence.as_ref(),
+                &caller.actor,
+            )
             .await?
             .into(),
     ))

@@ -63,6 +63,10 @@ pub enum Action {
     ModelVersionUpdate,
     /// Set, move or delete a model alias.
     AliasWrite,
+    /// Approve or reject a model version's promotion to a gated alias (never one's own).
+    ModelVersionApprove,
+    /// Set and delete promotion gates.
+    GateManage,
     /// Read the lineage graph.
     LineageRead,
     /// Read a project's audit log.
@@ -114,6 +118,8 @@ named_enum!(Action, "action", {
     ModelVersionCreate => "model_version.create",
     ModelVersionUpdate => "model_version.update",
     AliasWrite => "model.alias",
+    ModelVersionApprove => "model_version.approve",
+    GateManage => "gate.manage",
     LineageRead => "lineage.read",
     AuditRead => "audit.read",
     ReportRead => "report.read",
@@ -156,6 +162,8 @@ impl Action {
         Action::ModelVersionCreate,
         Action::ModelVersionUpdate,
         Action::AliasWrite,
+        Action::ModelVersionApprove,
+        Action::GateManage,
         Action::LineageRead,
         Action::AuditRead,
         Action::ReportRead,
@@ -219,7 +227,7 @@ mod tests {
             assert!(names.insert(a.as_str()), "duplicate {a}");
             assert!(a.as_str().contains('.'));
         }
-        assert_eq!(Action::ALL.len(), 37);
+        assert_eq!(Action::ALL.len(), 39);
         assert!("run.fly".parse::<Action>().is_err());
     }
 

@@ -73,6 +73,7 @@ const OWN: &[Action] = &[
     Action::WebhookManage,
     Action::PrivacyManage,
     Action::PrivacyRead,
+    Action::GateManage,
 ];
 
 /// The documented action × role table as rules. Admin holds `*` with the clearance condition:
@@ -99,6 +100,13 @@ pub fn default_permissions() -> Vec<Permission> {
     }
     grant(&[Role::Auditor], Action::AuditRead, Condition::Always);
     grant(&[Role::Auditor], Action::PrivacyRead, Condition::Always);
+    // Reviewing a promotion: approvers, and owners (never of their own versions: the API's
+    // four-eyes rule).
+    grant(
+        &[Role::Approver, Role::Owner],
+        Action::ModelVersionApprove,
+        Condition::Always,
+    );
     for action in CONTRIBUTE {
         grant(&contributors, *action, Condition::Always);
     }
@@ -284,6 +292,17 @@ mod tests {
             [
                 include_str!("../../../migrations/sqlite/0009_privacy.sql"),
                 include_str!("../../../migrations/postgres/0009_privacy.sql"),
+            ],
+        );
+    }
+
+    #[test]
+    fn promotion_rules_migration_matches_the_defaults() {
+        assert_migration_matches_the_defaults(
+            &[Action::ModelVersionApprove, Action::GateManage],
+            [
+                include_str!("../../../migrations/sqlite/0011_promotion.sql"),
+                include_str!("../../../migrations/postgres/0011_promotion.sql"),
             ],
         );
     }

@@ -1,0 +1,687 @@
+//! Promotion gates (no HTTP): a gate's requirements, checked when it is set, and judged
+//! against the stored evidence for a candidate version: its evaluation reports (a metric
+//! within bounds, no worse than the alias's current holder, fairness figures within bounds),
+//! its training data's quality reports, open drift alerts, and reviews by people other than
+//! its creator (four eyes). The verdict lists every requirement, met or not, with the evidence
+//! it relied on; an alias move through a gate stores it.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use verity_store::model::{Direction, ModelVersion, NodeKind};
+use verity_store::promotion::{Decision, Gate};
+use verity_store::{PageRequest, Report, ReportFilter, Store};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Most requirements of one kind a gate may list.
+pub const MAX_REQUIREMENTS: usize = 50;
+
+/// Most approvals a gate may ask for.
+pub const MAX_APPROVALS: u32 = 10;
+
+/// Evaluation metrics a gate may name, with whether higher is better.
+const METRICS: &[(&str, bool)] = &[
+    ("accuracy", true),
+    ("precision", true),
+    ("recall", true),
+    ("f1", true),
+    ("roc_auc", true),
+    ("pr_auc", true),
+    ("log_loss", false),
+    ("brier", false),
+    ("macro_f1", true),
+    ("weighted_f1", true),
+    ("roc_auc_ovr", true),
+    ("rmse", false),
+    ("mae", false),
+    ("mse", false),
+    ("r2", true),
+    ("max_error", false),
+];
+
+/// Fairness figures a gate may name (the evaluation's per sensitive column).
+const FAIRNESS: &[&str] = &[
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "statistical_parity_difference",
+    "disparate_impact",
+    "average_odds_difference",
+];
+
+/// An evaluation metric within bounds, on the newest evaluation of the candidate on `dataset`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricBound {
+    /// The evaluation dataset's name.
+    pub dataset: String,
+    /// The metric, e.g. `roc_auc`.
+    pub metric: String,
+    /// Lowest acceptable value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Highest acceptable value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// No worse than the alias's current holder by more than `margin`, on `dataset`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoWorse {
+    /// The evaluation dataset's name.
+    pub dataset: String,
+    /// The metric.
+    pub metric: String,
+    /// Tolerated loss (≥ 0).
+    #[serde(default)]
+    pub margin: f64,
+}
+
+/// A fairness figure within bounds for every sensitive column the evaluation grouped by (or
+/// for `column` only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FairnessBound {
+    /// The evaluation dataset's name.
+    pub dataset: String,
+    /// The figure, e.g. `disparate_impact`.
+    pub metric: String,
+    /// Only this sensitive column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Lowest acceptable value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Highest acceptable value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// What a gate requires of a candidate version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirements {
+    /// Evaluation metrics within bounds.
+    #[serde(default)]
+    pub metrics: Vec<MetricBound>,
+    /// No worse than the current holder of the alias.
+    #[serde(default)]
+    pub no_worse_than_current: Vec<NoWorse>,
+    /// Fairness figures within bounds.
+    #[serde(default)]
+    pub fairness: Vec<FairnessBound>,
+    /// The newest quality report of every dataset version that trained it passes (or warns).
+    #[serde(default)]
+    pub training_data_quality: bool,
+    /// No unresolved drift alert on its training or evaluation datasets.
+    #[serde(default)]
+    pub no_open_drift_alert: bool,
+    /// Approvals by reviewers other than the version's creator, and no rejection.
+    #[serde(default)]
+    pub approvals: u32,
+}
+
+fn higher_is_better(metric: &str) -> Option<bool> {
+    METRICS.iter().find(|(m, _)| *m == metric).map(|(_, h)| *h)
+}
+
+fn check_bounds(what: &str, min: Option<f64>, max: Option<f64>) -> ApiResult<()> {
+    for bound in [min, max].into_iter().flatten() {
+        if !bound.is_finite() {
+            return Err(ApiError::bad_request(format!(
+                "{what}: bounds must be finite"
+            )));
+        }
+    }
+    match (min, max) {
+        (None, None) => Err(ApiError::bad_request(format!(
+            "{what}: give `min`, `max` or both"
+        ))),
+        (Some(lo), Some(hi)) if lo > hi => Err(ApiError::bad_request(format!(
+            "{what}: `min` {lo} is above `max` {hi}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Requirements {
+    /// Parses and checks requirements: known metrics, sound bounds, and datasets that exist
+    /// in `project`.
+    pub async fn parse(store: &Store, project: &str, value: &Value) -> ApiResult<Self> {
+        let parsed: Requirements = serde_json::from_value(value.clone()).map_err(|e| {
+            ApiError::bad_request(format!("the gate's requirements do not parse: {e}"))
+        })?;
+        let counts = [
+            parsed.metrics.len(),
+            parsed.no_worse_than_current.len(),
+            parsed.fairness.len(),
+        ];
+        if counts.iter().any(|n| *n > MAX_REQUIREMENTS) {
+            return Err(ApiError::bad_request(format!(
+                "a gate lists at most {MAX_REQUIREMENTS} requirements of each kind"
+            )));
+        }
+        if parsed.approvals > MAX_APPROVALS {
+            return Err(ApiError::bad_request(format!(
+                "a gate asks for at most {MAX_APPROVALS} approvals"
+            )));
+        }
+        let mut datasets = BTreeSet::new();
+        for m in &parsed.metrics {
+            let what = format!("metric requirement '{}' on '{}'", m.metric, m.dataset);
+            if higher_is_better(&m.metric).is_none() {
+                return Err(unknown_metric(&m.metric));
+            }
+            check_bounds(&what, m.min, m.max)?;
+            datasets.insert(m.dataset.as_str());
+        }
+        for n in &parsed.no_worse_than_current {
+            if higher_is_better(&n.metric).is_none() {
+                return Err(unknown_metric(&n.metric));
+            }
+            if !n.margin.is_finite() || n.margin < 0.0 {
+                return Err(ApiError::bad_request(format!(
+                    "the margin of '{}' must be a finite number ≥ 0",
+                    n.metric
+                )));
+            }
+            datasets.insert(n.dataset.as_str());
+        }
+        for f in &parsed.fairness {
+            if !FAIRNESS.contains(&f.metric.as_str()) {
+                return Err(ApiError::bad_request(format!(
+                    "unknown fairness figure '{}': use one of {}",
+                    f.metric,
+                    FAIRNESS.join(", ")
+                )));
+            }
+            check_bounds(
+                &format!("fairness requirement '{}'", f.metric),
+                f.min,
+                f.max,
+            )?;
+            datasets.insert(f.dataset.as_str());
+        }
+        for dataset in datasets {
+            store.get_dataset(project, dataset).await?;
+        }
+        Ok(parsed)
+    }
+}
+
+fn unknown_metric(metric: &str) -> ApiError {
+    let known: Vec<&str> = METRICS.iter().map(|(m, _)| *m).collect();
+    ApiError::bad_request(format!(
+        "unknown metric '{metric}': use one of {}",
+        known.join(", ")
+    ))
+}
+
+/// One requirement's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What is required, for people.
+    pub requirement: String,
+    /// Whether it is met.
+    pub met: bool,
+    /// What was found.
+    pub detail: String,
+    /// The evidence: report, alert and review ids.
+    pub evidence: Value,
+}
+
+/// A gate's verdict on a candidate version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// The gate's model (`None`: every model of the project).
+    pub gate_model: Option<String>,
+    /// The guarded alias.
+    pub alias: String,
+    /// The candidate's version number.
+    pub version: i64,
+    /// Whether every requirement is met.
+    pub satisfied: bool,
+    /// Every requirement, met or not.
+    pub checks: Vec<Check>,
+}
+
+impl Verdict {
+    /// The requirements not met, one line each.
+    pub fn unmet(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|c| !c.met)
+            .map(|c| format!("{}: {}", c.requirement, c.detail))
+            .collect()
+    }
+}
+
+/// The newest evaluation report of model version `id` on `dataset`.
+async fn newest_evaluation(
+    store: &Store,
+    project: &str,
+    model: &str,
+    id: i64,
+    dataset: &str,
+) -> ApiResult<Option<Report>> {
+    let filter = ReportFilter {
+        kind: Some("evaluation".into()),
+        dataset: Some(dataset.to_owned()),
+        model: Some(model.to_owned()),
+        ..ReportFilter::default()
+    };
+    let mut cursor: Option<String> = None;
+    // Newest first: the first match is the one.
+    loop {
+        let request = PageRequest::new(Some(500), cursor.as_deref())?;
+        let page = store.list_reports(project, &filter, &request).await?;
+        if let Some(found) = page
+            .items
+            .into_iter()
+            .find(|r| r.models.model_version_id == Some(id))
+        {
+            return Ok(Some(found));
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
+fn metric_of(report: &Report, metric: &str) -> Option<f64> {
+    report.result["overall"][metric].as_f64()
+}
+
+fn within(value: f64, min: Option<f64>, max: Option<f64>) -> bool {
+    min.is_none_or(|lo| value >= lo) && max.is_none_or(|hi| value <= hi)
+}
+
+fn bounds_text(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!("between {lo} and {hi}"),
+        (Some(lo), None) => format!("≥ {lo}"),
+        (None, Some(hi)) => format!("≤ {hi}"),
+        (None, None) => "any value".into(),
+    }
+}
+
+/// Judges `gate` for promoting `candidate` to the gate's alias of `candidate.model`.
+pub async fn judge(store: &Store, gate: &Gate, candidate: &ModelVersion) -> ApiResult<Verdict> {
+    let project = candidate.project.as_str();
+    let model = candidate.model.as_str();
+    let req = Requirements::parse(store, project, &gate.requirements).await?;
+    let mut checks = Vec::new();
+    let mut datasets: BTreeSet<String> = BTreeSet::new();
+
+    for m in &req.metrics {
+        datasets.insert(m.dataset.clone());
+        let requirement = format!(
+            "{} on {} {}",
+            m.metric,
+            m.dataset,
+            bounds_text(m.min, m.max)
+        );
+        let report = newest_evaluation(store, project, model, candidate.id, &m.dataset).await?;
+        checks.push(match report {
+            None => missing(requirement, &m.dataset),
+            Some(r) => match metric_of(&r, &m.metric) {
+                Some(v) => Check {
+                    met: within(v, m.min, m.max),
+                    detail: format!("{} = {v} (report #{})", m.metric, r.id),
+                    requirement,
+                    evidence: json!({"report_id": r.id, "value": v}),
+                },
+                None => Check {
+                    met: false,
+                    detail: format!("report #{} has no {}", r.id, m.metric),
+                    requirement,
+                    evidence: json!({"report_id": r.id}),
+                },
+            },
+        });
+    }
+
+    for n in &req.no_worse_than_current {
+        datasets.insert(n.dataset.clone());
+        let requirement = format!(
+            "{} on {} no worse than @{} by more than {}",
+            n.metric, n.dataset, gate.alias, n.margin
+        );
+        checks.push(
+            no_worse(
+                store,
+                project,
+                model,
+                candidate,
+                &gate.alias,
+                n,
+                requirement,
+            )
+            .await?,
+        );
+    }
+
+    for f in &req.fairness {
+        datasets.insert(f.dataset.clone());
+        let requirement = format!(
+            "{} on {}{} {}",
+            f.metric,
+            f.dataset,
+            f.column
+                .as_deref()
+                .map(|c| format!(" for {c}"))
+                .unwrap_or_default(),
+            bounds_text(f.min, f.max)
+        );
+        let report = newest_evaluation(store, project, model, candidate.id, &f.dataset).await?;
+        checks.push(match report {
+            None => missing(requirement, &f.dataset),
+            Some(r) => fairness_check(&r, f, requirement),
+        });
+    }
+
+    let training = training_versions(store, candidate).await?;
+    if req.training_data_quality {
+        checks.push(training_quality(store, project, &training).await?);
+    }
+    if req.no_open_drift_alert {
+        datasets.extend(training.iter().map(|(name, _)| name.clone()));
+        checks.push(open_drift_alerts(store, project, &datasets).await?);
+    }
+    if req.approvals > 0 {
+        checks.push(reviews_check(store, candidate, &gate.alias, req.approvals).await?);
+    }
+    Ok(Verdict {
+        gate_model: gate.model.clone(),
+        alias: gate.alias.clone(),
+        version: candidate.version,
+        satisfied: checks.iter().all(|c| c.met),
+        checks,
+    })
+}
+
+fn missing(requirement: String, dataset: &str) -> Check {
+    Check {
+        requirement,
+        met: false,
+        detail: format!("no evaluation of this version on {dataset}"),
+        evidence: Value::Null,
+    }
+}
+
+async fn no_worse(
+    store: &Store,
+    project: &str,
+    model: &str,
+    candidate: &ModelVersion,
+    alias: &str,
+    n: &NoWorse,
+    requirement: String,
+) -> ApiResult<Check> {
+    let holder = match store.resolve_alias(project, model, alias, None).await {
+        Ok(holder) => holder,
+        Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
+            return Ok(Check {
+                requirement,
+                met: true,
+                detail: format!("@{alias} points at no version yet"),
+                evidence: Value::Null,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mine = newest_evaluation(store, project, model, candidate.id, &n.dataset).await?;
+    let theirs = newest_evaluation(store, project, model, holder.id, &n.dataset).await?;
+    let (Some(mine), Some(theirs)) = (mine, theirs) else {
+        return Ok(Check {
+            requirement,
+            met: false,
+            detail: format!(
+                "both this version and v{} (@{alias}) need an evaluation on {}",
+                holder.version, n.dataset
+            ),
+            evidence: Value::Null,
+        });
+    };
+    let (Some(a), Some(b)) = (metric_of(&mine, &n.metric), metric_of(&theirs, &n.metric)) else {
+        return Ok(Check {
+            requirement,
+            met: false,
+            detail: format!("an evaluation has no {}", n.metric),
+            evidence: json!({"report_id": mine.id, "current_report_id": theirs.id}),
+        });
+    };
+    let higher = higher_is_better(&n.metric).unwrap_or(true);
+    let loss = if higher { b - a } else { a - b };
+    Ok(Check {
+        requirement,
+        met: loss <= n.margin,
+        detail: format!(
+            "{} = {a} against {b} for v{} (report #{} vs #{})",
+            n.metric, holder.version, mine.id, theirs.id
+        ),
+        evidence: json!({"report_id": mine.id, "current_report_id": theirs.id, "value": a, "current_value": b}),
+    })
+}
+
+fn fairness_check(report: &Report, f: &FairnessBound, requirement: String) -> Check {
+    let mut found = Vec::new();
+    for column in report.result["fairness"].as_array().into_iter().flatten() {
+        let name = column["column"].as_str().unwrap_or_default();
+        if f.column.as_deref().is_some_and(|c| c != name) {
+            continue;
+        }
+        for figure in column["report"]["figures"].as_array().into_iter().flatten() {
+            if figure["metric"] == f.metric.as_str() {
+                found.push((name.to_owned(), figure["value"].as_f64()));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Check {
+            requirement,
+            met: false,
+            detail: format!(
+                "report #{} has no {} figure (AIF360's figures need privileged groups)",
+                report.id, f.metric
+            ),
+            evidence: json!({"report_id": report.id}),
+        };
+    }
+    let met = found
+        .iter()
+        .all(|(_, v)| v.is_some_and(|v| within(v, f.min, f.max)));
+    let detail = found
+        .iter()
+        .map(|(c, v)| match v {
+            Some(v) => format!("{c}: {v}"),
+            None => format!("{c}: undefined"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Check {
+        requirement,
+        met,
+        detail: format!("{detail} (report #{})", report.id),
+        evidence: json!({"report_id": report.id}),
+    }
+}
+
+/// The dataset versions upstream of the version (what trained it), as (dataset, version id).
+async fn training_versions(
+    store: &Store,
+    candidate: &ModelVersion,
+) -> ApiResult<Vec<(String, i64)>> {
+    let graph = store
+        .lineage(
+            NodeKind::ModelVersion,
+            &candidate.id.to_string(),
+            Direction::Upstream,
+            3,
+        )
+        .await?;
+    let mut found = Vec::new();
+    for node in graph
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::DatasetVersion)
+    {
+        if let Ok(id) = node.id.parse::<i64>() {
+            let version = store.get_dataset_version_by_id(id).await?;
+            found.push((version.dataset, id));
+        }
+    }
+    Ok(found)
+}
+
+async fn training_quality(
+    store: &Store,
+    project: &str,
+    training: &[(String, i64)],
+) -> ApiResult<Check> {
+    let requirement = "the training data's quality suites pass".to_owned();
+    if training.is_empty() {
+        return Ok(Check {
+            requirement,
+            met: false,
+            detail: "no training dataset version in its lineage".into(),
+            evidence: Value::Null,
+        });
+    }
+    let mut met = true;
+    let mut lines = Vec::new();
+    let mut evidence = Vec::new();
+    for (dataset, id) in training {
+        let filter = ReportFilter {
+            kind: Some("quality".into()),
+            dataset: Some(dataset.clone()),
+            ..ReportFilter::default()
+        };
+        let page = store
+            .list_reports(project, &filter, &PageRequest::new(Some(1000), None)?)
+            .await?;
+        match page.items.iter().find(|r| r.dataset_version_id == *id) {
+            Some(r) => {
+                met &= r.status != "fail" && r.status != "error";
+                lines.push(format!("{dataset}: {} (report #{})", r.status, r.id));
+                evidence
+                    .push(json!({"dataset_version_id": id, "report_id": r.id, "status": r.status}));
+            }
+            None => {
+                met = false;
+                lines.push(format!(
+                    "{dataset}: no quality report on the version that trained it"
+                ));
+                evidence.push(json!({"dataset_version_id": id}));
+            }
+        }
+    }
+    Ok(Check {
+        requirement,
+        met,
+        detail: lines.join("; "),
+        evidence: Value::Array(evidence),
+    })
+}
+
+async fn open_drift_alerts(
+    store: &Store,
+    project: &str,
+    datasets: &BTreeSet<String>,
+) -> ApiResult<Check> {
+    let requirement = "no open drift alert on its training or evaluation data".to_owned();
+    let mut open = Vec::new();
+    for state in ["open", "acknowledged"] {
+        let page = store
+            .list_alerts(project, Some(state), &PageRequest::new(Some(1000), None)?)
+            .await?;
+        for alert in page.items {
+            let monitor = store.monitor_by_id(alert.monitor_id).await?;
+            let drift = monitor
+                .checks
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["kind"] == "drift");
+            if drift && datasets.contains(&monitor.dataset) {
+                open.push((alert.id, monitor.name, monitor.dataset));
+            }
+        }
+    }
+    Ok(Check {
+        requirement,
+        met: open.is_empty(),
+        detail: if open.is_empty() {
+            format!(
+                "none on {}",
+                datasets.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            open.iter()
+                .map(|(id, m, d)| format!("alert #{id} of monitor {m} on {d}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        evidence: json!({"alert_ids": open.iter().map(|(id, _, _)| id).collect::<Vec<_>>()}),
+    })
+}
+
+async fn reviews_check(
+    store: &Store,
+    candidate: &ModelVersion,
+    alias: &str,
+    needed: u32,
+) -> ApiResult<Check> {
+    let reviews = store
+        .reviews(&candidate.project, &candidate.model, candidate.version)
+        .await?;
+    let relevant: Vec<_> = reviews
+        .iter()
+        .filter(|r| r.alias == alias && r.reviewer != candidate.created_by)
+        .collect();
+    let approvals: Vec<_> = relevant
+        .iter()
+        .filter(|r| r.decision == Decision::Approve)
+        .collect();
+    let rejections: Vec<_> = relevant
+        .iter()
+        .filter(|r| r.decision == Decision::Reject)
+        .collect();
+    let requirement = format!(
+        "{needed} approval{} by people other than its creator",
+        if needed == 1 { "" } else { "s" }
+    );
+    let mut detail = format!(
+        "{} approval{}{}",
+        approvals.len(),
+        if approvals.len() == 1 { "" } else { "s" },
+        if approvals.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                approvals
+                    .iter()
+                    .map(|r| r.reviewer.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    for r in &rejections {
+        detail.push_str(&format!("; rejected by {}: {}", r.reviewer, r.comment));
+    }
+    Ok(Check {
+        requirement,
+        met: approvals.len() >= needed as usize && rejections.is_empty(),
+        detail,
+        evidence: json!({"review_ids": relevant.iter().map(|r| r.id).collect::<Vec<_>>()}),
+    })
+}
