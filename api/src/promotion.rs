@@ -60,6 +60,10 @@ const FAIRNESS: &[&str] = &[
 pub struct MetricBound {
     /// The evaluation dataset's name.
     pub dataset: String,
+    /// Its version; the latest when absent (pin it: anyone who may write the dataset can add
+    /// a version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     /// The metric, e.g. `roc_auc`.
     pub metric: String,
     /// Lowest acceptable value.
@@ -76,6 +80,9 @@ pub struct MetricBound {
 pub struct NoWorse {
     /// The evaluation dataset's name.
     pub dataset: String,
+    /// Its version (both sides are judged on it); the latest when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     /// The metric.
     pub metric: String,
     /// Tolerated loss (≥ 0).
@@ -90,6 +97,13 @@ pub struct NoWorse {
 pub struct FairnessBound {
     /// The evaluation dataset's name.
     pub dataset: String,
+    /// Its version; the latest when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// Only figures of this convention (`fairlearn` or `aif360`; AIF360's differences are
+    /// signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convention: Option<String>,
     /// The figure, e.g. `disparate_impact`.
     pub metric: String,
     /// Only this sensitive column.
@@ -125,6 +139,22 @@ pub struct Requirements {
     /// Approvals by reviewers other than the version's creator, and no rejection.
     #[serde(default)]
     pub approvals: u32,
+}
+
+impl Requirements {
+    /// The datasets the requirements name, each once.
+    pub fn datasets(&self) -> BTreeSet<&str> {
+        self.metrics
+            .iter()
+            .map(|m| m.dataset.as_str())
+            .chain(
+                self.no_worse_than_current
+                    .iter()
+                    .map(|n| n.dataset.as_str()),
+            )
+            .chain(self.fairness.iter().map(|f| f.dataset.as_str()))
+            .collect()
+    }
 }
 
 fn higher_is_better(metric: &str) -> Option<bool> {
@@ -173,6 +203,31 @@ impl Requirements {
             )));
         }
         let mut datasets = BTreeSet::new();
+        let pinned = parsed
+            .metrics
+            .iter()
+            .map(|m| (&m.dataset, m.version))
+            .chain(
+                parsed
+                    .no_worse_than_current
+                    .iter()
+                    .map(|n| (&n.dataset, n.version)),
+            )
+            .chain(parsed.fairness.iter().map(|f| (&f.dataset, f.version)));
+        for (dataset, version) in pinned {
+            if let Some(version) = version {
+                store.get_dataset_version(project, dataset, version).await?;
+            }
+        }
+        for f in &parsed.fairness {
+            if let Some(c) = f.convention.as_deref()
+                && !["fairlearn", "aif360"].contains(&c)
+            {
+                return Err(ApiError::bad_request(format!(
+                    "unknown convention '{c}': use `fairlearn` or `aif360`"
+                )));
+            }
+        }
         for m in &parsed.metrics {
             let what = format!("metric requirement '{}' on '{}'", m.metric, m.dataset);
             if higher_is_better(&m.metric).is_none() {
@@ -262,13 +317,30 @@ impl Verdict {
     }
 }
 
-/// The newest evaluation report of model version `id` on `dataset`.
+/// The dataset version a requirement judges on: the pinned one, else the latest.
+async fn judged_version(
+    store: &Store,
+    project: &str,
+    dataset: &str,
+    version: Option<i64>,
+) -> ApiResult<i64> {
+    let version = match version {
+        Some(v) => v,
+        None => store.get_dataset(project, dataset).await?.version_count,
+    };
+    Ok(store
+        .get_dataset_version(project, dataset, version)
+        .await?
+        .id)
+}
+
+/// The newest evaluation report of model version `id` on dataset version `on`.
 async fn newest_evaluation(
     store: &Store,
     project: &str,
     model: &str,
     id: i64,
-    dataset: &str,
+    (dataset, on): (&str, i64),
 ) -> ApiResult<Option<Report>> {
     let filter = ReportFilter {
         kind: Some("evaluation".into()),
@@ -284,7 +356,7 @@ async fn newest_evaluation(
         if let Some(found) = page
             .items
             .into_iter()
-            .find(|r| r.models.model_version_id == Some(id))
+            .find(|r| r.models.model_version_id == Some(id) && r.dataset_version_id == on)
         {
             return Ok(Some(found));
         }
@@ -328,7 +400,9 @@ pub async fn judge(store: &Store, gate: &Gate, candidate: &ModelVersion) -> ApiR
             m.dataset,
             bounds_text(m.min, m.max)
         );
-        let report = newest_evaluation(store, project, model, candidate.id, &m.dataset).await?;
+        let on = judged_version(store, project, &m.dataset, m.version).await?;
+        let report =
+            newest_evaluation(store, project, model, candidate.id, (&m.dataset, on)).await?;
         checks.push(match report {
             None => missing(requirement, &m.dataset),
             Some(r) => match metric_of(&r, &m.metric) {
@@ -380,7 +454,9 @@ pub async fn judge(store: &Store, gate: &Gate, candidate: &ModelVersion) -> ApiR
                 .unwrap_or_default(),
             bounds_text(f.min, f.max)
         );
-        let report = newest_evaluation(store, project, model, candidate.id, &f.dataset).await?;
+        let on = judged_version(store, project, &f.dataset, f.version).await?;
+        let report =
+            newest_evaluation(store, project, model, candidate.id, (&f.dataset, on)).await?;
         checks.push(match report {
             None => missing(requirement, &f.dataset),
             Some(r) => fairness_check(&r, f, requirement),
@@ -425,20 +501,28 @@ async fn no_worse(
     n: &NoWorse,
     requirement: String,
 ) -> ApiResult<Check> {
+    // The current holder; when the alias was deleted, the last version it pointed at (so a
+    // delete cannot lower the bar).
     let holder = match store.resolve_alias(project, model, alias, None).await {
         Ok(holder) => holder,
         Err(e) if e.kind() == verity_store::ErrorKind::NotFound => {
-            return Ok(Check {
-                requirement,
-                met: true,
-                detail: format!("@{alias} points at no version yet"),
-                evidence: Value::Null,
-            });
+            match last_holder(store, project, model, alias).await? {
+                Some(version) => store.get_model_version(project, model, version).await?,
+                None => {
+                    return Ok(Check {
+                        requirement,
+                        met: true,
+                        detail: format!("@{alias} has never pointed at a version"),
+                        evidence: Value::Null,
+                    });
+                }
+            }
         }
         Err(e) => return Err(e.into()),
     };
-    let mine = newest_evaluation(store, project, model, candidate.id, &n.dataset).await?;
-    let theirs = newest_evaluation(store, project, model, holder.id, &n.dataset).await?;
+    let on = judged_version(store, project, &n.dataset, n.version).await?;
+    let mine = newest_evaluation(store, project, model, candidate.id, (&n.dataset, on)).await?;
+    let theirs = newest_evaluation(store, project, model, holder.id, (&n.dataset, on)).await?;
     let (Some(mine), Some(theirs)) = (mine, theirs) else {
         return Ok(Check {
             requirement,
@@ -471,6 +555,28 @@ async fn no_worse(
     })
 }
 
+/// The last version `alias` pointed at, from its history.
+async fn last_holder(
+    store: &Store,
+    project: &str,
+    model: &str,
+    alias: &str,
+) -> ApiResult<Option<i64>> {
+    let mut cursor: Option<String> = None;
+    let mut last = None;
+    loop {
+        let request = PageRequest::new(Some(1000), cursor.as_deref())?;
+        let page = store
+            .alias_history(project, model, Some(alias), &request)
+            .await?;
+        last = page.items.iter().rev().find_map(|e| e.new_version).or(last);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(last),
+        }
+    }
+}
+
 fn fairness_check(report: &Report, f: &FairnessBound, requirement: String) -> Check {
     let mut found = Vec::new();
     for column in report.result["fairness"].as_array().into_iter().flatten() {
@@ -479,7 +585,11 @@ fn fairness_check(report: &Report, f: &FairnessBound, requirement: String) -> Ch
             continue;
         }
         for figure in column["report"]["figures"].as_array().into_iter().flatten() {
-            if figure["metric"] == f.metric.as_str() {
+            let convention_ok = f
+                .convention
+                .as_deref()
+                .is_none_or(|c| figure["convention"] == c);
+            if figure["metric"] == f.metric.as_str() && convention_ok {
                 found.push((name.to_owned(), figure["value"].as_f64()));
             }
         }
@@ -514,7 +624,12 @@ fn fairness_check(report: &Report, f: &FairnessBound, requirement: String) -> Ch
     }
 }
 
-/// The dataset versions upstream of the version (what trained it), as (dataset, version id).
+/// Input contexts that mean "trained on" (an input logged without a context counts as
+/// training data).
+const TRAINING_CONTEXTS: [&str; 3] = ["", "training", "train"];
+
+/// The dataset versions the version was trained on: inputs, with a training context, of the
+/// run that produced it, as (dataset, version id).
 async fn training_versions(
     store: &Store,
     candidate: &ModelVersion,
@@ -524,16 +639,29 @@ async fn training_versions(
             NodeKind::ModelVersion,
             &candidate.id.to_string(),
             Direction::Upstream,
-            3,
+            2,
         )
         .await?;
-    let mut found = Vec::new();
-    for node in graph
-        .nodes
+    if graph.truncated {
+        return Err(ApiError::bad_request(
+            "the version's lineage is too large to judge its training data",
+        ));
+    }
+    let runs: BTreeSet<&str> = graph
+        .edges
         .iter()
-        .filter(|n| n.kind == NodeKind::DatasetVersion)
-    {
-        if let Ok(id) = node.id.parse::<i64>() {
+        .filter(|e| e.relation == "produced" && e.to_kind == NodeKind::ModelVersion)
+        .map(|e| e.from_id.as_str())
+        .collect();
+    let mut found: Vec<(String, i64)> = Vec::new();
+    for edge in &graph.edges {
+        let training = edge.relation == "input"
+            && edge.from_kind == NodeKind::DatasetVersion
+            && runs.contains(edge.to_id.as_str())
+            && TRAINING_CONTEXTS.contains(&edge.context.to_lowercase().as_str());
+        if let (true, Ok(id)) = (training, edge.from_id.parse::<i64>())
+            && !found.iter().any(|(_, seen)| *seen == id)
+        {
             let version = store.get_dataset_version_by_id(id).await?;
             found.push((version.dataset, id));
         }
@@ -564,10 +692,7 @@ async fn training_quality(
             dataset: Some(dataset.clone()),
             ..ReportFilter::default()
         };
-        let page = store
-            .list_reports(project, &filter, &PageRequest::new(Some(1000), None)?)
-            .await?;
-        match page.items.iter().find(|r| r.dataset_version_id == *id) {
+        match monitored_quality(store, project, &filter, *id).await? {
             Some(r) => {
                 met &= r.status != "fail" && r.status != "error";
                 lines.push(format!("{dataset}: {} (report #{})", r.status, r.id));
@@ -577,7 +702,7 @@ async fn training_quality(
             None => {
                 met = false;
                 lines.push(format!(
-                    "{dataset}: no quality report on the version that trained it"
+                    "{dataset}: no quality report of a monitor on the version that trained it"
                 ));
                 evidence.push(json!({"dataset_version_id": id}));
             }
@@ -591,6 +716,32 @@ async fn training_quality(
     })
 }
 
+/// The newest quality report a monitor made on dataset version `id` (reports run by hand do
+/// not count: anyone who may run a check could pick a suite that passes).
+async fn monitored_quality(
+    store: &Store,
+    project: &str,
+    filter: &ReportFilter,
+    id: i64,
+) -> ApiResult<Option<Report>> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let request = PageRequest::new(Some(1000), cursor.as_deref())?;
+        let page = store.list_reports(project, filter, &request).await?;
+        if let Some(found) = page
+            .items
+            .into_iter()
+            .find(|r| r.dataset_version_id == id && r.monitor.is_some())
+        {
+            return Ok(Some(found));
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
 async fn open_drift_alerts(
     store: &Store,
     project: &str,
@@ -599,19 +750,25 @@ async fn open_drift_alerts(
     let requirement = "no open drift alert on its training or evaluation data".to_owned();
     let mut open = Vec::new();
     for state in ["open", "acknowledged"] {
-        let page = store
-            .list_alerts(project, Some(state), &PageRequest::new(Some(1000), None)?)
-            .await?;
-        for alert in page.items {
-            let monitor = store.monitor_by_id(alert.monitor_id).await?;
-            let drift = monitor
-                .checks
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["kind"] == "drift");
-            if drift && datasets.contains(&monitor.dataset) {
-                open.push((alert.id, monitor.name, monitor.dataset));
+        let mut cursor: Option<String> = None;
+        loop {
+            let request = PageRequest::new(Some(1000), cursor.as_deref())?;
+            let page = store.list_alerts(project, Some(state), &request).await?;
+            for alert in page.items {
+                let monitor = store.monitor_by_id(alert.monitor_id).await?;
+                let drift = monitor
+                    .checks
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["kind"] == "drift");
+                if drift && datasets.contains(&monitor.dataset) {
+                    open.push((alert.id, monitor.name, monitor.dataset));
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
             }
         }
     }
@@ -642,9 +799,10 @@ async fn reviews_check(
     let reviews = store
         .reviews(&candidate.project, &candidate.model, candidate.version)
         .await?;
+    let makers = creators(store, candidate).await?;
     let relevant: Vec<_> = reviews
         .iter()
-        .filter(|r| r.alias == alias && r.reviewer != candidate.created_by)
+        .filter(|r| r.alias == alias && !makers.contains(&r.reviewer))
         .collect();
     let approvals: Vec<_> = relevant
         .iter()
@@ -684,4 +842,17 @@ async fn reviews_check(
         detail,
         evidence: json!({"review_ids": relevant.iter().map(|r| r.id).collect::<Vec<_>>()}),
     })
+}
+
+/// Who made a version: whoever registered it and whoever made the run it came from. Neither
+/// may approve it (four eyes).
+pub async fn creators(store: &Store, candidate: &ModelVersion) -> ApiResult<Vec<String>> {
+    let mut makers = vec![candidate.created_by.clone()];
+    if let Some(run) = &candidate.source_run_id {
+        let run = store.get_run(run).await?;
+        if !makers.contains(&run.created_by) {
+            makers.push(run.created_by);
+        }
+    }
+    Ok(makers)
 }

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit::{Actor, NewEvent, append};
 use crate::db::{LockTable, lock_row};
+use crate::error::map_unique;
 use crate::models::{model_row, version_id};
 use crate::projects::project_id;
 use crate::{Error, Result, Store, now_ms, validate};
@@ -346,7 +347,8 @@ impl Store {
         .bind(comment)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(map_unique("review", alias))?;
         let event = NewEvent::success(
             "model_version.review",
             format!("project/{project}/model/{model}/version/{version}"),

@@ -207,6 +207,15 @@ async fn gated_promotion(options: ServerOptions) -> Result<()> {
         403,
         "forbidden",
     );
+    // Nor may whoever made the run it came from (the administrator here).
+    let runs_maker = api
+        .post(
+            &format!("{V3}/reviews"),
+            json!({"alias": "production", "decision": "approve", "comment": "my run"}),
+        )
+        .await?;
+    let message = expect_error(&runs_maker, 403, "forbidden");
+    assert!(message.contains("four eyes"), "{message}");
     // Bad reviews.
     expect_error(
         &review(&api, &bob, "maybe", "hmm").await?,
@@ -264,6 +273,14 @@ async fn gated_promotion(options: ServerOptions) -> Result<()> {
     expect_status(&worse, 201);
     let message = expect_error(&promote(&api, &olga, 2).await?, 409, "gate_unmet");
     assert!(message.contains("no worse than @production"), "{message}");
+    // Deleting the alias does not lower the bar: the last holder still counts.
+    let deleted = api
+        .delete("/api/v1/projects/p/models/clf/aliases/production")
+        .await?;
+    assert_eq!(deleted.0, 204, "{}", deleted.1);
+    let message = expect_error(&promote(&api, &olga, 2).await?, 409, "gate_unmet");
+    assert!(message.contains("for v3"), "{message}");
+    expect_status(&promote(&api, &olga, 3).await?, 200);
 
     // Retirement: with a reason; not while an alias points at it; a retired version takes no
     // alias and no review.

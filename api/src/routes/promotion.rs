@@ -18,6 +18,7 @@ use crate::auth::{Caller, Target};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::promotion::{Requirements, Verdict, judge};
+use crate::routes::clearance::authorize_datasets;
 use crate::state::AppState;
 
 type VersionPath = Path<(String, String, i64)>;
@@ -237,6 +238,12 @@ pub(crate) async fn guard_alias(
             found
         }
     };
+    // Pointing it where it already points changes nothing.
+    if let Ok(current) = state.resolve_alias(project, model, alias, None).await
+        && current.id == candidate.id
+    {
+        return Ok(None);
+    }
     let verdict = judge(state, &gate, &candidate).await?;
     if !verdict.satisfied {
         return Err(ApiError::new(
@@ -336,6 +343,13 @@ pub async fn gate_verdict(
         .gate_for(&project, &model, &alias)
         .await?
         .ok_or_else(|| verity_store::Error::not_found("gate", format!("{model}@{alias}")))?;
+    // The verdict quotes evaluation figures: the caller needs clearance for their data.
+    let requirements = Requirements::parse(&state, &project, &gate.requirements).await?;
+    let mut datasets = Vec::new();
+    for name in requirements.datasets() {
+        datasets.push(state.get_dataset(&project, name).await?);
+    }
+    authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
     Ok(Json(judge(&state, &gate, &candidate).await?.into()))
 }
 
@@ -408,10 +422,13 @@ async fn four_eyes(
     candidate: &ModelVersion,
     target: &Target,
 ) -> ApiResult<()> {
-    if candidate.created_by == caller.actor.principal {
+    if crate::promotion::creators(state, candidate)
+        .await?
+        .contains(&caller.actor.principal)
+    {
         let reason = format!(
-            "four eyes: {} created {} v{} and cannot review it",
-            candidate.created_by, candidate.model, candidate.version
+            "four eyes: {} made {} v{} (registered it or its run) and cannot review it",
+            caller.actor.principal, candidate.model, candidate.version
         );
         return Err(caller
             .refuse(state, Action::ModelVersionApprove.as_str(), target, &reason)
