@@ -379,6 +379,42 @@ describe("dashboard", () => {
     await viewer.closeAll();
   });
 
+  test("promotion: the creator's own approval is refused, an approver's meets the gate", async () => {
+    const p = `/projects/${world.project}`;
+    const model = world.model.name;
+    const olivia = await Client.login(server.base, "olivia", password("olivia"));
+    await olivia.put(`${p}/gates`, { model, alias: "production", requirements: { approvals: 1 } });
+    const made = await olivia.upload(`${p}/models/${model}/versions`, Buffer.from("olivia's weights"));
+    const page = ui(`${p}/models/${model}/versions/${made.version}`);
+
+    const creator = await newPage();
+    await signIn(creator, "olivia", password("olivia"));
+    await creator.goto(page);
+    await creator.getByTestId("gate-production").getByText("not met").waitFor();
+    const own = creator.getByTestId("review-form");
+    await own.getByLabel("Comment").fill("mine, and fine");
+    await own.getByRole("button", { name: "Submit review" }).click();
+    await own.getByRole("alert").filter({ hasText: "four eyes" }).waitFor();
+
+    const approver = await newPage();
+    await signIn(approver, "bob", password("bob"));
+    await approver.goto(page);
+    const form = approver.getByTestId("review-form");
+    await form.getByLabel("Comment").fill("reviewed the evaluation");
+    await form.getByRole("button", { name: "Submit review" }).click();
+    await approver.getByTestId("reviews-table").getByText("bob").waitFor();
+    await approver.getByTestId("gate-production").getByText("met", { exact: true }).waitFor();
+    await screenshot(approver, "24-promotion-approved");
+    // The promotion now succeeds; the gate's verdict is kept with the move.
+    await olivia.put(`${p}/models/${model}/aliases/production`, { version: made.version });
+    const history = await olivia.get(`${p}/models/${model}/alias-history?alias=production`);
+    assert.equal(history.items[0].evidence.satisfied, true);
+    assert.deepEqual(creator.problems, []);
+    assert.deepEqual(approver.problems, []);
+    await creator.closeAll();
+    await approver.closeAll();
+  });
+
   test("a viewer is offered no write action anywhere", async () => {
     const page = await newPage();
     await signIn(page, "vic", password("vic"));

@@ -10,6 +10,7 @@ import { useAction, useLoad } from "../lib/hooks";
 import { lineagePath } from "../lib/lineage";
 import { Link, to } from "../lib/router";
 import { allows, useAccess } from "../lib/session";
+import { PromotionSection } from "../components/Promotion";
 
 export function ModelVersion({ project, model, version }: { project: string; model: string; version: string }) {
   const base = path`/projects/${project}/models/${model}/versions/${version}`;
@@ -38,6 +39,11 @@ export function ModelVersion({ project, model, version }: { project: string; mod
               Lineage
             </Link>
           </PageHeader>
+          {v.retired ? (
+            <p className="notice" data-testid="retired">
+              Retired by {v.retired.retired_by}, {formatTime(v.retired.retired_at)}: {v.retired.reason}. It can take no alias.
+            </p>
+          ) : null}
           <Section title="About">
             <Facts
               items={[
@@ -118,6 +124,15 @@ export function ModelVersion({ project, model, version }: { project: string; mod
               ]}
             />
           </Section>
+          <PromotionSection
+            project={project}
+            model={model}
+            version={v.version}
+            retired={Boolean(v.retired)}
+            mayReview={allows(access, "model_version.approve")}
+            mayRetire={allows(access, "model_version.update")}
+            onChange={loaded.reload}
+          />
           <Reports project={project} model={model} id={v.id} />
         </>
       ) : null}
