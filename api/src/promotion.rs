@@ -181,12 +181,17 @@ fn check_bounds(what: &str, min: Option<f64>, max: Option<f64>) -> ApiResult<()>
 }
 
 impl Requirements {
+    /// Reads requirements as a gate stored them (checked by [`Requirements::parse`] when set).
+    pub fn stored(value: &Value) -> ApiResult<Self> {
+        serde_json::from_value(value.clone()).map_err(|e| {
+            ApiError::bad_request(format!("the gate's requirements do not parse: {e}"))
+        })
+    }
+
     /// Parses and checks requirements: known metrics, sound bounds, and datasets that exist
     /// in `project`.
     pub async fn parse(store: &Store, project: &str, value: &Value) -> ApiResult<Self> {
-        let parsed: Requirements = serde_json::from_value(value.clone()).map_err(|e| {
-            ApiError::bad_request(format!("the gate's requirements do not parse: {e}"))
-        })?;
+        let parsed = Self::stored(value)?;
         let counts = [
             parsed.metrics.len(),
             parsed.no_worse_than_current.len(),
@@ -384,11 +389,16 @@ fn bounds_text(min: Option<f64>, max: Option<f64>) -> String {
     }
 }
 
-/// Judges `gate` for promoting `candidate` to the gate's alias of `candidate.model`.
-pub async fn judge(store: &Store, gate: &Gate, candidate: &ModelVersion) -> ApiResult<Verdict> {
+/// Judges `gate` (its requirements `req`) for promoting `candidate` to the gate's alias of
+/// `candidate.model`.
+pub async fn judge(
+    store: &Store,
+    gate: &Gate,
+    req: &Requirements,
+    candidate: &ModelVersion,
+) -> ApiResult<Verdict> {
     let project = candidate.project.as_str();
     let model = candidate.model.as_str();
-    let req = Requirements::parse(store, project, &gate.requirements).await?;
     let mut checks = Vec::new();
     let mut datasets: BTreeSet<String> = BTreeSet::new();
 
@@ -813,7 +823,7 @@ async fn reviews_check(
         .filter(|r| r.decision == Decision::Reject)
         .collect();
     let requirement = format!(
-        "{needed} approval{} by people other than its creator",
+        "{needed} approval{} by people other than its makers",
         if needed == 1 { "" } else { "s" }
     );
     let mut detail = format!(

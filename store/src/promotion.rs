@@ -136,19 +136,21 @@ fn gate_from_row(row: &sqlx::any::AnyRow, project: &str) -> Result<Gate> {
 const GATE_COLUMNS: &str = "g.id, m.name AS model, g.alias, g.requirements, g.updated_by, g.updated_at \
      FROM promotion_gates g LEFT JOIN registered_models m ON m.id = g.model_id";
 
-/// The model id a gate is scoped to (0 for every model) and the model's id, if named.
-async fn gate_scope(
+/// The id of the model a gate guards (`None`: every model of the project).
+async fn gate_model(
     conn: &mut AnyConnection,
     project: &str,
     model: Option<&str>,
-) -> Result<(i64, Option<i64>)> {
+) -> Result<Option<i64>> {
     match model {
-        Some(name) => {
-            let id = model_row(conn, project, name).await?.id;
-            Ok((id, Some(id)))
-        }
-        None => Ok((0, None)),
+        Some(name) => Ok(Some(model_row(conn, project, name).await?.id)),
+        None => Ok(None),
     }
+}
+
+/// A gate's key among the project's gates: its model's id, 0 for every model.
+fn scope_key(model_id: Option<i64>) -> i64 {
+    model_id.unwrap_or(0)
 }
 
 fn review_from_row(row: &sqlx::any::AnyRow) -> Result<Review> {
@@ -200,7 +202,8 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let project_row = project_id(&mut tx, project).await?;
-        let (scope, model_id) = gate_scope(&mut tx, project, model).await?;
+        let model_id = gate_model(&mut tx, project, model).await?;
+        let scope = scope_key(model_id);
         sqlx::query(
             "INSERT INTO promotion_gates (project_id, model_id, scope_key, alias, requirements, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, scope_key, alias) DO UPDATE SET \
@@ -245,7 +248,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let project_row = project_id(&mut tx, project).await?;
-        let (scope, _) = gate_scope(&mut tx, project, model).await?;
+        let scope = scope_key(gate_model(&mut tx, project, model).await?);
         let deleted = sqlx::query(
             "DELETE FROM promotion_gates WHERE project_id = $1 AND scope_key = $2 AND alias = $3",
         )

@@ -195,7 +195,7 @@ async fn gated_promotion(options: ServerOptions) -> Result<()> {
     let verdict = api.get_as(&vic, &format!("{V3}/gates/production")).await?;
     assert_eq!(
         unmet(&verdict.1),
-        vec!["2 approvals by people other than its creator"]
+        vec!["2 approvals by people other than its makers"]
     );
 
     // Four eyes: the creator may not approve; a viewer may not review at all.

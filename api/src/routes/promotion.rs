@@ -244,7 +244,8 @@ pub(crate) async fn guard_alias(
     {
         return Ok(None);
     }
-    let verdict = judge(state, &gate, &candidate).await?;
+    let requirements = Requirements::stored(&gate.requirements)?;
+    let verdict = judge(state, &gate, &requirements, &candidate).await?;
     if !verdict.satisfied {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -344,13 +345,17 @@ pub async fn gate_verdict(
         .await?
         .ok_or_else(|| verity_store::Error::not_found("gate", format!("{model}@{alias}")))?;
     // The verdict quotes evaluation figures: the caller needs clearance for their data.
-    let requirements = Requirements::parse(&state, &project, &gate.requirements).await?;
+    let requirements = Requirements::stored(&gate.requirements)?;
     let mut datasets = Vec::new();
     for name in requirements.datasets() {
         datasets.push(state.get_dataset(&project, name).await?);
     }
     authorize_datasets(&state, &caller, Action::ReportRead, &datasets).await?;
-    Ok(Json(judge(&state, &gate, &candidate).await?.into()))
+    Ok(Json(
+        judge(&state, &gate, &requirements, &candidate)
+            .await?
+            .into(),
+    ))
 }
 
 /// A version's reviews, oldest first (every member).
