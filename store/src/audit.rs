@@ -160,6 +160,8 @@ pub struct AuditFilter {
     pub since: Option<i64>,
     /// Only events before this time (ms).
     pub until: Option<i64>,
+    /// Only events on this resource or under it (`project/p/model/m` takes its versions too).
+    pub resource: Option<String>,
 }
 
 /// The result of recomputing the chain.
@@ -276,6 +278,18 @@ impl Store {
         text("actor", &filter.actor, &mut sql);
         text("action", &filter.action, &mut sql);
         text("outcome", &filter.outcome, &mut sql);
+        if let Some(resource) = &filter.resource {
+            let under = format!("{resource}/");
+            sql.push_str(&format!(
+                " AND (resource = ${next} OR substr(resource, 1, CAST(${} AS INTEGER)) = ${})",
+                next + 1,
+                next + 2
+            ));
+            binds.push(either::Bind::Text(resource.clone()));
+            binds.push(either::Bind::Int(under.chars().count() as i64));
+            binds.push(either::Bind::Text(under));
+            next += 3;
+        }
         for (op, value) in [(">=", filter.since), ("<", filter.until)] {
             if let Some(value) = value {
                 sql.push_str(&format!(" AND at {op} ${next}"));

@@ -8,6 +8,7 @@ mod alerts;
 mod artifacts;
 pub mod audit;
 mod blob;
+pub mod compliance;
 mod datasets;
 mod db;
 mod error;

@@ -1,6 +1,6 @@
 //! Per-project storage quotas (off unless the server sets one): the bytes a project's dataset
-//! versions, run artifacts and uploaded model files (not those registered from a run's
-//! artifacts, counted already) record may not pass the quota. Identical
+//! versions, run artifacts, uploaded model files (not those registered from a run's
+//! artifacts, counted already) and compliance reports record may not pass the quota. Identical
 //! bytes are stored once, but count for every row that records them, so a project's usage
 //! does not depend on what other projects hold.
 
@@ -20,7 +20,9 @@ const USAGE_SQL: &str = "SELECT CAST(\
    + (SELECT COALESCE(SUM(f.byte_size), 0) FROM model_version_files f \
         JOIN model_versions mv ON mv.id = f.model_version_id \
         JOIN registered_models m ON m.id = mv.model_id \
-        WHERE m.project_id = $1 AND mv.source_path IS NULL) AS BIGINT)";
+        WHERE m.project_id = $1 AND mv.source_path IS NULL) \
+   + (SELECT COALESCE(SUM(f.byte_size), 0) FROM compliance_report_files f \
+        JOIN compliance_reports c ON c.id = f.report_id WHERE c.project_id = $1) AS BIGINT)";
 
 /// The bytes recorded in the project with this id.
 pub(crate) async fn usage(conn: &mut AnyConnection, project_id: i64) -> Result<i64> {

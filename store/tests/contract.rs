@@ -152,6 +152,8 @@ macro_rules! contract_tests {
 }
 
 contract_tests!(
+    compliance_documentation_and_reports,
+    audit_filter_by_resource_takes_what_is_under_it,
     projects_create_get_duplicate,
     projects_list_pagination,
     projects_invalid_names_store_nothing,
@@ -446,6 +448,8 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 #[path = "contract/audit.rs"]
 mod audit_cases;
+#[path = "contract/compliance.rs"]
+mod compliance_cases;
 #[path = "contract/mlflow.rs"]
 mod mlflow_cases;
 #[path = "contract/monitoring.rs"]
@@ -456,6 +460,7 @@ mod privacy_cases;
 mod cases {
     use super::*;
     pub use crate::audit_cases::*;
+    pub use crate::compliance_cases::*;
     pub use crate::mlflow_cases::*;
     pub use crate::monitoring_cases::*;
     pub use crate::privacy_cases::*;
