@@ -52,6 +52,12 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# poppler's pdftotext: the compliance tests read the text of the PDFs the server renders.
+if ! command -v pdftotext >/dev/null 2>&1; then
+    echo "installing poppler-utils"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+fi
 # The dashboard: its locked npm packages, lint, type check, unit tests (Vitest) and the build that
 # the binary serves (debug builds read frontend/dist from disk; release builds embed it).
 (

@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod check_cli;
 mod checks;
+mod compliance;
 mod config;
 mod error;
 mod eval_cli;

@@ -640,7 +640,7 @@ const TRAINING_CONTEXTS: [&str; 3] = ["", "training", "train"];
 
 /// The dataset versions the version was trained on: inputs, with a training context, of the
 /// run that produced it, as (dataset, version id).
-async fn training_versions(
+pub(crate) async fn training_versions(
     store: &Store,
     candidate: &ModelVersion,
 ) -> ApiResult<Vec<(String, i64)>> {

@@ -1078,6 +1078,101 @@ fn rows(method: &str, template: &str, fx: &Fixture, n: usize) -> Option<Vec<Row>
                 )
             })
         }
+        ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}/documentation") => {
+            one(row(
+                "model.read",
+                M::GET,
+                "/api/v1/projects/p/models/m/versions/1/documentation".into(),
+                Body::None,
+            ))
+        }
+        ("PUT", "/api/v1/projects/{project}/models/{model}/versions/{version}/documentation") => {
+            one(row(
+                "model_version.update",
+                M::PUT,
+                "/api/v1/projects/p/models/m/versions/1/documentation".into(),
+                j(json!({"fields": {"overview": format!("o{n}")}})),
+            ))
+        }
+        (
+            "GET",
+            "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/documentation",
+        ) => per_dataset("dataset.read", M::GET, "/versions/1/documentation", &|_| {
+            Body::None
+        }),
+        (
+            "PUT",
+            "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/documentation",
+        ) => per_dataset(
+            "dataset.update",
+            M::PUT,
+            "/versions/1/documentation",
+            &|_| j(json!({"fields": {"motivation": format!("m{n}")}})),
+        ),
+        ("POST", "/api/v1/projects/{project}/compliance-reports") => {
+            let mut rows = vec![
+                row(
+                    "model.read",
+                    M::POST,
+                    "/api/v1/projects/p/compliance-reports".into(),
+                    j(json!({"kind": "model_card", "model": "m", "version": 1})),
+                ),
+                row(
+                    "audit.read",
+                    M::POST,
+                    "/api/v1/projects/p/compliance-reports".into(),
+                    j(json!({"kind": "audit_export", "resource": "project/p/model/m"})),
+                ),
+            ];
+            // A datasheet quotes the profile of data below `confidential` (clearance), and
+            // nothing computed from the rows of sensitive data.
+            rows.extend(SENSITIVITIES.iter().map(|s| Row {
+                sensitivity: Some(*s),
+                ..row(
+                    if matches!(*s, "public" | "internal") {
+                        "report.read"
+                    } else {
+                        "dataset.read"
+                    },
+                    M::POST,
+                    "/api/v1/projects/p/compliance-reports".into(),
+                    j(json!({"kind": "datasheet", "dataset": s, "version": 1})),
+                )
+            }));
+            Some(rows)
+        }
+        ("GET", "/api/v1/projects/{project}/compliance-reports") => one(row(
+            "project.read",
+            M::GET,
+            "/api/v1/projects/p/compliance-reports".into(),
+            Body::None,
+        )),
+        ("GET", "/api/v1/projects/{project}/compliance-reports/{id}") => one(Row {
+            setup: vec![req(
+                M::POST,
+                "/api/v1/projects/p/compliance-reports",
+                j(json!({"kind": "model_card", "model": "m", "version": 1})),
+            )],
+            ..row(
+                "model.read",
+                M::GET,
+                "/api/v1/projects/p/compliance-reports/{id}".into(),
+                Body::None,
+            )
+        }),
+        ("GET", "/api/v1/projects/{project}/compliance-reports/{id}/{format}") => one(Row {
+            setup: vec![req(
+                M::POST,
+                "/api/v1/projects/p/compliance-reports",
+                j(json!({"kind": "audit_export", "resource": "project/p/dataset"})),
+            )],
+            ..row(
+                "audit.read",
+                M::GET,
+                "/api/v1/projects/p/compliance-reports/{id}/pdf".into(),
+                Body::None,
+            )
+        }),
         ("GET", "/api/v1/projects/{project}/models/{model}/versions/{version}/reviews") => {
             one(row(
                 "model.read",

@@ -802,11 +802,14 @@ fn viewer_may_succeed(method: &Method, template: &str) -> bool {
     if let Some(suffix) = mlflow_suffix(template) {
         return *method == Method::POST && MLFLOW_READ_POSTS.contains(&suffix);
     }
-    // A search is a read; every user may make an API token of their own ("self").
+    // A search is a read; every user may make an API token of their own ("self"); a model
+    // card of what a viewer may read is generated for them too.
     *method == Method::POST
         && matches!(
             template,
-            "/api/v1/projects/{project}/runs/search" | "/api/v1/tokens"
+            "/api/v1/projects/{project}/runs/search"
+                | "/api/v1/tokens"
+                | "/api/v1/projects/{project}/compliance-reports"
         )
 }
 

@@ -12,6 +12,7 @@ mod auth;
 mod authz_matrix;
 mod backends;
 mod bad_input;
+mod compliance;
 mod dashboard;
 mod evaluation;
 mod evaluation_refusals;

@@ -334,6 +334,9 @@ async fn gated_promotion(options: ServerOptions) -> Result<()> {
     .await?;
     expect_error(&reviewed, 409, "conflict");
 
+    // The promoted version's reports: the model card shows all of it, its hash recorded.
+    crate::compliance::promoted_version_reports(&api, &olga, &vic).await?;
+
     // Gates are listed for every member and removed by owners.
     let listed = api.get_as(&vic, GATES).await?;
     assert_eq!(listed.1["items"][0]["alias"], "production");

@@ -86,6 +86,9 @@ pub struct AuditQuery {
     pub since: Option<i64>,
     /// Until this time (ms, exclusive).
     pub until: Option<i64>,
+    /// Only events on this resource or under it, e.g. `project/p/model/churn` (its versions
+    /// and gates too).
+    pub resource: Option<String>,
     /// Items per page (1..=1000).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -101,6 +104,7 @@ impl AuditQuery {
             outcome: self.outcome.clone(),
             since: self.since,
             until: self.until,
+            resource: self.resource.clone(),
         }
     }
 

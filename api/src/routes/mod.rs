@@ -5,6 +5,7 @@ mod artifacts;
 mod audit;
 mod checks;
 mod clearance;
+mod compliance;
 mod datasets;
 mod evaluations;
 mod experiments;
@@ -13,7 +14,7 @@ mod masking;
 mod members;
 mod models;
 mod monitors;
-mod privacy;
+pub(crate) mod privacy;
 mod projects;
 pub(crate) mod promotion;
 mod runs;
@@ -58,6 +59,7 @@ use crate::state::AppState;
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "monitoring", description = "Checks and their reports, monitors, jobs, alerts and webhooks"),
         (name = "privacy", description = "Differentially private questions, privacy budgets and their ledger"),
+        (name = "compliance", description = "Model cards, datasheets, Annex IV documentation and audit exports: stored, hashed reports"),
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -114,6 +116,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(privacy::router())
         .merge(masking::router())
         .merge(promotion::router())
+        .merge(compliance::router())
 }
 
 /// The OpenAPI document, with axum's `{*path}` wildcards written as OpenAPI templates (the

@@ -272,12 +272,23 @@ pub async fn query_dp(
     Path((project, dataset, version)): Path<(String, String, i64)>,
     Json(body): Json<DpQueryRequest>,
 ) -> ApiResult<Json<DpAnswer>> {
-    authorize_dataset(&state, &caller, Action::DatasetQueryDp, &project, &dataset).await?;
+    Ok(Json(
+        answer_dp(&state, &caller, (&project, &dataset, version), body).await?,
+    ))
+}
+
+/// Checks, charges and answers one DP question about a dataset version for `caller` (the
+/// route above; datasheets of sensitive data ask through it too).
+pub(crate) async fn answer_dp(
+    state: &AppState,
+    caller: &Caller,
+    (project, dataset, version): (&str, &str, i64),
+    body: DpQueryRequest,
+) -> ApiResult<DpAnswer> {
+    authorize_dataset(state, caller, Action::DatasetQueryDp, project, dataset).await?;
     let request = dp_request(body)?;
-    refuse_hidden_column(&state, &caller, &project, &dataset, &request).await?;
-    let found = state
-        .get_dataset_version(&project, &dataset, version)
-        .await?;
+    refuse_hidden_column(state, caller, project, dataset, &request).await?;
+    let found = state.get_dataset_version(project, dataset, version).await?;
     let session =
         Session::new_with_limits(state.blobs().object_store(), state.check_limits.clone())?;
     session.register(TABLE, &Source::of_version(&found)).await?;
@@ -294,17 +305,17 @@ pub async fn query_dp(
         },
     };
     let (charged, remaining) = state
-        .charge_privacy(&project, &dataset, charge, &caller.actor)
+        .charge_privacy(project, dataset, charge, &caller.actor)
         .await?;
     // Charged: from here a failure keeps the charge (spent, never refunded: an error can
     // itself say something about the data).
     let release = release(&session, TABLE, &request).await?;
-    Ok(Json(DpAnswer {
+    Ok(DpAnswer {
         release: serde_json::to_value(&release).unwrap_or_default(),
         charge: charged.into(),
         remaining_epsilon: remaining.epsilon,
         remaining_delta: remaining.delta,
-    }))
+    })
 }
 
 /// Refuses a DP question about a column its owner hid from readers below the dataset's
