@@ -7,6 +7,7 @@ import { Account } from "./pages/Account";
 import { Admin } from "./pages/Admin";
 import { Audit } from "./pages/Audit";
 import { Compare } from "./pages/Compare";
+import { ComplianceReport } from "./pages/ComplianceReport";
 import { Dataset } from "./pages/Dataset";
 import { DatasetVersion } from "./pages/DatasetVersion";
 import { Experiment } from "./pages/Experiment";
@@ -36,6 +37,7 @@ const ROUTES: Array<[string, (params: Params, search: URLSearchParams) => ReactN
     (p) => <DatasetVersion project={p.project} dataset={p.dataset} version={p.version} />,
   ],
   ["/projects/:project/reports/:id", (p) => <Report project={p.project} id={p.id} />],
+  ["/projects/:project/compliance/:id", (p) => <ComplianceReport project={p.project} id={p.id} />],
   ["/projects/:project/models/:model", (p) => <Model project={p.project} model={p.model} />],
   [
     "/projects/:project/models/:model/versions/:version",

@@ -4,6 +4,7 @@
 import { Fragment, useState, type FormEvent } from "react";
 import { get, query, type List } from "../api/client";
 import type { AuditEventResponse, VerifyResponse } from "../api/schema.gen";
+import { AuditExports } from "../components/Compliance";
 import { ErrorBanner, Field, Json, LoadState, PageHeader, Section, Status } from "../components/ui";
 import { auditParams, filterProblem, NO_FILTERS, type AuditFilters } from "../lib/audit";
 import { formatNumber, formatTime, shortHash } from "../lib/format";
@@ -106,6 +107,7 @@ export function Audit({ project }: { project?: string }) {
         </p>
       ) : null}
       {ready ? <Events key={`${tick}:${JSON.stringify(params)}`} params={params} showProject={global && !params.project} /> : null}
+      {project !== undefined ? <AuditExports project={project} /> : null}
     </>
   );
 }

@@ -16,6 +16,7 @@ import { useAction, useLoad } from "../lib/hooks";
 import { latestByKind } from "../lib/reports";
 import { Link, to } from "../lib/router";
 import { DpQuestion } from "../components/Privacy";
+import { ComplianceSection } from "../components/Compliance";
 import { allows, useAccess, useSession } from "../lib/session";
 
 type SchemaField = { name: string; data_type: string; nullable?: boolean };
@@ -116,6 +117,16 @@ export function DatasetVersion({ project, dataset, version }: { project: string;
             />
           ) : null}
           <Reports project={project} dataset={dataset} version={v} mayRun={readable && allows(access, "check.run")} />
+          <ComplianceSection
+            project={project}
+            subject={{
+              kind: "dataset",
+              name: dataset,
+              version: v.version,
+              sensitive: ds.data?.sensitivity === "confidential" || ds.data?.sensitivity === "restricted",
+            }}
+            mayEdit={allows(access, "dataset.update")}
+          />
         </>
       ) : null}
     </>

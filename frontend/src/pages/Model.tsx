@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from "react";
 import { api, get, getAll, path } from "../api/client";
 import type { AliasEventResponse, AliasResponse, ModelResponse, ModelVersionResponse } from "../api/schema.gen";
+import { GatesSection } from "../components/Gates";
 import { Table } from "../components/Table";
 import { Empty, ErrorBanner, Facts, Field, LoadState, PageHeader, Section, Status } from "../components/ui";
 import { aliasLanes, moveKind, type AliasLane } from "../lib/aliases";
@@ -124,6 +125,7 @@ export function Model({ project, model }: { project: string; model: string }) {
           />
         ) : null}
       </Section>
+      <GatesSection project={project} model={model} mayManage={allows(access, "gate.manage")} />
       <Section title="Alias history">
         <LoadState loading={history.loading && !history.data} error={history.error} />
         {history.data ? <AliasTimeline project={project} model={model} lanes={aliasLanes(history.data.items)} /> : null}

@@ -10,6 +10,7 @@ import { useAction, useLoad } from "../lib/hooks";
 import { lineagePath } from "../lib/lineage";
 import { Link, to } from "../lib/router";
 import { allows, useAccess } from "../lib/session";
+import { ComplianceSection } from "../components/Compliance";
 import { PromotionSection } from "../components/Promotion";
 
 export function ModelVersion({ project, model, version }: { project: string; model: string; version: string }) {
@@ -134,6 +135,11 @@ export function ModelVersion({ project, model, version }: { project: string; mod
             onChange={loaded.reload}
           />
           <Reports project={project} model={model} id={v.id} />
+          <ComplianceSection
+            project={project}
+            subject={{ kind: "model", name: model, version: v.version, retired: Boolean(v.retired) }}
+            mayEdit={allows(access, "model_version.update")}
+          />
         </>
       ) : null}
     </>
