@@ -250,6 +250,39 @@ pub(crate) async fn promoted_version_reports(api: &Api, olga: &str, vic: &str) -
     }
     assert!(annex.1["missing_fields"].as_i64().unwrap_or(0) > 5);
 
+    // The training data's documentation: datasheet fields, written by who may update it.
+    let sheet_docs = "/api/v1/projects/p/datasets/train/versions/1/documentation";
+    let refused = api
+        .send_as(
+            Some(vic),
+            Method::PUT,
+            sheet_docs,
+            Some(&json!({"fields": {"motivation": "x"}})),
+        )
+        .await?;
+    expect_error(&refused, 403, "forbidden");
+    let unknown = api
+        .send_as(
+            Some(olga),
+            Method::PUT,
+            sheet_docs,
+            Some(&json!({"fields": {"overview": "a model field"}})),
+        )
+        .await?;
+    expect_error(&unknown, 400, "invalid_argument");
+    let written = api
+        .send_as(
+            Some(olga),
+            Method::PUT,
+            sheet_docs,
+            Some(&json!({"fields": {"motivation": "Churn labels for the retention team"}})),
+        )
+        .await?;
+    expect_status(&written, 200);
+    let read = api.get_as(vic, sheet_docs).await?;
+    expect_status(&read, 200);
+    assert_eq!(read.1["missing"].as_u64(), Some(6));
+
     // A datasheet of the training data (not sensitive: its profile), and the bad inputs.
     let sheet = generate(
         api,
@@ -262,7 +295,7 @@ pub(crate) async fn promoted_version_reports(api: &Api, olga: &str, vic: &str) -
     let sheet_text = all_text(&sheet_doc);
     assert!(sheet_text.contains(&train_hash));
     assert!(sheet_text.contains("Profile per column"), "{sheet_text}");
-    assert!(sheet_text.contains("Motivation"));
+    assert!(sheet_text.contains("Churn labels for the retention team"));
     // Now Annex IV names the datasheet.
     let annex = generate(
         api,

@@ -59,7 +59,30 @@ pub const COVERED_ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/projects/{project}"),
     // dashboard::access_and_me_tell_the_dashboard_what_to_offer
     ("GET", "/api/v1/projects/{project}/access"),
-    // promotion::sqlite_gated_promotion
+    // promotion::sqlite_gated_promotion (compliance::promoted_version_reports)
+    ("POST", "/api/v1/projects/{project}/compliance-reports"),
+    ("GET", "/api/v1/projects/{project}/compliance-reports"),
+    ("GET", "/api/v1/projects/{project}/compliance-reports/{id}"),
+    (
+        "GET",
+        "/api/v1/projects/{project}/compliance-reports/{id}/{format}",
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{project}/models/{model}/versions/{version}/documentation",
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{project}/models/{model}/versions/{version}/documentation",
+    ),
+    (
+        "GET",
+        "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/documentation",
+    ),
+    (
+        "PUT",
+        "/api/v1/projects/{project}/datasets/{dataset}/versions/{version}/documentation",
+    ),
     ("GET", "/api/v1/projects/{project}/gates"),
     ("PUT", "/api/v1/projects/{project}/gates"),
     ("DELETE", "/api/v1/projects/{project}/gates/{alias}"),
