@@ -14,6 +14,7 @@ use verity_store::promotion::{Decision, Gate};
 use verity_store::{PageRequest, Report, ReportFilter, Store};
 
 use crate::error::{ApiError, ApiResult};
+use crate::wire::read_pages;
 
 /// Most requirements of one kind a gate may list.
 pub const MAX_REQUIREMENTS: usize = 50;
@@ -343,33 +344,23 @@ async fn judged_version(
 async fn newest_evaluation(
     store: &Store,
     project: &str,
-    model: &str,
     id: i64,
-    (dataset, on): (&str, i64),
+    on: i64,
 ) -> ApiResult<Option<Report>> {
     let filter = ReportFilter {
         kind: Some("evaluation".into()),
-        dataset: Some(dataset.to_owned()),
-        model: Some(model.to_owned()),
+        model_version_id: Some(id),
+        dataset_version_id: Some(on),
         ..ReportFilter::default()
     };
-    let mut cursor: Option<String> = None;
-    // Newest first: the first match is the one.
-    loop {
-        let request = PageRequest::new(Some(500), cursor.as_deref())?;
-        let page = store.list_reports(project, &filter, &request).await?;
-        if let Some(found) = page
-            .items
-            .into_iter()
-            .find(|r| r.models.model_version_id == Some(id) && r.dataset_version_id == on)
-        {
-            return Ok(Some(found));
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(None),
-        }
-    }
+    newest(store, project, &filter).await
+}
+
+/// The newest report matching `filter`.
+async fn newest(store: &Store, project: &str, filter: &ReportFilter) -> ApiResult<Option<Report>> {
+    let request = PageRequest::new(Some(1), None)?;
+    let page = store.list_reports(project, filter, &request).await?;
+    Ok(page.items.into_iter().next())
 }
 
 fn metric_of(report: &Report, metric: &str) -> Option<f64> {
@@ -411,8 +402,7 @@ pub async fn judge(
             bounds_text(m.min, m.max)
         );
         let on = judged_version(store, project, &m.dataset, m.version).await?;
-        let report =
-            newest_evaluation(store, project, model, candidate.id, (&m.dataset, on)).await?;
+        let report = newest_evaluation(store, project, candidate.id, on).await?;
         checks.push(match report {
             None => missing(requirement, &m.dataset),
             Some(r) => match metric_of(&r, &m.metric) {
@@ -465,8 +455,7 @@ pub async fn judge(
             bounds_text(f.min, f.max)
         );
         let on = judged_version(store, project, &f.dataset, f.version).await?;
-        let report =
-            newest_evaluation(store, project, model, candidate.id, (&f.dataset, on)).await?;
+        let report = newest_evaluation(store, project, candidate.id, on).await?;
         checks.push(match report {
             None => missing(requirement, &f.dataset),
             Some(r) => fairness_check(&r, f, requirement),
@@ -531,8 +520,8 @@ async fn no_worse(
         Err(e) => return Err(e.into()),
     };
     let on = judged_version(store, project, &n.dataset, n.version).await?;
-    let mine = newest_evaluation(store, project, model, candidate.id, (&n.dataset, on)).await?;
-    let theirs = newest_evaluation(store, project, model, holder.id, (&n.dataset, on)).await?;
+    let mine = newest_evaluation(store, project, candidate.id, on).await?;
+    let theirs = newest_evaluation(store, project, holder.id, on).await?;
     let (Some(mine), Some(theirs)) = (mine, theirs) else {
         return Ok(Check {
             requirement,
@@ -572,19 +561,13 @@ async fn last_holder(
     model: &str,
     alias: &str,
 ) -> ApiResult<Option<i64>> {
-    let mut cursor: Option<String> = None;
-    let mut last = None;
-    loop {
-        let request = PageRequest::new(Some(1000), cursor.as_deref())?;
-        let page = store
-            .alias_history(project, model, Some(alias), &request)
-            .await?;
-        last = page.items.iter().rev().find_map(|e| e.new_version).or(last);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(last),
-        }
-    }
+    let history = read_pages(usize::MAX, move |page| async move {
+        store
+            .alias_history(project, model, Some(alias), &page)
+            .await
+    })
+    .await?;
+    Ok(history.iter().rev().find_map(|e| e.new_version))
 }
 
 fn fairness_check(report: &Report, f: &FairnessBound, requirement: String) -> Check {
@@ -697,12 +680,15 @@ async fn training_quality(
     let mut lines = Vec::new();
     let mut evidence = Vec::new();
     for (dataset, id) in training {
+        // Reports run by hand do not count: anyone who may run a check could pick a suite
+        // that passes.
         let filter = ReportFilter {
             kind: Some("quality".into()),
-            dataset: Some(dataset.clone()),
+            dataset_version_id: Some(*id),
+            monitor_made: true,
             ..ReportFilter::default()
         };
-        match monitored_quality(store, project, &filter, *id).await? {
+        match newest(store, project, &filter).await? {
             Some(r) => {
                 met &= r.status != "fail" && r.status != "error";
                 lines.push(format!("{dataset}: {} (report #{})", r.status, r.id));
@@ -726,32 +712,6 @@ async fn training_quality(
     })
 }
 
-/// The newest quality report a monitor made on dataset version `id` (reports run by hand do
-/// not count: anyone who may run a check could pick a suite that passes).
-async fn monitored_quality(
-    store: &Store,
-    project: &str,
-    filter: &ReportFilter,
-    id: i64,
-) -> ApiResult<Option<Report>> {
-    let mut cursor: Option<String> = None;
-    loop {
-        let request = PageRequest::new(Some(1000), cursor.as_deref())?;
-        let page = store.list_reports(project, filter, &request).await?;
-        if let Some(found) = page
-            .items
-            .into_iter()
-            .find(|r| r.dataset_version_id == id && r.monitor.is_some())
-        {
-            return Ok(Some(found));
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(None),
-        }
-    }
-}
-
 async fn open_drift_alerts(
     store: &Store,
     project: &str,
@@ -760,25 +720,20 @@ async fn open_drift_alerts(
     let requirement = "no open drift alert on its training or evaluation data".to_owned();
     let mut open = Vec::new();
     for state in ["open", "acknowledged"] {
-        let mut cursor: Option<String> = None;
-        loop {
-            let request = PageRequest::new(Some(1000), cursor.as_deref())?;
-            let page = store.list_alerts(project, Some(state), &request).await?;
-            for alert in page.items {
-                let monitor = store.monitor_by_id(alert.monitor_id).await?;
-                let drift = monitor
-                    .checks
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| c["kind"] == "drift");
-                if drift && datasets.contains(&monitor.dataset) {
-                    open.push((alert.id, monitor.name, monitor.dataset));
-                }
-            }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
+        let alerts = read_pages(usize::MAX, move |page| async move {
+            store.list_alerts(project, Some(state), &page).await
+        })
+        .await?;
+        for alert in alerts {
+            let monitor = store.monitor_by_id(alert.monitor_id).await?;
+            let drift = monitor
+                .checks
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["kind"] == "drift");
+            if drift && datasets.contains(&monitor.dataset) {
+                open.push((alert.id, monitor.name, monitor.dataset));
             }
         }
     }

@@ -1,4 +1,5 @@
-//! Wire types shared by several routes: pages, key/value pairs and JSON floats.
+//! Wire types shared by several routes: pages, key/value pairs and JSON floats; and reading
+//! a store listing page by page.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +28,26 @@ impl PageQuery {
     /// filters (`#[serde(flatten)]` would lose the numbers' types in query strings).
     pub fn request_of(limit: Option<u32>, cursor: Option<String>) -> ApiResult<PageRequest> {
         Self { limit, cursor }.request()
+    }
+}
+
+/// Reads a store listing page by page (1,000 items a page) until it ends or holds more than
+/// `max` items; callers that must not read past a bound check `len() > max`.
+pub async fn read_pages<T, F, Fut>(max: usize, mut fetch: F) -> ApiResult<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = verity_store::Result<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let request = PageRequest::new(Some(1000), cursor.as_deref())?;
+        let page = fetch(request).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) if items.len() <= max => cursor = Some(next),
+            _ => return Ok(items),
+        }
     }
 }
 

@@ -328,29 +328,20 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         for (field, value) in fields {
-            sqlx::query(
-                "DELETE FROM documentation_fields WHERE subject_kind = $1 AND subject_id = $2 AND field = $3",
-            )
-            .bind(kind.as_str())
-            .bind(id)
-            .bind(field)
-            .execute(&mut *tx)
-            .await?;
-            if value.trim().is_empty() {
-                continue;
-            }
-            sqlx::query(
+            // An empty text clears the field.
+            let clear = value.trim().is_empty();
+            let sql = if clear {
+                "DELETE FROM documentation_fields WHERE subject_kind = $1 AND subject_id = $2 AND field = $3"
+            } else {
                 "INSERT INTO documentation_fields (subject_kind, subject_id, field, value, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(kind.as_str())
-            .bind(id)
-            .bind(field)
-            .bind(value)
-            .bind(&actor.principal)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_kind, subject_id, field) DO UPDATE SET \
+                 value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at"
+            };
+            let mut query = sqlx::query(sql).bind(kind.as_str()).bind(id).bind(field);
+            if !clear {
+                query = query.bind(value).bind(&actor.principal).bind(now);
+            }
+            query.execute(&mut *tx).await?;
         }
         let names: Vec<&String> = fields.keys().collect();
         let event = NewEvent::success(

@@ -162,6 +162,12 @@ pub struct ReportFilter {
     pub monitor: Option<String>,
     /// Only evaluations and comparisons of this registered model (by name).
     pub model: Option<String>,
+    /// Only reports on this dataset version (by id).
+    pub dataset_version_id: Option<i64>,
+    /// Only evaluations and comparisons of this model version (by id).
+    pub model_version_id: Option<i64>,
+    /// Only reports a monitor made that still exists (not checks run by hand).
+    pub monitor_made: bool,
 }
 
 /// A monitor to create.

@@ -303,7 +303,8 @@ impl Store {
         let mut conn = self.inner.read.acquire().await?;
         let pid = project_id(&mut conn, project).await?;
         let mut sql = format!("{SELECT} WHERE r.project_id = $1 AND r.id < $2");
-        let mut binds: Vec<&str> = Vec::new();
+        let mut next = 3;
+        let mut texts: Vec<&str> = Vec::new();
         for (column, value) in [
             ("r.kind", &filter.kind),
             ("r.status", &filter.status),
@@ -312,15 +313,33 @@ impl Store {
             ("rm.name", &filter.model),
         ] {
             if let Some(value) = value {
-                binds.push(value);
-                sql.push_str(&format!(" AND {column} = ${}", binds.len() + 2));
+                texts.push(value);
+                sql.push_str(&format!(" AND {column} = ${next}"));
+                next += 1;
             }
         }
-        sql.push_str(&format!(" ORDER BY r.id DESC LIMIT ${}", binds.len() + 3));
+        let mut ids: Vec<i64> = Vec::new();
+        for (column, value) in [
+            ("r.dataset_version_id", filter.dataset_version_id),
+            ("r.model_version_id", filter.model_version_id),
+        ] {
+            if let Some(value) = value {
+                ids.push(value);
+                sql.push_str(&format!(" AND {column} = ${next}"));
+                next += 1;
+            }
+        }
+        if filter.monitor_made {
+            sql.push_str(" AND m.id IS NOT NULL");
+        }
+        sql.push_str(&format!(" ORDER BY r.id DESC LIMIT ${next}"));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(pid)
             .bind(page.before_key());
-        for value in binds {
+        for value in texts {
+            query = query.bind(value);
+        }
+        for value in ids {
             query = query.bind(value);
         }
         let rows = query.bind(page.fetch()).fetch_all(&mut *conn).await?;

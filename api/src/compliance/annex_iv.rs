@@ -84,7 +84,6 @@ pub fn sections(f: &ModelFacts, a: &AnnexFacts) -> Vec<Section> {
         .iter()
         .map(|(m, s, at)| vec![utc(*at), m.clone(), s.clone()])
         .collect();
-    let versions: Vec<Vec<String>> = f.alias_rows(true).into_iter().collect();
     vec![
         Section::new("general_description", "1. General description of the AI system")
             .facts(f.details())
@@ -157,7 +156,7 @@ pub fn sections(f: &ModelFacts, a: &AnnexFacts) -> Vec<Section> {
             .table(
                 Some("Every move of the model's aliases, with the evidence each relied on"),
                 &["When", "Alias", "From", "To", "By", "Evidence"],
-                versions,
+                f.alias_rows(true),
                 "No alias of this model has moved.",
             )
             .table(

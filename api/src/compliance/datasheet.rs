@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use verity_policy::Sensitivity;
 use verity_store::Report;
 use verity_store::compliance::DocumentedField;
 use verity_store::masking::MaskMode;
@@ -57,7 +58,11 @@ impl DatasheetFacts {
 
 /// Whether a dataset's sensitivity keeps raw figures out of its datasheets.
 pub fn is_sensitive(dataset: &Dataset) -> bool {
-    matches!(dataset.sensitivity.as_str(), "confidential" | "restricted")
+    // An unknown level counts as the highest, as in every authorization decision.
+    dataset
+        .sensitivity
+        .parse::<Sensitivity>()
+        .map_or(true, |s| s >= Sensitivity::Confidential)
 }
 
 /// The datasheet's sections.

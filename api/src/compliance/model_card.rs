@@ -18,6 +18,7 @@ const DATA_COLUMNS: [&str; 5] = [
 /// The card's sections.
 pub fn sections(f: &ModelFacts) -> Vec<Section> {
     let human = |key: &str| block(MODEL_VERSION_FIELDS, key, &f.written);
+    let evaluated = f.sensitive_columns();
     vec![
         Section::new("model_details", "Model details")
             .facts(f.details())
@@ -43,10 +44,10 @@ pub fn sections(f: &ModelFacts) -> Vec<Section> {
             .facts([(
                 "evaluated_groups",
                 "Sensitive columns evaluated",
-                if f.sensitive_columns().is_empty() {
+                if evaluated.is_empty() {
                     "none".to_owned()
                 } else {
-                    f.sensitive_columns().join(", ")
+                    evaluated.join(", ")
                 },
             )])
             .block(human("factors")),

@@ -398,27 +398,18 @@ async fn evaluations(
 ) -> ApiResult<Vec<(Report, DatasetVersion)>> {
     let filter = ReportFilter {
         kind: Some("evaluation".into()),
-        model: Some(version.model.clone()),
+        model_version_id: Some(version.id),
         ..ReportFilter::default()
     };
+    let request = PageRequest::new(Some(MAX_EVALUATIONS as u32), None)?;
     let mut found = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let request = PageRequest::new(Some(500), cursor.as_deref())?;
-        let page = store.list_reports(project, &filter, &request).await?;
-        for report in page.items {
-            if report.models.model_version_id == Some(version.id) && found.len() < MAX_EVALUATIONS {
-                let on = store
-                    .get_dataset_version_by_id(report.dataset_version_id)
-                    .await?;
-                found.push((report, on));
-            }
-        }
-        match page.next_cursor {
-            Some(next) if found.len() < MAX_EVALUATIONS => cursor = Some(next),
-            _ => return Ok(found),
-        }
+    for report in store.list_reports(project, &filter, &request).await?.items {
+        let on = store
+            .get_dataset_version_by_id(report.dataset_version_id)
+            .await?;
+        found.push((report, on));
     }
+    Ok(found)
 }
 
 /// A dataset version as a row: dataset, version, content hash, rows, registered by.

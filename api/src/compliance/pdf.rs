@@ -31,7 +31,7 @@ const HELVETICA_WIDTHS: [u16; 95] = [
 
 /// Renders `doc` as a PDF file.
 pub fn render(doc: &Document, json_sha256: &str) -> Vec<u8> {
-    let mut layout = Layout::new(doc);
+    let mut layout = Layout::new();
     layout.paragraph(&doc.title, 18.0, true, 0.0);
     layout.gap(4.0);
     for line in [
@@ -88,7 +88,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(_doc: &Document) -> Self {
+    fn new() -> Self {
         Self {
             pages: vec![Vec::new()],
             y: PAGE_HEIGHT - MARGIN,
@@ -116,6 +116,11 @@ impl Layout {
         let height = size * 1.3;
         self.keep(height);
         self.y -= height;
+        self.place(x, text, size, bold);
+    }
+
+    /// Places text at `x` on the current baseline.
+    fn place(&mut self, x: f32, text: Vec<u8>, size: f32, bold: bool) {
         let y = self.y;
         if let Some(page) = self.pages.last_mut() {
             page.push(Placed {
@@ -196,38 +201,28 @@ impl Layout {
         }
         all.extend(rows.iter().map(|r| (false, r)));
         for (is_heading, row) in all {
-            let cells: Vec<Vec<Vec<u8>>> = widths
+            // Cells as (bold, wrapped lines); label columns of facts are bold, like headings.
+            let cells: Vec<(bool, Vec<Vec<u8>>)> = widths
                 .iter()
                 .enumerate()
                 .map(|(i, w)| {
                     let text = row.get(i).map(String::as_str).unwrap_or("");
-                    // Label columns of facts are bold, like headings.
                     let bold = is_heading || (heading.is_none() && i == 0);
-                    wrap(text, w - PAD, SIZE, bold)
+                    (bold, wrap(text, w - PAD, SIZE, bold))
                 })
                 .collect();
-            let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            let lines = cells.iter().map(|(_, l)| l.len()).max().unwrap_or(1).max(1);
             self.keep((lines.min(4) as f32) * SIZE * 1.3);
             for n in 0..lines {
                 let height = SIZE * 1.3;
                 self.keep(height);
                 self.y -= height;
                 let mut x = MARGIN;
-                for (i, cell) in cells.iter().enumerate() {
+                for ((bold, cell), width) in cells.iter().zip(&widths) {
                     if let Some(text) = cell.get(n) {
-                        let bold = is_heading || (heading.is_none() && i == 0);
-                        let y = self.y;
-                        if let Some(page) = self.pages.last_mut() {
-                            page.push(Placed {
-                                x,
-                                y,
-                                size: SIZE,
-                                bold,
-                                text: text.clone(),
-                            });
-                        }
+                        self.place(x, text.clone(), SIZE, *bold);
                     }
-                    x += widths[i];
+                    x += width;
                 }
             }
             self.y -= 2.0;

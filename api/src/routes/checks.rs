@@ -254,6 +254,7 @@ pub async fn list_reports(
         dataset: query.dataset,
         monitor: query.monitor,
         model: query.model,
+        ..ReportFilter::default()
     };
     let mut found = state.list_reports(&project, &filter, &page).await?;
     // Per dataset: in clear (no masks), through its masks, or not at all (`None`).

@@ -67,7 +67,12 @@ async fn dataset_names(
     Ok(names)
 }
 
-async fn datasets(state: &AppState, project: &str, names: Vec<String>) -> ApiResult<Vec<Dataset>> {
+/// The datasets of `names` in `project`.
+pub(crate) async fn datasets(
+    state: &AppState,
+    project: &str,
+    names: Vec<String>,
+) -> ApiResult<Vec<Dataset>> {
     let mut found = Vec::with_capacity(names.len());
     for name in names {
         found.push(state.get_dataset(project, &name).await?);

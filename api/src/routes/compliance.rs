@@ -2,7 +2,7 @@
 //! dataset version, generating a report (model card, datasheet, Annex IV, audit export),
 //! listing them, and reading a stored report in JSON, HTML or PDF.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,8 +17,8 @@ use verity_policy::Action;
 use verity_store::compliance::{
     ComplianceFilter, ComplianceReport, DocumentedField, DocumentedKind, ReportFormat, ReportKind,
 };
-use verity_store::model::{Dataset, Direction, NodeKind};
-use verity_store::{AuditFilter, PageRequest, ReportFilter};
+use verity_store::model::{Direction, NodeKind};
+use verity_store::{AuditFilter, Monitor, PageRequest, ReportFilter};
 
 use crate::auth::{Caller, Target};
 use crate::compliance::annex_iv::{self, AnnexFacts};
@@ -31,10 +31,10 @@ use crate::compliance::model_facts::ModelFacts;
 use crate::compliance::{GENERATOR, Subject, store_report};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
-use crate::routes::clearance::authorize_datasets;
-use crate::routes::privacy::{DpQueryRequest, answer_dp};
+use crate::routes::clearance::{authorize_datasets, datasets};
+use crate::routes::privacy::{DpQueryRequest, answer_dp, authorize_dataset};
 use crate::state::AppState;
-use crate::wire::{ListResponse, PageQuery};
+use crate::wire::{ListResponse, PageQuery, read_pages};
 
 type VersionPath = Path<(String, String, i64)>;
 
@@ -174,10 +174,7 @@ pub async fn dataset_documentation(
     caller: Caller,
     Path((project, dataset, version)): VersionPath,
 ) -> ApiResult<Json<DocumentationResponse>> {
-    let found = dataset_for(&state, &caller, &project, &dataset).await?;
-    caller
-        .authorize(&state, Action::DatasetRead, &Target::dataset(&found))
-        .await?;
+    authorize_dataset(&state, &caller, Action::DatasetRead, &project, &dataset).await?;
     let v = state
         .get_dataset_version(&project, &dataset, version)
         .await?;
@@ -202,10 +199,7 @@ pub async fn set_dataset_documentation(
     Path((project, dataset, version)): VersionPath,
     Json(body): Json<SetDocumentation>,
 ) -> ApiResult<Json<DocumentationResponse>> {
-    let found = dataset_for(&state, &caller, &project, &dataset).await?;
-    caller
-        .authorize(&state, Action::DatasetUpdate, &Target::dataset(&found))
-        .await?;
+    authorize_dataset(&state, &caller, Action::DatasetUpdate, &project, &dataset).await?;
     check_fields(DATASET_VERSION_FIELDS, &body)?;
     let v = state
         .get_dataset_version(&project, &dataset, version)
@@ -223,20 +217,6 @@ pub async fn set_dataset_documentation(
         DATASET_VERSION_FIELDS,
         &written,
     )))
-}
-
-/// A dataset of the project, once the caller may read the project's datasets (so that
-/// whether a dataset exists is not told to outsiders).
-async fn dataset_for(
-    state: &AppState,
-    caller: &Caller,
-    project: &str,
-    dataset: &str,
-) -> ApiResult<Dataset> {
-    caller
-        .authorize(state, Action::DatasetRead, &Target::project(project))
-        .await?;
-    Ok(state.get_dataset(project, dataset).await?)
 }
 
 /// Body of `POST .../compliance-reports`.
@@ -436,19 +416,6 @@ fn document(
     }
 }
 
-/// The datasets of `names` in `project`.
-async fn datasets_named<'a>(
-    state: &AppState,
-    project: &str,
-    names: impl IntoIterator<Item = &'a String>,
-) -> ApiResult<Vec<Dataset>> {
-    let mut found = Vec::new();
-    for name in names {
-        found.push(state.get_dataset(project, name).await?);
-    }
-    Ok(found)
-}
-
 async fn model_document(
     state: &AppState,
     caller: &Caller,
@@ -484,8 +451,8 @@ async fn model_document(
     } else {
         None
     };
-    let datasets = datasets_named(state, project, &quoted).await?;
-    authorize_datasets(state, caller, Action::ReportRead, &datasets).await?;
+    let quoted_datasets = datasets(state, project, quoted.iter().cloned().collect()).await?;
+    authorize_datasets(state, caller, Action::ReportRead, &quoted_datasets).await?;
     let subject = facts.subject();
     let mut doc = match &annex {
         Some(_) => document(
@@ -534,68 +501,39 @@ async fn annex_facts(state: &AppState, project: &str, facts: &ModelFacts) -> Api
             .next();
         datasheets.push((v.clone(), newest));
     }
-    let data: std::collections::BTreeSet<&str> = facts
+    let data: BTreeSet<&str> = facts
         .training
         .iter()
         .map(|v| v.dataset.as_str())
         .chain(facts.evaluations.iter().map(|(r, _)| r.dataset.as_str()))
         .collect();
-    let mut monitors = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .list_monitors(project, &PageRequest::new(Some(1000), cursor.as_deref())?)
-            .await?;
-        monitors.extend(
-            page.items
-                .into_iter()
-                .filter(|m| data.contains(m.dataset.as_str())),
-        );
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    let names: std::collections::BTreeSet<&str> =
-        monitors.iter().map(|m| m.name.as_str()).collect();
-    let mut open_alerts = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .list_alerts(
-                project,
-                Some("open"),
-                &PageRequest::new(Some(1000), cursor.as_deref())?,
-            )
-            .await?;
-        open_alerts.extend(
-            page.items
-                .into_iter()
-                .filter(|a| names.contains(a.monitor.as_str()))
-                .map(|a| (a.monitor, a.summary, a.opened_at)),
-        );
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let monitors: Vec<Monitor> = read_pages(usize::MAX, move |page| async move {
+        state.list_monitors(project, &page).await
+    })
+    .await?
+    .into_iter()
+    .filter(|m| data.contains(m.dataset.as_str()))
+    .collect();
+    let names: BTreeSet<&str> = monitors.iter().map(|m| m.name.as_str()).collect();
+    let open_alerts = read_pages(usize::MAX, move |page| async move {
+        state.list_alerts(project, Some("open"), &page).await
+    })
+    .await?
+    .into_iter()
+    .filter(|a| names.contains(a.monitor.as_str()))
+    .map(|a| (a.monitor, a.summary, a.opened_at))
+    .collect();
     let filter = AuditFilter {
         project: Some(project.to_owned()),
         resource: Some(format!("project/{project}/model/{}", facts.version.model)),
         ..AuditFilter::default()
     };
-    let mut events = 0;
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .list_audit_events(&filter, &PageRequest::new(Some(1000), cursor.as_deref())?)
-            .await?;
-        events += page.items.len();
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let filter = &filter;
+    let events = read_pages(usize::MAX, move |page| async move {
+        state.list_audit_events(filter, &page).await
+    })
+    .await?
+    .len();
     let intact = state.verify_audit_chain().await?.is_intact();
     Ok(AnnexFacts {
         datasheets,
@@ -612,10 +550,7 @@ async fn datasheet_document(
     (dataset, version): (&str, i64),
     dp: Vec<DpQueryRequest>,
 ) -> ApiResult<(Document, Subject)> {
-    let found = dataset_for(state, caller, project, dataset).await?;
-    caller
-        .authorize(state, Action::DatasetRead, &Target::dataset(&found))
-        .await?;
+    let found = authorize_dataset(state, caller, Action::DatasetRead, project, dataset).await?;
     let v = state.get_dataset_version(project, dataset, version).await?;
     let sensitive = is_sensitive(&found);
     if !sensitive && !dp.is_empty() {
@@ -672,7 +607,7 @@ async fn datasheet_document(
     let downstream = state
         .lineage(NodeKind::DatasetVersion, &node, Direction::Downstream, 2)
         .await?;
-    let quality = quality_reports(state, project, dataset, v.id).await?;
+    let quality = quality_reports(state, project, v.id).await?;
     let written = state
         .documentation(DocumentedKind::DatasetVersion, v.id)
         .await?;
@@ -712,41 +647,19 @@ async fn datasheet_document(
     ))
 }
 
-/// Quality reports on dataset version `id`, newest first (at most 20); for sensitive data
-/// only their status and who ran them, since a summary can quote a value.
+/// Quality reports on dataset version `id`, newest first (at most 20).
 async fn quality_reports(
     state: &AppState,
     project: &str,
-    dataset: &str,
     id: i64,
 ) -> ApiResult<Vec<verity_store::Report>> {
     let filter = ReportFilter {
         kind: Some("quality".into()),
-        dataset: Some(dataset.to_owned()),
+        dataset_version_id: Some(id),
         ..ReportFilter::default()
     };
-    let mut found = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .list_reports(
-                project,
-                &filter,
-                &PageRequest::new(Some(500), cursor.as_deref())?,
-            )
-            .await?;
-        found.extend(
-            page.items
-                .into_iter()
-                .filter(|r| r.dataset_version_id == id),
-        );
-        match page.next_cursor {
-            Some(next) if found.len() < 20 => cursor = Some(next),
-            _ => break,
-        }
-    }
-    found.truncate(20);
-    Ok(found)
+    let request = PageRequest::new(Some(20), None)?;
+    Ok(state.list_reports(project, &filter, &request).await?.items)
 }
 
 async fn audit_document(
@@ -781,23 +694,16 @@ async fn audit_document(
         resource: Some(range.resource.clone()),
         ..AuditFilter::default()
     };
-    let mut events = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .list_audit_events(&filter, &PageRequest::new(Some(1000), cursor.as_deref())?)
-            .await?;
-        events.extend(page.items);
-        if events.len() > MAX_EVENTS {
-            return Err(ApiError::bad_request(format!(
-                "more than {MAX_EVENTS} events on {} in this range: narrow it with 'since' and 'until'",
-                range.resource
-            )));
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
+    let filter = &filter;
+    let events = read_pages(MAX_EVENTS, move |page| async move {
+        state.list_audit_events(filter, &page).await
+    })
+    .await?;
+    if events.len() > MAX_EVENTS {
+        return Err(ApiError::bad_request(format!(
+            "more than {MAX_EVENTS} events on {} in this range: narrow it with 'since' and 'until'",
+            range.resource
+        )));
     }
     let chain = state.verify_audit_chain().await?;
     let mut doc = document(
@@ -833,12 +739,9 @@ async fn may_read(
         }
         ReportKind::Datasheet => {
             checks.push((Action::DatasetRead, Target::project(project)));
-            if let Some(name) = report
-                .subject
-                .strip_prefix("dataset/")
-                .and_then(|rest| rest.split('/').next())
-            {
-                let dataset = state.get_dataset(project, name).await?;
+            if let Some(id) = report.dataset_version_id {
+                let version = state.get_dataset_version_by_id(id).await?;
+                let dataset = state.get_dataset(project, &version.dataset).await?;
                 checks.push((Action::DatasetRead, Target::dataset(&dataset)));
             }
         }
@@ -847,7 +750,7 @@ async fn may_read(
             Target::in_project(project, format!("project/{project}/audit")),
         )),
     }
-    for dataset in datasets_named(state, project, &report.quoted_datasets).await? {
+    for dataset in datasets(state, project, report.quoted_datasets.clone()).await? {
         checks.push((Action::ReportRead, Target::dataset(&dataset)));
     }
     for (action, target) in checks {

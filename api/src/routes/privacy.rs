@@ -13,6 +13,7 @@ use verity_store::privacy::{BudgetScope, PrivacyBudget, PrivacyCharge, PrivacyLo
 use crate::auth::{Caller, Target};
 use verity_monitor::privacy::{DpRequest, Mechanism, release};
 use verity_monitor::source::{Session, Source};
+use verity_store::model::Dataset;
 use verity_store::privacy::NewCharge;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -126,21 +127,22 @@ impl From<PrivacyCharge> for ChargeResponse {
 }
 
 /// Authorizes `action` on a dataset, found inside its project (outside it, whether the
-/// dataset exists is not told).
+/// dataset exists is not told); returns the dataset.
 pub(crate) async fn authorize_dataset(
     state: &AppState,
     caller: &Caller,
     action: Action,
     project: &str,
     dataset: &str,
-) -> ApiResult<()> {
+) -> ApiResult<Dataset> {
     caller
         .authorize(state, Action::DatasetRead, &Target::project(project))
         .await?;
     let found = state.get_dataset(project, dataset).await?;
     caller
         .authorize(state, action, &Target::dataset(&found))
-        .await
+        .await?;
+    Ok(found)
 }
 
 /// A dataset's privacy budgets with what has been spent (owners and auditors).

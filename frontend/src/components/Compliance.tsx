@@ -2,7 +2,7 @@
 // for a model version or a dataset version (missing fields flagged), generating its reports
 // (model card and Annex IV, or datasheet), and the reports stored for it with their hashes.
 import { useState, type FormEvent } from "react";
-import { api, get, path, query } from "../api/client";
+import { api, get, path, query, type List } from "../api/client";
 import type { ComplianceReportResponse, DocumentationResponse } from "../api/schema.gen";
 import { formatTime, shortHash } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
@@ -29,7 +29,7 @@ export function ComplianceSection({ project, subject, mayEdit }: Props) {
       : path`/projects/${project}/datasets/${subject.name}/versions/${subject.version}`;
   const subjectKey = `${subject.kind}/${subject.name}/version/${subject.version}`;
   const reports = useLoad(
-    () => get<{ items: ComplianceReportResponse[] }>(`${path`/projects/${project}/compliance-reports`}${query({ subject: subjectKey })}`),
+    () => get<List<ComplianceReportResponse>>(`${path`/projects/${project}/compliance-reports`}${query({ subject: subjectKey })}`),
     [project, subjectKey],
   );
   return (
@@ -191,7 +191,7 @@ export function AuditExports({ project }: { project: string }) {
   const [until, setUntil] = useState("");
   const { error, busy, run } = useAction();
   const exports = useLoad(
-    () => get<{ items: ComplianceReportResponse[] }>(`${path`/projects/${project}/compliance-reports`}${query({ kind: "audit_export" })}`),
+    () => get<List<ComplianceReportResponse>>(`${path`/projects/${project}/compliance-reports`}${query({ kind: "audit_export" })}`),
     [project],
   );
   const submit = async (event: FormEvent) => {

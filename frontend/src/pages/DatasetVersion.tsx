@@ -123,7 +123,8 @@ export function DatasetVersion({ project, dataset, version }: { project: string;
               kind: "dataset",
               name: dataset,
               version: v.version,
-              sensitive: ds.data?.sensitivity === "confidential" || ds.data?.sensitivity === "restricted",
+              // Confidential and above (an unknown level too): datasheets carry DP figures only.
+              sensitive: !clearanceReaches("internal", ds.data?.sensitivity),
             }}
             mayEdit={allows(access, "dataset.update")}
           />

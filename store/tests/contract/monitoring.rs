@@ -433,6 +433,24 @@ pub async fn monitoring_evaluation_reports_link_models(ctx: Ctx) -> TestResult {
     };
     assert_eq!(by_model("m").await?.items.len(), 2);
     assert!(by_model("nope").await?.items.is_empty());
+    // By model version and dataset version (ids).
+    let by_ids = |model_version: Option<i64>, dataset_version: Option<i64>| {
+        let store = ctx.store.clone();
+        let filter = ReportFilter {
+            model_version_id: model_version,
+            dataset_version_id: dataset_version,
+            ..Default::default()
+        };
+        async move {
+            store
+                .list_reports("p", &filter, &PageRequest::default())
+                .await
+                .map(|p| p.items.iter().map(|r| r.id).collect::<Vec<_>>())
+        }
+    };
+    assert_eq!(by_ids(Some(champion), Some(v)).await?, vec![stored.id]);
+    assert_eq!(by_ids(Some(challenger), None).await?, vec![compared.id]);
+    assert!(by_ids(Some(champion), Some(predictions)).await?.is_empty());
 
     // Links outside the project, or to nothing, are refused and store nothing.
     ctx.store.create_project("q", "", &a).await?;
@@ -644,7 +662,33 @@ pub async fn monitoring_monitors_crud(ctx: Ctx) -> TestResult {
     rep.job_id = Some(job.id);
     let kept = ctx.store.add_report(&rep, &a).await?;
     assert_eq!(kept.monitor.as_deref(), Some("m"));
+    ctx.store
+        .add_report(&report(kept.dataset_version_id, "drift", "pass"), &a)
+        .await?;
+    let monitor_made = |version: i64| {
+        let store = ctx.store.clone();
+        let filter = ReportFilter {
+            dataset_version_id: Some(version),
+            monitor_made: true,
+            ..Default::default()
+        };
+        async move {
+            store
+                .list_reports("p", &filter, &PageRequest::default())
+                .await
+                .map(|p| p.items.iter().map(|r| r.id).collect::<Vec<_>>())
+        }
+    };
+    assert_eq!(
+        monitor_made(kept.dataset_version_id).await?,
+        vec![kept.id],
+        "not the one run by hand"
+    );
     ctx.store.delete_monitor("p", "m", &a).await?;
+    assert!(
+        monitor_made(kept.dataset_version_id).await?.is_empty(),
+        "a deleted monitor's reports count as made by hand"
+    );
     expect_err(
         ctx.store.monitor("p", "m").await,
         ErrorKind::NotFound,
